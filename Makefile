@@ -1,0 +1,63 @@
+# The project's vocabulary: run, test, bench, install, uninstall. See README.md.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+KIOSK_DATA_DIR ?= ./var
+export KIOSK_DATA_DIR
+
+# what `make run` needs from Debian (python3 -m venv), and what the tests add (browser, udev mocks, FUSE FAT)
+DEB_RUN  := python3-venv
+DEB_TEST := $(DEB_RUN) python3-dev gcc pkg-config chromium fonts-noto-cjk umockdev gir1.2-umockdev-1.0 \
+            libgirepository1.0-dev libcairo2-dev fuse3 fusefat exfat-fuse dosfstools exfatprogs \
+            systemd udev openssl
+
+.PHONY: run test bench install uninstall translations lock lint clean
+
+run: $(BIN)/.installed translations
+	$(BIN)/kiosk init --demo
+	$(BIN)/kiosk serve
+
+test: debian-test $(BIN)/.installed-test translations
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(BIN)/.installed-test translations
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+lint: $(BIN)/.installed-test
+	$(BIN)/ruff check kiosk hardware tests bench
+
+debian-test:
+	@sh scripts/debian-packages.sh $(DEB_TEST)
+
+$(BIN)/python:
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { rm -rf $(VENV); \
+	  sh scripts/debian-packages.sh $(DEB_RUN) && $(PYTHON) -m venv $(VENV); }
+
+$(BIN)/.installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e .
+	@touch $@
+
+$(BIN)/.installed-test: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[test,umockdev]'
+	@touch $@ $(BIN)/.installed
+
+translations: $(BIN)/.installed
+	@$(BIN)/pybabel compile -d kiosk/translations
+
+# Maintainers: refresh the catalogs after changing strings, then translate kiosk/translations/en.
+catalog: $(BIN)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -o kiosk/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i kiosk/translations/messages.pot -d kiosk/translations --no-fuzzy-matching
+
+# Maintainers: re-pin after changing dependencies (what CI installs is what is pinned here).
+lock: $(BIN)/.installed-test
+	$(BIN)/pip freeze --exclude-editable | grep -v '^cert-kiosk' > constraints.txt
+
+install:
+	sh scripts/install.sh
+
+uninstall:
+	sh scripts/uninstall.sh
+
+clean:
+	rm -rf $(VENV) var tests/artifacts .pytest_cache

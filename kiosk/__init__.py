@@ -1,0 +1,46 @@
+"""cert-kiosk: the post-office kiosk that issues 공동인증서 to a customer's own USB drive."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from kiosk.settings import PROJECT_ROOT, Settings
+
+__version__ = "0.1.0"
+
+
+def create_app(config: Settings | dict | None = None) -> Flask:
+    """The app factory. `config` is a `Settings`, or a dict of overrides: lower-case keys are
+    `Settings` fields (``{"data_dir": tmp_path}``), upper-case keys go to Flask's config."""
+    from kiosk import logs, web
+    from kiosk.services import Services
+    from kiosk.views import customer, health
+
+    overrides = dict(config or {}) if not isinstance(config, Settings) else {}
+    settings = config if isinstance(config, Settings) else Settings.from_env()
+    settings = settings.with_overrides(**{k: v for k, v in overrides.items() if k.islower()})
+    settings.validate()
+    logs.setup(settings.log_level)
+
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=64 * 1024,
+        MAX_FORM_MEMORY_SIZE=16 * 1024,
+        MAX_FORM_PARTS=100,
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_SSL_STRICT=False,
+        SEND_FILE_MAX_AGE_DEFAULT=3600,
+        TEMPLATES_AUTO_RELOAD=False,
+    )
+    app.config.update({k: v for k, v in overrides.items() if k.isupper()})
+
+    Services.init_app(app, settings)
+    web.init_app(app)
+    app.register_blueprint(customer.bp)
+    app.register_blueprint(health.bp)
+    return app

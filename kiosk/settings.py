@@ -1,0 +1,167 @@
+"""One `Settings` object, read from the environment (`KIOSK_*`) once at start-up and validated.
+
+Demo mode has safe defaults for everything, so that `make run` works on a fresh machine; production mode
+refuses to start while any demo secret is still in place and says which setting is missing.
+The table in README.md is generated from `SETTINGS_TABLE` (tests keep the two in step).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+DEMO_SECRET_KEY = "demo-secret-key-not-for-production"
+DEMO_CA_PASSPHRASE = "demo-ca-passphrase-not-for-production"
+DEMO_CUSTOMER_HASH_KEY = "demo-customer-hash-key-not-for-production"
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigurationError(Exception):
+    """A setting is missing or unsafe; the message names the setting and what to do."""
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name, str(default))
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: str = "demo"
+    data_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var")
+    host: str = "127.0.0.1"
+    port: int = 8080
+    threads: int = 16
+    secret_key: str = DEMO_SECRET_KEY
+    customer_hash_key: str = DEMO_CUSTOMER_HASH_KEY
+    ca_backend: str = "embedded"
+    ca_passphrase: str = DEMO_CA_PASSPHRASE
+    ca_folder: str = "yessign"
+    bank_code: str = "KPB"
+    institution_code: str = "11"
+    pki_base_url: str = "http://127.0.0.1:8080/pki"
+    smtp_url: str = ""
+    mail_from: str = "cert-kiosk@localhost"
+    directory_url: str = ""
+    accounts_url: str = ""
+    drives_backend: str = "demo"
+    idle_seconds: int = 60
+    idle_warning_seconds: int = 20
+    session_limit_seconds: int = 900
+    log_level: str = "info"
+
+    @property
+    def is_demo(self) -> bool:
+        return self.mode == "demo"
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "kiosk.sqlite3"
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        mode = _env("KIOSK_MODE", "demo")
+        if mode not in ("demo", "production"):
+            raise ConfigurationError(f"KIOSK_MODE must be 'demo' or 'production', not {mode!r}")
+        default_dir = PROJECT_ROOT / "var" if mode == "demo" else Path("/var/lib/cert-kiosk")
+        port = _env_int("KIOSK_PORT", 8080)
+        settings = cls(
+            mode=mode,
+            data_dir=Path(_env("KIOSK_DATA_DIR", str(default_dir))).resolve(),
+            host=_env("KIOSK_HOST", "127.0.0.1"),
+            port=port,
+            threads=_env_int("KIOSK_THREADS", 16),
+            secret_key=_env("KIOSK_SECRET_KEY", DEMO_SECRET_KEY),
+            customer_hash_key=_env("KIOSK_CUSTOMER_HASH_KEY", DEMO_CUSTOMER_HASH_KEY),
+            ca_backend=_env("KIOSK_CA", "embedded"),
+            ca_passphrase=_env("KIOSK_CA_PASSPHRASE", DEMO_CA_PASSPHRASE),
+            ca_folder=_env("KIOSK_CA_FOLDER", "yessign"),
+            bank_code=_env("KIOSK_BANK_CODE", "KPB"),
+            institution_code=_env("KIOSK_INSTITUTION_CODE", "11"),
+            pki_base_url=_env("KIOSK_PKI_BASE_URL", f"http://127.0.0.1:{port}/pki"),
+            smtp_url=_env("KIOSK_SMTP_URL", ""),
+            mail_from=_env("KIOSK_MAIL_FROM", "cert-kiosk@localhost"),
+            directory_url=_env("KIOSK_DIRECTORY_URL", ""),
+            accounts_url=_env("KIOSK_ACCOUNTS_URL", ""),
+            drives_backend=_env("KIOSK_DRIVES", "demo" if mode == "demo" else "udisks2"),
+            idle_seconds=_env_int("KIOSK_IDLE_SECONDS", 60),
+            idle_warning_seconds=_env_int("KIOSK_IDLE_WARNING_SECONDS", 20),
+            session_limit_seconds=_env_int("KIOSK_SESSION_LIMIT_SECONDS", 900),
+            log_level=_env("KIOSK_LOG_LEVEL", "info"),
+        )
+        settings.validate()
+        return settings
+
+    def with_overrides(self, **overrides) -> "Settings":
+        known = {f.name for f in fields(self)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise ConfigurationError(f"unknown settings: {', '.join(sorted(unknown))}")
+        if "data_dir" in overrides:
+            overrides["data_dir"] = Path(overrides["data_dir"])
+        return replace(self, **overrides)
+
+    def validate(self) -> None:
+        """Refuse combinations that would be unsafe in a branch; demo mode accepts everything else."""
+        if self.ca_backend not in ("embedded", "cmp"):
+            raise ConfigurationError("KIOSK_CA must be 'embedded' or 'cmp'")
+        if self.drives_backend not in ("demo", "udisks2", "mount"):
+            raise ConfigurationError("KIOSK_DRIVES must be 'demo', 'udisks2' or 'mount'")
+        if self.mode != "production":
+            return
+        problems = []
+        if self.secret_key == DEMO_SECRET_KEY or len(self.secret_key) < 32:
+            problems.append("KIOSK_SECRET_KEY (a random value of at least 32 characters)")
+        if self.customer_hash_key == DEMO_CUSTOMER_HASH_KEY or len(self.customer_hash_key) < 32:
+            problems.append("KIOSK_CUSTOMER_HASH_KEY (a random value of at least 32 characters)")
+        if self.ca_backend == "embedded" and self.ca_passphrase == DEMO_CA_PASSPHRASE:
+            problems.append("KIOSK_CA_PASSPHRASE (the demo CA passphrase is not allowed in production)")
+        if not self.smtp_url:
+            problems.append("KIOSK_SMTP_URL (production sends e-mail codes through a real SMTP server)")
+        if not self.directory_url:
+            problems.append("KIOSK_DIRECTORY_URL (the customer directory service)")
+        if not self.accounts_url:
+            problems.append("KIOSK_ACCOUNTS_URL (the account verification service)")
+        if self.drives_backend == "demo":
+            problems.append("KIOSK_DRIVES (demo drives are not allowed in production; use udisks2)")
+        if problems:
+            raise ConfigurationError(
+                "KIOSK_MODE=production refuses to start; set: " + "; ".join(problems)
+            )
+
+
+# (variable, default in demo mode, meaning) — rendered into README.md's configuration table.
+SETTINGS_TABLE = [
+    ("KIOSK_MODE", "demo", "`demo` (demo customers, demo drives, local outbox) or `production`, which refuses every demo secret"),
+    ("KIOSK_DATA_DIR", "./var (demo), /var/lib/cert-kiosk (production)", "all state: SQLite database, CA keys, CRL, demo drives"),
+    ("KIOSK_HOST", "127.0.0.1", "address the WSGI server listens on"),
+    ("KIOSK_PORT", "8080", "port the WSGI server listens on"),
+    ("KIOSK_THREADS", "16", "worker threads (each open drive-list SSE stream holds one)"),
+    ("KIOSK_SECRET_KEY", "demo value", "signs the session cookie and CSRF tokens; required in production"),
+    ("KIOSK_CUSTOMER_HASH_KEY", "demo value", "key of the keyed hash that names customers in the registry and audit log"),
+    ("KIOSK_CA", "embedded", "`embedded` CA under the data dir, or `cmp` to a real CA"),
+    ("KIOSK_CA_PASSPHRASE", "demo value", "encrypts the embedded CA's private keys on disk; required in production"),
+    ("KIOSK_CA_FOLDER", "yessign", "CA folder name in the NPKI bundle"),
+    ("KIOSK_BANK_CODE", "KPB", "bank code OU in the subject DN"),
+    ("KIOSK_INSTITUTION_CODE", "11", "2-digit institution code in the CN number"),
+    ("KIOSK_PKI_BASE_URL", "http://127.0.0.1:$KIOSK_PORT/pki", "base URL of the CRL and OCSP links written into certificates"),
+    ("KIOSK_SMTP_URL", "(empty: demo outbox)", "`smtp://host:port`, `smtp+starttls://user:pass@host:587` or `smtps://...:465`"),
+    ("KIOSK_MAIL_FROM", "cert-kiosk@localhost", "sender of e-mail codes"),
+    ("KIOSK_DIRECTORY_URL", "(empty: demo directory)", "customer directory HTTP JSON service (docs/adapters.md)"),
+    ("KIOSK_ACCOUNTS_URL", "(empty: demo accounts)", "account verification HTTP JSON service (docs/adapters.md)"),
+    ("KIOSK_DRIVES", "demo (demo), udisks2 (production)", "`demo` directories, `udisks2` over D-Bus, or `mount` when run as root"),
+    ("KIOSK_IDLE_SECONDS", "60", "seconds without a touch before the idle warning"),
+    ("KIOSK_IDLE_WARNING_SECONDS", "20", "countdown of the idle warning before the session resets"),
+    ("KIOSK_SESSION_LIMIT_SECONDS", "900", "hard limit of one customer session"),
+    ("KIOSK_LOG_LEVEL", "info", "`debug`, `info`, `warning` or `error`"),
+]

@@ -1,0 +1,85 @@
+"""What every response gets: CSRF, security headers, no caching, friendly error pages, the locale."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request, session
+from flask_babel import Babel, get_locale
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from kiosk import logs
+from kiosk.settings import PROJECT_ROOT
+
+csrf = CSRFProtect()
+babel = Babel()
+
+LANGUAGES = ("ko", "en")
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "media-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def current_locale() -> str:
+    lang = session.get("lang")
+    return lang if lang in LANGUAGES else "ko"
+
+
+def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=current_locale,
+        default_translation_directories=str(PROJECT_ROOT / "kiosk" / "translations"),
+    )
+    app.jinja_env.globals["get_locale"] = lambda: str(get_locale() or "ko")
+
+    @app.after_request
+    def harden(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers["X-Frame-Options"] = "DENY"
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["Referrer-Policy"] = "no-referrer"
+        headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), usb=()"
+        headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        if not request.path.startswith("/static/"):
+            headers["Cache-Control"] = "no-store"
+            headers["Pragma"] = "no-cache"
+        return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error):
+        logs.warning("http.csrf_failed", path=request.path, reason=error.description)
+        return _error_page(400, "csrf"), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        if error.code >= 500:
+            logs.error("http.error", path=request.path, status=error.code)
+        elif error.code != 404:
+            logs.warning("http.client_error", path=request.path, status=error.code)
+        return _error_page(error.code, "http"), error.code
+
+    @app.errorhandler(Exception)
+    def unexpected(error):
+        # the technician gets the traceback in the journal; the customer gets a polite screen
+        logs.error("http.unhandled", exc_info=True, path=request.path, error=type(error).__name__)
+        return _error_page(500, "http"), 500
+
+
+def _error_page(status: int, kind: str):
+    template = "error_fragment.html" if request.headers.get("HX-Request") else "error.html"
+    return render_template(template, status=status, kind=kind)

@@ -1,0 +1,167 @@
+"""Shared fixtures: a real SQLite file per test, the app, a real waitress server on a free loopback port,
+a real SMTP server (aiosmtpd) on loopback, and a Chromium page (Playwright, touch, the kiosk's screen).
+
+A test that cannot run here fails with the reason (what to install), it is never skipped silently.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+
+from kiosk import create_app
+
+KIOSK_SCREEN = {"width": 1080, "height": 1920}  # portrait 1080x1920, UX.md
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def require_command(name: str, package: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} is not installed: `make test` installs the Debian package {package}")
+    return path
+
+
+@pytest.fixture
+def data_dir(tmp_path) -> Path:
+    path = tmp_path / "var"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def app_config(data_dir) -> dict:
+    """Overrides for create_app; tests extend it (``app_config["idle_seconds"] = 5``) before `app`."""
+    return {"data_dir": data_dir, "mode": "demo", "TESTING": True, "WTF_CSRF_ENABLED": False}
+
+
+@pytest.fixture
+def app(app_config):
+    return create_app(app_config)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    from click.testing import CliRunner
+
+    return CliRunner()
+
+
+class LiveServer:
+    def __init__(self, app):
+        from waitress import create_server
+
+        self.app = app
+        self.server = create_server(app, host="127.0.0.1", port=0, threads=8, ident="cert-kiosk-test")
+        self.port = self.server.effective_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.run, name="live-server", daemon=True)
+
+    def start(self):
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return self
+            except OSError:
+                time.sleep(0.02)
+        pytest.fail("the test server did not start")
+
+    def stop(self):
+        self.server.close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app):
+    app.config["WTF_CSRF_ENABLED"] = True  # the real server checks CSRF as in a branch
+    server = LiveServer(app).start()
+    yield server
+    server.stop()
+
+
+class SmtpOutbox:
+    """What a real aiosmtpd server on loopback received."""
+
+    def __init__(self):
+        self.messages = []
+        self.received = threading.Condition()
+
+    async def handle_DATA(self, server, session, envelope):
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        with self.received:
+            self.messages.append(message)
+            self.received.notify_all()
+        return "250 OK"
+
+    def wait_for(self, count: int = 1, timeout: float = 10):
+        with self.received:
+            if not self.received.wait_for(lambda: len(self.messages) >= count, timeout):
+                pytest.fail(f"expected {count} e-mail(s), the SMTP server received {len(self.messages)}")
+            return self.messages[count - 1]
+
+
+@pytest.fixture
+def smtp_server():
+    from aiosmtpd.controller import Controller
+
+    outbox = SmtpOutbox()
+    controller = Controller(outbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    outbox.url = f"smtp://127.0.0.1:{controller.port}"
+    outbox.controller = controller
+    yield outbox
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    require_command("chromium", "chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, live_server):
+    """A touch page at the kiosk's screen size, on the live server."""
+    context = chromium.new_context(
+        viewport=KIOSK_SCREEN, has_touch=True, is_mobile=False, locale="ko-KR", base_url=live_server.url
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
