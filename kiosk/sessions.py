@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import secrets
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -21,25 +20,9 @@ from flask import request
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
+from kiosk.clock import Clock
+
 COOKIE_NAME = "kiosk_sid"
-
-
-class Clock:
-    """Monotonic seconds; tests replace it with a clock they move by hand."""
-
-    def now(self) -> float:
-        return time.monotonic()
-
-
-class ManualClock(Clock):
-    def __init__(self, start: float = 1000.0):
-        self.t = start
-
-    def now(self) -> float:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
 
 
 class ServerSession(CallbackDict, SessionMixin):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, render_template, request, session
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, format_date, get_locale
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
@@ -45,6 +45,12 @@ def init_app(app: Flask) -> None:
         default_translation_directories=str(PROJECT_ROOT / "kiosk" / "translations"),
     )
     app.jinja_env.globals["get_locale"] = lambda: str(get_locale() or "ko")
+    app.jinja_env.globals["format_date"] = format_date
+
+    @app.context_processor
+    def kiosk_context():
+        settings = app.extensions["kiosk"].settings
+        return {"idle_seconds": settings.idle_seconds, "warning_seconds": settings.idle_warning_seconds}
 
     @app.after_request
     def harden(response):

@@ -1,21 +1,379 @@
-"""The customer's screens. Thin: parse the form, ask the journey, render the step."""
+"""The customer's screens. Thin: parse the form, call the flow, render the step.
+
+Every step has its own URL. A GET or POST for a step the customer is not on is answered with a redirect
+to the step they are on (a typed URL, the back button, a replayed POST, a double tap).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+import threading
+from functools import wraps
 
+from flask import Blueprint, abort, make_response, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from kiosk import logs
+from kiosk.forms import (
+    PASSWORD_RULE_TEXT,
+    AccountForm,
+    CodeForm,
+    ConsentForm,
+    DriveForm,
+    IdentityForm,
+    PasswordForm,
+    ReplaceForm,
+)
+from kiosk.journey import Service, Step, StepNotAllowed
+from kiosk.journey.email_code import CodeResult, ResendRefused
+from kiosk.journey.flow import STAGES, CustomerFlow, Outcome
+from kiosk.pki.password import unmet_rules
+from kiosk.services import services
 from kiosk.web import LANGUAGES
 
 bp = Blueprint("customer", __name__)
 
 
+def current_flow() -> CustomerFlow | None:
+    return session.get("flow")
+
+
+def step_url(step: Step) -> str:
+    return url_for("customer.step", name=step.value)
+
+
+def go_to(step: Step):
+    return redirect(step_url(step), code=303)
+
+
+def render_step(step: Step, status: int = 200, **context):
+    flow = current_flow()
+    n, total = flow.journey.position(step)
+    response = make_response(render_template(
+        f"customer/{step.value}.html", flow=flow, step=step, progress=(n, total), **context
+    ), status)
+    if request.headers.get("HX-Request"):
+        response.headers["HX-Push-Url"] = step_url(step)
+    return response
+
+
+def in_step(step: Step):
+    """The view runs only when the customer is on `step`; otherwise they are sent where they belong."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            flow = current_flow()
+            if flow is None:
+                return redirect(url_for("customer.attract"), code=303)
+            with flow.lock:
+                if not flow.journey.can_enter(step):
+                    return go_to(flow.journey.current)
+            try:
+                return view(flow, *args, **kwargs)
+            except StepNotAllowed as moved:
+                return go_to(moved.current)
+
+        return wrapper
+
+    return decorator
+
+
 @bp.get("/")
 def attract():
-    return render_template("customer/attract.html")
+    flow = current_flow()
+    if flow is not None and flow.journey.service is not None:
+        return go_to(flow.journey.current)
+    return render_template("customer/attract.html", out_of_service=services().out_of_service())
+
+
+@bp.post("/start")
+def start():
+    if services().out_of_service():
+        return redirect(url_for("customer.attract"), code=303)
+    if current_flow() is None:
+        session["flow"] = CustomerFlow(clock=services().clock)
+    return go_to(current_flow().journey.current)
+
+
+@bp.post("/reset")
+def reset():
+    """처음으로: everything of this customer is wiped and the attract screen comes back."""
+    services().end_customer_session(session, "customer_reset")
+    return redirect(url_for("customer.attract"), code=303)
 
 
 @bp.post("/language")
 def language():
     lang = request.form.get("lang", "ko")
     session["lang"] = lang if lang in LANGUAGES else "ko"
-    return redirect(request.form.get("next") or url_for("customer.attract"), code=303)
+    target = request.form.get("next", "")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("customer.attract")
+    return redirect(target, code=303)
+
+
+@bp.post("/call-staff")
+def call_staff():
+    services().call_staff()
+    return render_template("customer/_staff_called.html")
+
+
+@bp.post("/session/extend")
+def extend():
+    if session.get("flow") is not None:
+        services().sessions.extend(session.sid)
+        logs.event("session.extended")
+    return ("", 204)
+
+
+@bp.get("/journey/<name>")
+def step(name: str):
+    try:
+        wanted = Step(name)
+    except ValueError:
+        abort(404)
+    flow = current_flow()
+    if flow is None:
+        return redirect(url_for("customer.attract"), code=303)
+    if not flow.journey.can_enter(wanted) and not (wanted is Step.DONE and flow.delivered_serial):
+        return go_to(flow.journey.current)
+    return STEP_PAGES[wanted](flow)
+
+
+# --- GET pages ---------------------------------------------------------------------------------------
+
+def page_service(flow):
+    return render_step(Step.SERVICE)
+
+
+def page_consent(flow):
+    return render_step(Step.CONSENT, form=ConsentForm())
+
+
+def page_identity(flow):
+    return render_step(Step.IDENTITY, form=IdentityForm())
+
+
+def page_account(flow):
+    return render_step(Step.ACCOUNT, form=AccountForm())
+
+
+def page_email(flow, form=None, message=None, status=200):
+    svc = services()
+    if flow.challenge is None:
+        outcome = flow.send_code(svc.code_sender, _("[우체국] 인증서 발급 인증번호"), code_mail_body())
+        if outcome is Outcome.UNAVAILABLE:
+            message = _("인증번호 메일을 보내지 못했습니다. 잠시 후 '다시 받기'를 누르시거나 직원을 불러 주세요.")
+            flow.challenge = None if flow.challenge and flow.challenge.resends == 0 else flow.challenge
+    return render_step(Step.EMAIL, status=status, form=form or CodeForm(), message=message,
+                       masked_email=mask_email(flow))
+
+
+def page_replace(flow):
+    records = services().issuance.certificates_for(flow.customer.customer_key)
+    replaceable = [r for r in records if r.status in ("issued", "delivered")]
+    return render_step(Step.REPLACE, form=ReplaceForm(), records=replaceable)
+
+
+def page_password(flow):
+    return render_step(Step.PASSWORD, form=PasswordForm(), rules=rule_states(""))
+
+
+def page_drive(flow):
+    run = flow.run
+    error = run.error if run is not None else None
+    return render_step(Step.DRIVE, form=DriveForm(), error=error)
+
+
+def page_issuing(flow):
+    return render_step(Step.ISSUING, run=flow.run, stages=STAGES)
+
+
+def page_done(flow):
+    return render_step(Step.DONE, prepared=flow.prepared, run=flow.run)
+
+
+STEP_PAGES = {
+    Step.SERVICE: page_service, Step.CONSENT: page_consent, Step.IDENTITY: page_identity,
+    Step.ACCOUNT: page_account, Step.EMAIL: page_email, Step.REPLACE: page_replace,
+    Step.PASSWORD: page_password, Step.DRIVE: page_drive, Step.ISSUING: page_issuing,
+    Step.DONE: page_done,
+}
+
+
+# --- POST handlers -----------------------------------------------------------------------------------
+
+@bp.post("/journey/service")
+@in_step(Step.SERVICE)
+def post_service(flow):
+    try:
+        service = Service(request.form.get("service", ""))
+    except ValueError:
+        return render_step(Step.SERVICE, status=422, message=_("신규 발급 또는 재발급을 선택해 주세요."))
+    flow.choose_service(service)
+    return go_to(flow.journey.current)
+
+
+@bp.post("/journey/consent")
+@in_step(Step.CONSENT)
+def post_consent(flow):
+    form = ConsentForm()
+    if not form.validate_on_submit():
+        return render_step(Step.CONSENT, status=422, form=form)
+    flow.consent()
+    return go_to(flow.journey.current)
+
+
+@bp.post("/journey/identity")
+@in_step(Step.IDENTITY)
+def post_identity(flow):
+    form = IdentityForm()
+    if not form.validate_on_submit():
+        return render_step(Step.IDENTITY, status=422, form=form)
+    svc = services()
+    outcome = flow.identify(svc.directory, svc.accounts, form.name.data, form.rrn.digits,
+                            form.id_kind.data, form.issued_on)
+    if outcome is Outcome.OK:
+        return go_to(flow.journey.current)
+    messages = {
+        Outcome.NOT_FOUND: _("입력하신 정보와 일치하는 고객을 찾지 못했습니다. 이름, 주민등록번호, 신분증 정보를 확인해 주세요."),
+        Outcome.LOCKED: _("비밀번호 오류가 5회 넘어 키오스크 발급이 잠겨 있습니다. 신분증을 가지고 창구로 와 주세요."),
+        Outcome.UNAVAILABLE: _("지금 고객 정보를 확인할 수 없습니다. 잠시 후 다시 시도하시거나 직원을 불러 주세요."),
+    }
+    return render_step(Step.IDENTITY, status=422, form=form, message=messages[outcome],
+                       locked=outcome is Outcome.LOCKED)
+
+
+@bp.post("/journey/account")
+@in_step(Step.ACCOUNT)
+def post_account(flow):
+    form = AccountForm()
+    if not form.validate_on_submit():
+        return render_step(Step.ACCOUNT, status=422, form=form)
+    outcome, check = flow.verify_account(services().accounts, form.account.data, form.pin.data)
+    if outcome is Outcome.OK:
+        return go_to(flow.journey.current)
+    if outcome is Outcome.WRONG:
+        message = _("계좌번호 또는 비밀번호가 맞지 않습니다. 남은 횟수: %(left)d회", left=check.tries_left)
+    elif outcome is Outcome.LOCKED:
+        message = _("비밀번호 오류가 5회 넘어 키오스크 발급이 잠겼습니다. 신분증을 가지고 창구로 와 주세요.")
+    else:
+        message = _("지금 계좌를 확인할 수 없습니다. 잠시 후 다시 시도하시거나 직원을 불러 주세요.")
+    return render_step(Step.ACCOUNT, status=422, form=AccountForm(formdata=None), message=message,
+                       locked=outcome is Outcome.LOCKED)
+
+
+@bp.post("/journey/email")
+@in_step(Step.EMAIL)
+def post_email(flow):
+    form = CodeForm()
+    if not form.validate_on_submit():
+        return page_email(flow, form=form, status=422)
+    result = flow.check_code(form.code.data)
+    if result is CodeResult.OK:
+        return go_to(flow.journey.current)
+    messages = {
+        CodeResult.WRONG: _("인증번호가 맞지 않습니다. 남은 횟수: %(left)d회", left=flow.challenge.tries_left),
+        CodeResult.EXPIRED: _("인증번호의 유효시간(3분)이 지났습니다. '다시 받기'를 눌러 주세요."),
+        CodeResult.TOO_MANY_TRIES: _("인증번호를 5번 틀렸습니다. '다시 받기'를 눌러 새 번호를 받아 주세요."),
+    }
+    return page_email(flow, form=CodeForm(formdata=None), message=messages[result], status=422)
+
+
+@bp.post("/journey/email/resend")
+@in_step(Step.EMAIL)
+def post_email_resend(flow):
+    try:
+        flow.challenge.resend()
+    except ResendRefused as refused:
+        if refused.reason == "wait":
+            message = _("%(seconds)d초 후에 다시 받을 수 있습니다.", seconds=refused.wait_seconds)
+        else:
+            message = _("인증번호는 3번까지 다시 받을 수 있습니다. 처음부터 다시 하시거나 직원을 불러 주세요.")
+        return page_email(flow, message=message, status=422)
+    outcome = flow.send_code(services().code_sender, _("[우체국] 인증서 발급 인증번호"), code_mail_body())
+    message = (_("새 인증번호를 보냈습니다.") if outcome is Outcome.OK
+               else _("인증번호 메일을 보내지 못했습니다. 잠시 후 다시 시도해 주세요."))
+    return page_email(flow, message=message)
+
+
+@bp.post("/journey/replace")
+@in_step(Step.REPLACE)
+def post_replace(flow):
+    form = ReplaceForm()
+    records = {r.serial: r for r in services().issuance.certificates_for(flow.customer.customer_key)
+               if r.status in ("issued", "delivered")}
+    if not form.validate_on_submit() or form.serial.data not in records:
+        return render_step(Step.REPLACE, status=422, form=form, records=list(records.values()),
+                           message=_("바꿀 인증서를 선택해 주세요."))
+    flow.choose_replacement(form.serial.data)
+    return go_to(flow.journey.current)
+
+
+@bp.post("/journey/password/check")
+@in_step(Step.PASSWORD)
+def post_password_check(flow):
+    """Live rules as the customer types: only the rule list comes back, the password stays unrendered."""
+    return render_template("customer/_password_rules.html", rules=rule_states(request.form.get("password", "")))
+
+
+@bp.post("/journey/password")
+@in_step(Step.PASSWORD)
+def post_password(flow):
+    form = PasswordForm()
+    if not form.validate_on_submit():
+        return render_step(Step.PASSWORD, status=422, form=PasswordForm(formdata=None),
+                           rules=rule_states(form.password.data or ""), errors=form.errors)
+    flow.set_password(form.password.data)
+    return go_to(flow.journey.current)
+
+
+@bp.post("/journey/drive")
+@in_step(Step.DRIVE)
+def post_drive(flow):
+    form = DriveForm()
+    svc = services()
+    drive = {d.id: d for d in svc.drives.drives()}.get(form.drive_id.data if form.validate_on_submit() else None)
+    if drive is None or not drive.eligible:
+        return render_step(Step.DRIVE, status=422, form=form, error="pick_drive")
+    flow.choose_drive(drive.id)
+    worker = threading.Thread(target=flow.issue_and_deliver, args=(svc.issuance, svc.drives),
+                              name="issuing", daemon=True)
+    worker.start()
+    return go_to(Step.ISSUING)
+
+
+@bp.get("/journey/issuing/status")
+def issuing_status():
+    flow = current_flow()
+    if flow is None or flow.run is None:
+        response = make_response("", 204)
+        response.headers["HX-Location"] = url_for("customer.attract")
+        return response
+    run = flow.run
+    if run.finished:
+        response = make_response("", 204)
+        target = Step.DONE if flow.delivered_serial else Step.DRIVE
+        response.headers["HX-Location"] = (
+            '{"path": "%s", "target": "#screen", "select": "#screen", "swap": "outerHTML"}' % step_url(target)
+        )
+        return response
+    return render_template("customer/_issuing_stages.html", run=run, stages=STAGES)
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+def rule_states(password: str) -> list[tuple[str, str, bool]]:
+    unmet = set(unmet_rules(password))
+    return [(code, str(text), code not in unmet) for code, text in PASSWORD_RULE_TEXT.items()]
+
+
+def mask_email(flow) -> str:
+    from kiosk.pii import mask_email as mask
+
+    return mask(flow.customer.email) if flow.customer else ""
+
+
+def code_mail_body() -> str:
+    return _("우체국 인증서 발급 인증번호는 {code} 입니다. 3분 안에 키오스크 화면에 입력해 주세요. "
+             "직접 요청하지 않으셨다면 이 메일을 무시하시고 우체국에 알려 주세요.")

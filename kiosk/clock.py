@@ -1,0 +1,23 @@
+"""Time as the kiosk's rules see it. Tests replace `Clock` with `ManualClock` and move it by hand,
+so that lockouts, code expiry and idle resets are tested without sleeping."""
+
+from __future__ import annotations
+
+import time
+
+
+class Clock:
+    def now(self) -> float:
+        """Monotonic seconds: immune to the wall clock being set while a customer is at the screen."""
+        return time.monotonic()
+
+
+class ManualClock(Clock):
+    def __init__(self, start: float = 1000.0):
+        self.t = start
+
+    def now(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds

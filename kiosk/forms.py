@@ -1,0 +1,142 @@
+"""The customer's forms: server-side validation with polite messages next to the field.
+
+Every field strips and refuses control characters and caps its length before any rule runs, so that
+hostile input (very long, emoji, control characters, SQL or HTML fragments) gets a message, never a 500.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Regexp, ValidationError
+
+from kiosk.pki.password import unmet_rules
+from kiosk.pki.rrn import InvalidRrn, parse_rrn
+
+NAME_PATTERN = re.compile(r"^[가-힣A-Za-z][가-힣A-Za-z ]{0,28}[가-힣A-Za-z]$")
+ID_KINDS = [("resident_card", _l("주민등록증")), ("driver_license", _l("운전면허증"))]
+
+
+def clean(value):
+    """NFC, trimmed, control characters removed: what a touch keyboard could have typed."""
+    if value is None:
+        return value
+    value = unicodedata.normalize("NFC", str(value))
+    value = "".join(ch for ch in value if unicodedata.category(ch)[0] != "C")
+    return value.strip()
+
+
+def digits_only(value):
+    return re.sub(r"[\s-]", "", clean(value) or "")
+
+
+class KioskForm(FlaskForm):
+    class Meta:
+        # a kiosk answers hostile input with a message; WTForms' defaults are fine otherwise
+        locales = False
+
+
+class ConsentForm(KioskForm):
+    terms = BooleanField(_l("인증서비스 이용약관에 동의합니다 (필수)"),
+                         validators=[DataRequired(_l("이용약관에 동의해 주셔야 발급할 수 있습니다."))])
+    privacy = BooleanField(_l("개인정보 수집·이용에 동의합니다 (필수)"),
+                           validators=[DataRequired(_l("개인정보 수집·이용에 동의해 주셔야 발급할 수 있습니다."))])
+
+
+class IdentityForm(KioskForm):
+    name = StringField(_l("이름"), filters=[clean], validators=[
+        InputRequired(_l("이름을 입력해 주세요.")),
+        Length(max=30, message=_l("이름이 너무 깁니다. 신분증에 적힌 이름을 입력해 주세요.")),
+        Regexp(NAME_PATTERN, message=_l("이름은 한글 또는 영문으로 입력해 주세요.")),
+    ])
+    rrn_front = StringField(_l("주민등록번호 앞자리"), filters=[digits_only], validators=[
+        InputRequired(_l("주민등록번호 앞 6자리를 입력해 주세요.")),
+        Regexp(r"^\d{6}$", message=_l("주민등록번호 앞자리는 숫자 6자리입니다.")),
+    ])
+    rrn_back = PasswordField(_l("주민등록번호 뒷자리"), filters=[digits_only], validators=[
+        InputRequired(_l("주민등록번호 뒤 7자리를 입력해 주세요.")),
+        Regexp(r"^\d{7}$", message=_l("주민등록번호 뒷자리는 숫자 7자리입니다.")),
+    ])
+    id_kind = SelectField(_l("신분증 종류"), choices=ID_KINDS,
+                          validate_choice=True)
+    issue_date = StringField(_l("신분증 발급일자 (예: 20150302)"), filters=[digits_only], validators=[
+        InputRequired(_l("신분증의 발급일자를 입력해 주세요.")),
+        Regexp(r"^\d{8}$", message=_l("발급일자는 숫자 8자리로 입력해 주세요 (예: 20150302).")),
+    ])
+
+    def validate_rrn_back(self, field):
+        if self.rrn_front.errors or not re.fullmatch(r"\d{6}", self.rrn_front.data or ""):
+            return
+        try:
+            self.rrn = parse_rrn(self.rrn_front.data + field.data)
+        except InvalidRrn as exc:
+            raise ValidationError(_l("주민등록번호를 다시 확인해 주세요.")) from exc
+
+    def validate_issue_date(self, field):
+        try:
+            issued = date(int(field.data[:4]), int(field.data[4:6]), int(field.data[6:8]))
+        except ValueError as exc:
+            raise ValidationError(_l("발급일자가 올바른 날짜가 아닙니다.")) from exc
+        if issued > date.today() or issued.year < 1968:
+            raise ValidationError(_l("발급일자가 올바른 날짜가 아닙니다."))
+        self.issued_on = issued
+
+
+class AccountForm(KioskForm):
+    account = StringField(_l("출금계좌번호"), filters=[digits_only], validators=[
+        InputRequired(_l("계좌번호를 입력해 주세요.")),
+        Regexp(r"^\d{10,16}$", message=_l("계좌번호는 숫자 10~16자리입니다.")),
+    ])
+    pin = PasswordField(_l("계좌 비밀번호 4자리"), filters=[digits_only], validators=[
+        InputRequired(_l("계좌 비밀번호 4자리를 입력해 주세요.")),
+        Regexp(r"^\d{4}$", message=_l("계좌 비밀번호는 숫자 4자리입니다.")),
+    ])
+
+
+class CodeForm(KioskForm):
+    code = StringField(_l("인증번호 6자리"), filters=[digits_only], validators=[
+        InputRequired(_l("메일로 받은 인증번호 6자리를 입력해 주세요.")),
+        Regexp(r"^\d{6}$", message=_l("인증번호는 숫자 6자리입니다.")),
+    ])
+
+
+PASSWORD_RULE_TEXT = {
+    "length": _l("10자 이상"),
+    "letter": _l("영문자 포함"),
+    "digit": _l("숫자 포함"),
+    "special": _l("특수문자 포함"),
+    "forbidden_char": _l("' \" \\ | 는 쓸 수 없음"),
+    "repeat": _l("같은 문자 3번 연속 금지"),
+    "sequence": _l("연속된 문자 3개 금지 (abc, 123)"),
+}
+
+
+class PasswordForm(KioskForm):
+    password = PasswordField(_l("인증서 비밀번호"), validators=[
+        InputRequired(_l("인증서 비밀번호를 입력해 주세요.")),
+        Length(max=64, message=_l("비밀번호가 너무 깁니다 (64자 이하).")),
+    ])
+    confirm = PasswordField(_l("비밀번호 확인"), validators=[
+        InputRequired(_l("같은 비밀번호를 한 번 더 입력해 주세요.")),
+    ])
+
+    def validate_password(self, field):
+        if unmet_rules(field.data or ""):
+            raise ValidationError(_l("비밀번호 규칙을 모두 지켜 주세요."))
+
+    def validate_confirm(self, field):
+        if field.data != self.password.data:
+            raise ValidationError(_l("두 비밀번호가 다릅니다. 다시 입력해 주세요."))
+
+
+class DriveForm(KioskForm):
+    drive_id = HiddenField(validators=[InputRequired(_l("USB를 선택해 주세요.")), Length(max=200)])
+
+
+class ReplaceForm(KioskForm):
+    serial = HiddenField(validators=[InputRequired(_l("바꿀 인증서를 선택해 주세요.")), Length(max=64)])

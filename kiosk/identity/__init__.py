@@ -1,0 +1,20 @@
+"""Who the customer is: ports the journey calls, with demo adapters (SQLite, outbox) beside the
+production ones (HTTP JSON services, SMTP)."""
+
+from kiosk.identity.ports import (
+    AccountCheck,
+    AccountVerifier,
+    CodeSender,
+    Customer,
+    CustomerDirectory,
+    IdentityServiceUnavailable,
+)
+
+__all__ = [
+    "AccountCheck",
+    "AccountVerifier",
+    "CodeSender",
+    "Customer",
+    "CustomerDirectory",
+    "IdentityServiceUnavailable",
+]

@@ -1,0 +1,127 @@
+"""Demo adapters on SQLite: a handful of customers (README lists them), their accounts, an outbox.
+
+Only `kiosk init --demo` creates them; production refuses to start while any demo customer exists.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from kiosk.identity.ports import Customer
+from kiosk.pii import customer_key
+from kiosk.store import Store
+
+# argon2 with modest cost: a kiosk checks one PIN at a time, and tests run many
+PIN_HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+
+
+def digits(text: str) -> str:
+    return re.sub(r"\D", "", text or "")
+
+
+def account_key(hash_key: str, account: str) -> str:
+    return hmac.new(hash_key.encode(), b"account:" + digits(account).encode(), "sha256").hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class DemoCustomer:
+    name: str
+    english_name: str
+    rrn: str
+    id_kind: str
+    id_issue_date: str
+    email: str
+    account: str
+    pin: str
+
+
+DEMO_CUSTOMERS = [
+    DemoCustomer("홍길동", "HONG GILDONG", "900101-1234568", "resident_card", "2015-03-02",
+                 "hong@example.com", "012345-01-234567", "1357"),
+    DemoCustomer("김영희", "", "850505-2345674", "driver_license", "2019-07-15",
+                 "younghee@example.com", "012345-02-345678", "2468"),
+    DemoCustomer("이철수", "LEE CHEOLSU", "771212-1345122", "resident_card", "2008-11-20",
+                 "cheolsu@example.com", "012345-03-456789", "9512"),
+    DemoCustomer("박서연", "PARK SEOYEON", "020304-3123457", "resident_card", "2021-01-11",
+                 "seoyeon@example.com", "012345-04-567890", "7531"),
+    DemoCustomer("존스미스", "JOHN SMITH", "880808-5566775", "resident_card", "2018-05-05",
+                 "john@example.com", "012345-05-678901", "8642"),
+]
+
+
+def seed_demo_customers(store: Store, hash_key: str) -> int:
+    """Insert the demo customers that are missing; returns how many were added (idempotent)."""
+    added = 0
+    with store.transaction() as conn:
+        for c in DEMO_CUSTOMERS:
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO demo_customers(customer_key, name, english_name, id_kind, "
+                "id_issue_date, email, account_key, pin_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (customer_key(hash_key, c.rrn), c.name, c.english_name, c.id_kind, c.id_issue_date,
+                 c.email, account_key(hash_key, c.account), PIN_HASHER.hash(c.pin)),
+            )
+            added += cursor.rowcount
+    return added
+
+
+def demo_customer_count(store: Store) -> int:
+    return store.query_one("SELECT count(*) FROM demo_customers")[0]
+
+
+class DemoDirectory:
+    def __init__(self, store: Store, hash_key: str):
+        self.store = store
+        self.hash_key = hash_key
+
+    def find(self, name: str, rrn: str, id_kind: str, id_issue_date: date) -> Customer | None:
+        row = self.store.query_one(
+            "SELECT * FROM demo_customers WHERE customer_key = ?", (customer_key(self.hash_key, rrn),)
+        )
+        if row is None or row["name"] != name or row["id_kind"] != id_kind:
+            return None
+        if row["id_issue_date"] != id_issue_date.isoformat():
+            return None
+        return Customer(row["customer_key"], row["name"], row["english_name"], row["email"])
+
+
+class DemoAccounts:
+    def __init__(self, store: Store, hash_key: str):
+        self.store = store
+        self.hash_key = hash_key
+
+    def check(self, customer: Customer, account: str, pin: str) -> bool:
+        row = self.store.query_one(
+            "SELECT account_key, pin_hash FROM demo_customers WHERE customer_key = ?", (customer.customer_key,)
+        )
+        if row is None:
+            return False
+        account_ok = hmac.compare_digest(row["account_key"], account_key(self.hash_key, account))
+        try:
+            pin_ok = PIN_HASHER.verify(row["pin_hash"], pin)
+        except (VerificationError, InvalidHashError):
+            pin_ok = False
+        return account_ok and pin_ok
+
+
+class DemoOutbox:
+    """Demo mode's CodeSender: keeps the message for the staff console instead of sending it."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def send(self, recipient: str, subject: str, body: str) -> None:
+        with self.store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO demo_outbox(sent_at, recipient, subject, body) VALUES (?, ?, ?, ?)",
+                (datetime.now(timezone.utc).isoformat(timespec="seconds"), recipient, subject, body),
+            )
+
+    def recent(self, limit: int = 10) -> list[dict]:
+        rows = self.store.query_all("SELECT * FROM demo_outbox ORDER BY id DESC LIMIT ?", (limit,))
+        return [dict(row) for row in rows]
