@@ -82,6 +82,18 @@ class Services:
         return DemoOutbox(self.store)
 
     @cached_property
+    def audit(self):
+        from kiosk.audit import AuditLog
+
+        return AuditLog(self.store)
+
+    @cached_property
+    def staff_gate(self):
+        from kiosk.staff import StaffGate
+
+        return StaffGate(self.store, clock=self.clock)
+
+    @cached_property
     def issuance(self):
         from kiosk.pki.issuance import IssuanceService
 
@@ -124,6 +136,20 @@ class Services:
         self.set_state("staff_called", "1")
         logs.warning("session.staff_called")
 
+    def reset_customer_sessions(self, reason: str) -> int:
+        """Staff reset or out of service: every customer session ends and is wiped."""
+        sessions = self.sessions.active("customer")
+        for sid, _entry in sessions:
+            self.sessions.end(sid, reason)
+        return len(sessions)
+
+    def drive_list_for_staff(self) -> list:
+        try:
+            return self.drives.drives()
+        except Exception as exc:  # noqa: BLE001 - the console shows the problem instead of failing
+            logs.error("drive.list_failed", error=type(exc).__name__, detail=str(exc))
+            return []
+
     def end_customer_session(self, session: ServerSession, reason: str) -> None:
         if session.get("flow") is not None:
             self.sessions.end(session.sid, reason)
@@ -138,6 +164,7 @@ class Services:
         finally:
             flow.wipe()
             logs.event("session.reset", reason=reason)
+            self.audit.record("system", "session.reset", detail=f"reason={reason}")
 
     def start_janitor(self, interval: float = 5.0) -> threading.Event:
         """A thread that ends idle sessions even when nobody touches the screen; returns its stop flag."""

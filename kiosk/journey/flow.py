@@ -56,7 +56,12 @@ class CustomerFlow:
     prepared: object | None = None      # kiosk.pki.issuance.PreparedCertificate
     delivered_serial: str | None = None
     run: IssuingRun | None = None
+    audit: object | None = None         # kiosk.audit.AuditLog
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    def _audit(self, action: str, subject: str | None = None, detail: str = "") -> None:
+        if self.audit is not None:
+            self.audit.record("customer", action, subject, detail)
 
     # --- steps -----------------------------------------------------------------------------------
 
@@ -99,6 +104,7 @@ class CustomerFlow:
             return Outcome.OK, check
         if check.locked:
             logs.warning("identity.account_locked", customer=customer)
+            self._audit("customer.locked", self.customer.customer_key)
             return Outcome.LOCKED, check
         logs.event("identity.account_failed", customer=customer, tries_left=check.tries_left)
         return Outcome.WRONG, check
@@ -161,6 +167,8 @@ class CustomerFlow:
             run.mark("verify", "done")
             issuance.mark_delivered(self.prepared.serial, result.drive_serial)
             self.delivered_serial = self.prepared.serial
+            self._audit("certificate.delivered", self.prepared.serial,
+                        f"customer={self.customer.customer_key} replaces={self.replaces or ''}")
             logs.event("issue.completed", serial=self.prepared.serial, service=self.journey.service.value)
             self._wipe_password()
             self._eject(drives, run)
@@ -216,6 +224,7 @@ class CustomerFlow:
         if self.prepared is not None and self.delivered_serial is None and issuance is not None:
             issuance.abandon(self.prepared.serial)
             logs.warning("issue.abandoned", serial=self.prepared.serial)
+            self._audit("certificate.revoked", self.prepared.serial, "reason=cessationOfOperation")
 
     def _wipe_password(self) -> None:
         self.password[:] = b"\0" * len(self.password)

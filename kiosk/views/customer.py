@@ -91,7 +91,7 @@ def start():
     if services().out_of_service():
         return redirect(url_for("customer.attract"), code=303)
     if current_flow() is None:
-        session["flow"] = CustomerFlow(clock=services().clock)
+        session["flow"] = CustomerFlow(clock=services().clock, audit=services().audit)
     return go_to(current_flow().journey.current)
 
 

@@ -1,0 +1,159 @@
+"""/staff: the branch staff's console. Signed-in staff see the kiosk's state (no personal data) and
+can reset the customer session, take the kiosk out of service, and lift a customer's lockout after
+checking their ID in person. Every action is audited."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, g, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from kiosk import logs
+from kiosk.pii import customer_key, mask_rrn
+from kiosk.services import services
+from kiosk.staff import StaffSignInLocked
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+COOKIE = "kiosk_staff"
+
+
+def signed_in(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        name = services().staff_gate.staff_for(request.cookies.get(COOKIE))
+        if name is None:
+            return redirect(url_for("staff.sign_in"), code=303)
+        g.staff = name
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def audit(action: str, subject: str | None = None, detail: str = "") -> None:
+    services().audit.record(f"staff:{g.staff}", action, subject, detail)
+
+
+@bp.get("/sign-in")
+def sign_in():
+    return render_template("staff/sign_in.html")
+
+
+@bp.post("/sign-in")
+def post_sign_in():
+    svc = services()
+    name = (request.form.get("name") or "").strip()[:40]
+    pin = (request.form.get("pin") or "")[:12]
+    try:
+        token = svc.staff_gate.sign_in(name, pin)
+    except StaffSignInLocked as locked:
+        logs.warning("staff.sign_in_locked", seconds_left=locked.seconds_left)
+        message = _("로그인 실패가 5번 넘어 %(minutes)d분 동안 잠겼습니다.", minutes=(locked.seconds_left + 59) // 60)
+        return render_template("staff/sign_in.html", message=message), 429
+    if token is None:
+        logs.warning("staff.sign_in_failed")
+        svc.audit.record("system", "staff.sign_in_failed", subject=name)
+        return render_template("staff/sign_in.html", message=_("이름 또는 PIN이 맞지 않습니다.")), 401
+    svc.audit.record(f"staff:{name}", "staff.signed_in")
+    logs.event("staff.signed_in", staff=name)
+    response = redirect(url_for("staff.console"), code=303)
+    response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", path="/staff",
+                        secure=request.is_secure)
+    return response
+
+
+@bp.post("/sign-out")
+@signed_in
+def sign_out():
+    services().staff_gate.sign_out(request.cookies.get(COOKIE))
+    audit("staff.signed_out")
+    response = redirect(url_for("staff.sign_in"), code=303)
+    response.delete_cookie(COOKIE, path="/staff")
+    return response
+
+
+@bp.get("")
+@bp.get("/")
+@signed_in
+def console():
+    return render_template("staff/console.html", **console_state())
+
+
+@bp.get("/state")
+@signed_in
+def state():
+    return render_template("staff/_state.html", **console_state())
+
+
+@bp.post("/reset")
+@signed_in
+def reset_session():
+    ended = services().reset_customer_sessions("staff_reset")
+    audit("session.reset_by_staff", detail=f"sessions={ended}")
+    logs.warning("session.reset_by_staff", staff=g.staff, sessions=ended)
+    return console_response(_("고객 화면을 처음으로 돌렸습니다."))
+
+
+@bp.post("/service")
+@signed_in
+def toggle_service():
+    svc = services()
+    out = request.form.get("out_of_service") == "1"
+    svc.set_state("out_of_service", "1" if out else "0")
+    if out:
+        svc.reset_customer_sessions("out_of_service")
+    audit("kiosk.out_of_service" if out else "kiosk.in_service")
+    logs.warning("kiosk.out_of_service" if out else "kiosk.in_service", staff=g.staff)
+    return console_response(_("점검 중으로 바꾸었습니다.") if out else _("운영을 다시 시작했습니다."))
+
+
+@bp.post("/staff-call/clear")
+@signed_in
+def clear_staff_call():
+    services().set_state("staff_called", "0")
+    audit("staff.call_answered")
+    return console_response(_("호출을 확인했습니다."))
+
+
+@bp.post("/unlock")
+@signed_in
+def unlock():
+    """Staff type the resident number from the ID card in front of them; only its keyed hash is used."""
+    svc = services()
+    rrn = "".join(ch for ch in request.form.get("rrn", "") if ch.isdigit())
+    if len(rrn) != 13:
+        return console_response(_("주민등록번호 13자리를 입력해 주세요."), status=422)
+    key = customer_key(svc.settings.customer_hash_key, rrn)
+    if svc.lockouts.reset(key):
+        audit("customer.unlocked", subject=key)
+        logs.warning("customer.unlocked", staff=g.staff, rrn=rrn)
+        return console_response(_("%(rrn)s 고객의 잠금을 풀었습니다.", rrn=mask_rrn(rrn)))
+    return console_response(_("%(rrn)s 고객은 잠겨 있지 않습니다.", rrn=mask_rrn(rrn)))
+
+
+def console_response(message: str, status: int = 200):
+    return make_response(render_template("staff/console.html", message=message, **console_state()), status)
+
+
+def console_state() -> dict:
+    svc = services()
+    clock = svc.clock.now()
+    customers = [
+        {"step": (entry.session.get("flow").journey.current.value if entry.session.get("flow") else "attract"),
+         "idle": int(clock - entry.touched)}
+        for _sid, entry in svc.sessions.active("customer") if entry.session.get("flow") is not None
+    ]
+    return {
+        "staff": g.staff,
+        "customers": customers,
+        "out_of_service": svc.out_of_service(),
+        "staff_called": svc.state("staff_called") == "1",
+        "events": svc.audit.recent(15),
+        "counts": {action: svc.audit.count_today(action)
+                   for action in ("certificate.delivered", "certificate.revoked", "customer.locked",
+                                  "session.reset")},
+        "locked": svc.lockouts.locked_keys(),
+        "drives": svc.drive_list_for_staff(),
+        "outbox": svc.code_sender.recent(5) if svc.settings.is_demo and hasattr(svc.code_sender, "recent") else [],
+        "is_demo": svc.settings.is_demo,
+    }
