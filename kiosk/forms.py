@@ -13,22 +13,21 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Regexp, ValidationError
 
 from kiosk.pki.password import unmet_rules
 from kiosk.pki.rrn import InvalidRrn, parse_rrn
 
 NAME_PATTERN = re.compile(r"^[가-힣A-Za-z][가-힣A-Za-z ]{0,28}[가-힣A-Za-z]$")
-ID_KINDS = [("resident_card", _l("주민등록증")), ("driver_license", _l("운전면허증"))]
+ID_KINDS = [SelectChoice("resident_card", _l("주민등록증")), SelectChoice("driver_license", _l("운전면허증"))]
 
 
 def clean(value):
-    """NFC, trimmed, control characters removed: what a touch keyboard could have typed."""
+    """NFC and trimmed. Control characters stay, so that the field's rule refuses them visibly."""
     if value is None:
         return value
-    value = unicodedata.normalize("NFC", str(value))
-    value = "".join(ch for ch in value if unicodedata.category(ch)[0] != "C")
-    return value.strip()
+    return unicodedata.normalize("NFC", str(value)).strip()
 
 
 def digits_only(value):
