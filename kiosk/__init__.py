@@ -11,7 +11,8 @@ __version__ = "0.1.0"
 
 def create_app(config: Settings | dict | None = None) -> Flask:
     """The app factory. `config` is a `Settings`, or a dict of overrides: lower-case keys are
-    `Settings` fields (``{"data_dir": tmp_path}``), upper-case keys go to Flask's config."""
+    `Settings` fields (``{"data_dir": tmp_path}``), upper-case keys go to Flask's config
+    (``KIOSK_CLOCK``: a `kiosk.clock.ManualClock` for tests of timeouts)."""
     from kiosk import logs, web
     from kiosk.services import Services
     from kiosk.views import customer, health, staff
@@ -39,7 +40,7 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     )
     app.config.update({k: v for k, v in overrides.items() if k.isupper()})
 
-    Services.init_app(app, settings)
+    Services.init_app(app, settings, clock=app.config.get("KIOSK_CLOCK"))
     web.init_app(app)
     app.register_blueprint(customer.bp)
     app.register_blueprint(health.bp)

@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from kiosk import logs
+from kiosk.pii import mask_email
 from kiosk.settings import PROJECT_ROOT
 
 csrf = CSRFProtect()
@@ -46,6 +47,7 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.globals["get_locale"] = lambda: str(get_locale() or "ko")
     app.jinja_env.globals["format_date"] = format_date
+    app.jinja_env.filters["mask_email"] = mask_email
 
     @app.context_processor
     def kiosk_context():

@@ -1,0 +1,118 @@
+"""The staff console: sign-in with lockout, idle expiry, audited actions."""
+
+import pytest
+
+from kiosk.clock import ManualClock
+from kiosk.staff import add_staff
+from tests.journey.conftest import Walker
+
+PIN = "482916"
+
+
+@pytest.fixture
+def clock():
+    return ManualClock()
+
+
+@pytest.fixture
+def app(app_config, clock):
+    from kiosk import create_app
+    from kiosk.identity.demo import seed_demo_customers
+
+    app = create_app({**app_config, "KIOSK_CLOCK": clock})
+    services = app.extensions["kiosk"]
+    seed_demo_customers(services.store, services.settings.customer_hash_key)
+    add_staff(services.store, "김직원", PIN)
+    return app
+
+
+def sign_in(client, pin=PIN):
+    return client.post("/staff/sign-in", data={"name": "김직원", "pin": pin})
+
+
+def test_staff_pages_without_sign_in_go_to_the_sign_in_page(client):
+    for path in ("/staff", "/staff/state"):
+        response = client.get(path)
+        assert response.status_code == 303 and response.headers["Location"].endswith("/staff/sign-in")
+    assert client.post("/staff/reset").headers["Location"].endswith("/staff/sign-in")
+
+
+def test_signing_in_shows_the_console(client):
+    assert sign_in(client).headers["Location"].rstrip("/").endswith("/staff")
+    page = client.get("/staff").get_data(as_text=True)
+    assert "키오스크 상태" in page
+
+
+def test_the_staff_cookie_is_httponly_strict_and_scoped_to_staff(client):
+    sign_in(client)
+    cookie = client.get_cookie("kiosk_staff", path="/staff")
+    assert cookie.http_only and cookie.same_site == "Strict" and cookie.path == "/staff"
+
+
+def test_five_wrong_pins_lock_sign_in_for_five_minutes(client, clock):
+    for _ in range(5):
+        assert sign_in(client, "000000").status_code == 401
+    assert sign_in(client).status_code == 429
+    clock.advance(299)
+    assert sign_in(client).status_code == 429
+    clock.advance(2)
+    assert sign_in(client).status_code == 303
+
+
+def test_a_staff_session_ends_after_five_idle_minutes(client, clock):
+    sign_in(client)
+    clock.advance(299)
+    assert client.get("/staff").status_code == 200
+    clock.advance(300)
+    assert client.get("/staff").status_code == 303
+
+
+def test_staff_reset_sends_the_customer_back_to_the_attract_screen(app, clock):
+    customer = Walker(app, app.test_client())
+    customer.to_password()
+    staff = app.test_client()
+    sign_in(staff)
+    staff.post("/staff/reset")
+    response = customer.client.get("/journey/password")
+    assert response.headers["Location"].endswith("/")
+    actions = [e["action"] for e in app.extensions["kiosk"].audit.recent()]
+    assert "session.reset_by_staff" in actions
+
+
+def test_out_of_service_shows_on_the_customer_screen_and_refuses_a_start(app, client):
+    staff = app.test_client()
+    sign_in(staff)
+    staff.post("/staff/service", data={"out_of_service": "1"})
+    assert "점검 중" in client.get("/").get_data(as_text=True)
+    client.post("/start")
+    assert client.get("/journey/service").headers["Location"].endswith("/")
+    staff.post("/staff/service", data={"out_of_service": "0"})
+    assert "화면을 터치하여 시작하세요" in client.get("/").get_data(as_text=True)
+
+
+def test_staff_unlock_after_checking_the_id_lets_the_customer_in_again(app):
+    from tests.journey.conftest import HONG
+
+    customer = Walker(app, app.test_client())
+    customer.to_account()
+    for _ in range(5):
+        customer.post("/journey/account", {"account": HONG.account, "pin": "0000"})
+    staff = app.test_client()
+    sign_in(staff)
+    page = staff.post("/staff/unlock", data={"rrn": HONG.rrn}).get_data(as_text=True)
+    assert "900101-1******" in page and HONG.rrn not in page
+    customer.post("/reset")
+    assert customer.to_account().headers["Location"].endswith("/journey/account")
+
+
+def test_the_console_shows_no_personal_data(app):
+    from tests.journey.conftest import HONG
+
+    customer = Walker(app, app.test_client())
+    customer.to_password()
+    staff = app.test_client()
+    sign_in(staff)
+    page = staff.get("/staff/state").get_data(as_text=True)
+    assert "password" in page  # the customer's current step
+    for secret in (HONG.name, HONG.rrn, HONG.rrn.replace("-", ""), HONG.account, HONG.email):
+        assert secret not in page
