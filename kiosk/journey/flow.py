@@ -117,6 +117,8 @@ class CustomerFlow:
             sender.send(self.customer.email, subject, body_template.format(code=self.challenge.code))
         except IdentityServiceUnavailable as exc:
             logs.warning("email.send_failed", reason=str(exc))
+            if self.challenge.resends == 0:
+                self.challenge = None  # nothing reached the customer: the next showing sends again
             return Outcome.UNAVAILABLE
         logs.event("email.code_sent", email=self.customer.email, resends=self.challenge.resends)
         return Outcome.OK

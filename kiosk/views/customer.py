@@ -164,7 +164,6 @@ def page_email(flow, form=None, message=None, status=200):
         outcome = flow.send_code(svc.code_sender, _("[우체국] 인증서 발급 인증번호"), code_mail_body())
         if outcome is Outcome.UNAVAILABLE:
             message = _("인증번호 메일을 보내지 못했습니다. 잠시 후 '다시 받기'를 누르시거나 직원을 불러 주세요.")
-            flow.challenge = None if flow.challenge and flow.challenge.resends == 0 else flow.challenge
     return render_step(Step.EMAIL, status=status, form=form or CodeForm(), message=message,
                        masked_email=mask_email(flow))
 
@@ -283,6 +282,8 @@ def post_email(flow):
 @bp.post("/journey/email/resend")
 @in_step(Step.EMAIL)
 def post_email_resend(flow):
+    if flow.challenge is None:
+        return page_email(flow)  # the first code never left: this showing sends it
     try:
         flow.challenge.resend()
     except ResendRefused as refused:
