@@ -58,6 +58,7 @@ def serve() -> None:
     except (ConfigurationError, StoreError) as exc:
         logs.error("server.start_failed", reason=str(exc))
         raise click.ClickException(str(exc)) from exc
+    app.extensions["kiosk"].prepare_to_serve()
     run_server(app, settings.host, settings.port, settings.threads)
 
 

@@ -166,6 +166,16 @@ class Services:
             logs.event("session.reset", reason=reason)
             self.audit.record("system", "session.reset", detail=f"reason={reason}")
 
+    def prepare_to_serve(self) -> None:
+        """Before the first customer: revoke what a crash left undelivered, start the drive watcher
+        and the janitor that ends idle sessions."""
+        revoked = self.issuance.revoke_undelivered()
+        if revoked:
+            logs.warning("issue.undelivered_revoked_at_start", count=revoked)
+            self.audit.record("system", "certificate.revoked", detail=f"undelivered_at_start={revoked}")
+        self.drives  # noqa: B018 - built and started now, not on the first customer's drive screen
+        self.start_janitor()
+
     def start_janitor(self, interval: float = 5.0) -> threading.Event:
         """A thread that ends idle sessions even when nobody touches the screen; returns its stop flag."""
         stop = threading.Event()
