@@ -50,7 +50,20 @@ def app_config(data_dir) -> dict:
 
 @pytest.fixture
 def app(app_config):
-    return create_app(app_config)
+    """The app on a fresh SQLite file, with the demo customers (README) in it."""
+    from kiosk.identity.demo import seed_demo_customers
+
+    app = create_app(app_config)
+    services = app.extensions["kiosk"]
+    seed_demo_customers(services.store, services.settings.customer_hash_key)
+    return app
+
+
+@pytest.fixture
+def walker(app, client):
+    from tests.walker import Walker
+
+    return Walker(app, client)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import hmac
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -55,6 +56,11 @@ DEMO_CUSTOMERS = [
 ]
 
 
+@lru_cache(maxsize=None)
+def _demo_pin_hash(pin: str) -> str:
+    return PIN_HASHER.hash(pin)
+
+
 def seed_demo_customers(store: Store, hash_key: str) -> int:
     """Insert the demo customers that are missing; returns how many were added (idempotent)."""
     added = 0
@@ -64,7 +70,7 @@ def seed_demo_customers(store: Store, hash_key: str) -> int:
                 "INSERT OR IGNORE INTO demo_customers(customer_key, name, english_name, id_kind, "
                 "id_issue_date, email, account_key, pin_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (customer_key(hash_key, c.rrn), c.name, c.english_name, c.id_kind, c.id_issue_date,
-                 c.email, account_key(hash_key, c.account), PIN_HASHER.hash(c.pin)),
+                 c.email, account_key(hash_key, c.account), _demo_pin_hash(c.pin)),
             )
             added += cursor.rowcount
     return added

@@ -156,7 +156,6 @@ class CustomerFlow:
         """Run in a worker thread: prepare (once), write + verify to the chosen drive, eject.
         A failed write sends the customer back to the drive list with the same certificate."""
         from hardware import DriveError
-
         from kiosk.pki.errors import PkiError
 
         run = self.run

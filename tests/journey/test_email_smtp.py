@@ -6,7 +6,7 @@ import pytest
 
 from kiosk.identity.demo import seed_demo_customers
 from tests.conftest import free_port
-from tests.journey.conftest import Walker
+from tests.walker import Walker
 
 
 def make_app(app_config, smtp_url):

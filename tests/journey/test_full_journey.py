@@ -16,7 +16,7 @@ from pypinksign import PinkSign
 
 from kiosk.identity.demo import seed_demo_customers
 from tests.conftest import LiveServer
-from tests.journey.conftest import GOOD_PASSWORD, HONG, identity_form
+from tests.walker import GOOD_PASSWORD, HONG, identity_form
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -3,7 +3,7 @@ message on the screen, never a 500; steps cannot be skipped or done twice."""
 
 import pytest
 
-from tests.journey.conftest import HONG, identity_form, last_code
+from tests.walker import HONG, identity_form, last_code
 
 HOSTILE = [
     "",

@@ -3,7 +3,6 @@
 import pytest
 
 from kiosk.clock import ManualClock
-from tests.journey.conftest import Walker
 
 
 @pytest.fixture
@@ -12,19 +11,9 @@ def clock():
 
 
 @pytest.fixture
-def app(app_config, clock):
-    from kiosk import create_app
-    from kiosk.identity.demo import seed_demo_customers
+def app_config(app_config, clock):
+    return {**app_config, "KIOSK_CLOCK": clock}
 
-    app = create_app({**app_config, "KIOSK_CLOCK": clock})
-    services = app.extensions["kiosk"]
-    seed_demo_customers(services.store, services.settings.customer_hash_key)
-    return app
-
-
-@pytest.fixture
-def walker(app, client):
-    return Walker(app, client)
 
 
 def test_a_touch_within_the_warning_keeps_the_customer_in_place(walker, clock):
@@ -68,7 +57,7 @@ def test_the_hard_limit_ends_even_a_busy_session(walker, clock):
 
 
 def test_after_a_reset_the_back_button_shows_nothing_of_the_customer(walker):
-    from tests.journey.conftest import HONG
+    from tests.walker import HONG
 
     walker.to_password()
     walker.post("/reset")

@@ -4,7 +4,7 @@ import pytest
 
 from kiosk.clock import ManualClock
 from kiosk.staff import add_staff
-from tests.journey.conftest import Walker
+from tests.walker import Walker
 
 PIN = "482916"
 
@@ -15,15 +15,13 @@ def clock():
 
 
 @pytest.fixture
-def app(app_config, clock):
-    from kiosk import create_app
-    from kiosk.identity.demo import seed_demo_customers
+def app_config(app_config, clock):
+    return {**app_config, "KIOSK_CLOCK": clock}
 
-    app = create_app({**app_config, "KIOSK_CLOCK": clock})
-    services = app.extensions["kiosk"]
-    seed_demo_customers(services.store, services.settings.customer_hash_key)
-    add_staff(services.store, "김직원", PIN)
-    return app
+
+@pytest.fixture(autouse=True)
+def staff_member(app):
+    add_staff(app.extensions["kiosk"].store, "김직원", PIN)
 
 
 def sign_in(client, pin=PIN):
@@ -91,7 +89,7 @@ def test_out_of_service_shows_on_the_customer_screen_and_refuses_a_start(app, cl
 
 
 def test_staff_unlock_after_checking_the_id_lets_the_customer_in_again(app):
-    from tests.journey.conftest import HONG
+    from tests.walker import HONG
 
     customer = Walker(app, app.test_client())
     customer.to_account()
@@ -106,7 +104,7 @@ def test_staff_unlock_after_checking_the_id_lets_the_customer_in_again(app):
 
 
 def test_the_console_shows_no_personal_data(app):
-    from tests.journey.conftest import HONG
+    from tests.walker import HONG
 
     customer = Walker(app, app.test_client())
     customer.to_password()

@@ -1,12 +1,10 @@
-"""Helpers to walk a customer through the journey with the Flask test client."""
+"""Walk a customer through the journey with the Flask test client (the demo customers)."""
 
 from __future__ import annotations
 
 import re
 
-import pytest
-
-from kiosk.identity.demo import DEMO_CUSTOMERS, seed_demo_customers
+from kiosk.identity.demo import DEMO_CUSTOMERS
 from kiosk.services import Services
 
 HONG = DEMO_CUSTOMERS[0]
@@ -68,15 +66,3 @@ class Walker:
             return session.get("flow")
 
 
-@pytest.fixture
-def app(app_config):
-    from kiosk import create_app
-
-    app = create_app(app_config)
-    seed_demo_customers(app.extensions["kiosk"].store, app.extensions["kiosk"].settings.customer_hash_key)
-    return app
-
-
-@pytest.fixture
-def walker(app, client):
-    return Walker(app, client)
