@@ -1,0 +1,23 @@
+"""`make bench` (python -m bench [NAME...]): every benchmark, or those named."""
+
+import importlib
+import sys
+
+BENCHMARKS = ["latency", "issuance", "write", "hotplug", "startup"]
+
+
+def main(names: list[str]) -> int:
+    failed = []
+    for name in names or BENCHMARKS:
+        try:
+            module = importlib.import_module(f"bench.{name}")
+        except ModuleNotFoundError as exc:
+            print(f"bench {name}: not available ({exc})")
+            failed.append(name)
+            continue
+        print(f"\n# bench.{name}")
+        module.main()
+    return 1 if failed else 0
+
+
+sys.exit(main(sys.argv[1:]))

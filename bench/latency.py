@@ -1,0 +1,175 @@
+"""Page latency of every journey step through the real WSGI server (waitress, in its own process) with
+1, 8 and 32 concurrent clients, against a bare Flask endpoint served by the same server.
+
+Aim (issue 9): every step within 2x the bare endpoint at p50; no step's p99 above 50 ms at 8 clients.
+Each client holds its own customer session walked to the step being measured (setup is not timed).
+"""
+
+from __future__ import annotations
+
+import http.client
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+from bench.common import print_table, summary, write_results
+
+CONCURRENCY = (1, 8, 32)
+REQUESTS_PER_CLIENT = 60
+HONG = {"name": "홍길동", "rrn_front": "900101", "rrn_back": "1234568", "id_kind": "resident_card",
+        "issue_date": "20150302"}
+STEPS = ["attract", "service", "consent", "identity", "account", "email", "password", "password_check"]
+
+
+class Client:
+    """One kiosk screen: a keep-alive connection, the session cookie, the CSRF token."""
+
+    def __init__(self, port: int):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.cookie = ""
+        self.token = ""
+
+    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str, dict]:
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode({"csrf_token": self.token, **form})
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.conn.request(method, path, body=body, headers=headers)
+        response = self.conn.getresponse()
+        text = response.read().decode()
+        for value in response.headers.get_all("Set-Cookie") or []:
+            if value.startswith("kiosk_sid="):
+                self.cookie = value.split(";", 1)[0]
+        found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', text) or re.search(r'"X-CSRFToken": "([^"]+)"', text)
+        if found:
+            self.token = found.group(1)
+        return response.status, text, dict(response.headers)
+
+    def follow(self, method: str, path: str, form: dict | None = None) -> str:
+        status, text, headers = self.request(method, path, form)
+        while status in (302, 303):
+            status, text, headers = self.request("GET", urllib.parse.urlsplit(headers["Location"]).path)
+        return text
+
+
+def latest_code(database: Path) -> str:
+    with sqlite3.connect(database) as db:
+        body = db.execute("SELECT body FROM demo_outbox ORDER BY id DESC LIMIT 1").fetchone()[0]
+    return re.search(r"\b(\d{6})\b", body).group(1)
+
+
+def walk(client: Client, step: str, database: Path) -> str:
+    """Bring the client's session to `step`; returns the (method, path) to time."""
+    client.follow("GET", "/")
+    if step == "attract":
+        return "/"
+    client.follow("POST", "/start", {})
+    if step != "service":
+        client.follow("POST", "/journey/service", {"service": "new"})
+    if step not in ("service", "consent"):
+        client.follow("POST", "/journey/consent", {"terms": "y", "privacy": "y"})
+    if step not in ("service", "consent", "identity"):
+        client.follow("POST", "/journey/identity", HONG)
+    if step in ("email", "password", "password_check"):
+        client.follow("POST", "/journey/account", {"account": "012345-01-234567", "pin": "1357"})
+    if step in ("password", "password_check"):
+        client.follow("POST", "/journey/email", {"code": latest_code(database)})
+    return f"/journey/{'password' if step == 'password_check' else step}"
+
+
+def hammer(clients: list[Client], method: str, path: str, form: dict | None) -> list[float]:
+    samples: list[float] = []
+    lock = threading.Lock()
+    start = threading.Barrier(len(clients))
+
+    def run(client: Client):
+        mine = []
+        start.wait()
+        for _ in range(REQUESTS_PER_CLIENT):
+            t0 = time.perf_counter()
+            status, _, _ = client.request(method, path, form)
+            mine.append(time.perf_counter() - t0)
+            if status >= 400:
+                raise RuntimeError(f"{path}: HTTP {status}")
+        with lock:
+            samples.extend(mine)
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return samples
+
+
+def start_server(data_dir: Path, port: int) -> subprocess.Popen:
+    process = subprocess.Popen([sys.executable, "-m", "bench.latency_app", str(data_dir), str(port)])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/bare/")
+            return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the benchmark server did not start")
+
+
+def main() -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with tempfile.TemporaryDirectory() as scratch:
+        data_dir = Path(scratch)
+        server = start_server(data_dir, port)
+        try:
+            results = measure(port, data_dir / "kiosk.sqlite3")
+        finally:
+            server.terminate()
+            server.wait(10)
+    report(results)
+
+
+def measure(port: int, database: Path) -> dict:
+    results: dict = {}
+    for n in CONCURRENCY:
+        bare = hammer([Client(port) for _ in range(n)], "GET", "/bare/", None)
+        results[n] = {"bare": summary(bare)}
+        for step in STEPS:
+            clients = [Client(port) for _ in range(n)]
+            path = ""
+            for client in clients:
+                path = walk(client, step, database)
+            if step == "password_check":
+                samples = hammer(clients, "POST", "/journey/password/check", {"password": "Kiosk!25"})
+            else:
+                samples = hammer(clients, "GET", path, None)
+            results[n][step] = summary(samples)
+    return results
+
+
+def report(results: dict) -> None:
+    rows = []
+    for n, by_step in results.items():
+        bare = by_step["bare"]
+        for step, s in by_step.items():
+            rows.append([n, step, s["p50_ms"], s["p99_ms"], s["p50_ms"] / bare["p50_ms"], s["p99_ms"] / bare["p99_ms"]])
+    print_table("Page latency through waitress (ms) and ratio to the bare Flask endpoint",
+                ["clients", "step", "p50 ms", "p99 ms", "p50 ratio", "p99 ratio"], rows)
+    worst_p50 = max(r[4] for r in rows if r[1] != "bare")
+    worst_p99_8 = max(r[3] for r in rows if r[0] == 8 and r[1] != "bare")
+    print(f"\nworst p50 ratio: {worst_p50:.2f}x (aim <= 2x); worst p99 at 8 clients: {worst_p99_8:.1f} ms (aim <= 50 ms)")
+    write_results("latency", {"results": results, "worst_p50_ratio": worst_p50, "worst_p99_ms_at_8": worst_p99_8})
+
+
+if __name__ == "__main__":
+    main()
