@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from flask import Flask, render_template, request, session
 from flask_babel import Babel, format_date, get_locale
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -80,6 +82,12 @@ def init_app(app: Flask) -> None:
         elif error.code != 404:
             logs.warning("http.client_error", path=request.path, status=error.code)
         return _error_page(error.code, "http"), error.code
+
+    @app.errorhandler(sqlite3.OperationalError)
+    def database_busy(error):
+        # a locked or read-only database: the customer keeps their place and may try again
+        logs.error("store.unavailable", path=request.path, reason=str(error))
+        return _error_page(503, "busy"), 503
 
     @app.errorhandler(Exception)
     def unexpected(error):
