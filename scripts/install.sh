@@ -28,8 +28,10 @@ chmod -R u=rwX,go=rX "$prefix"
 
 say "venv in $prefix/.venv"
 [ -x "$prefix/.venv/bin/python" ] || "$PYTHON" -m venv "$prefix/.venv"
-"$prefix/.venv/bin/pip" install -q --disable-pip-version-check -c "$prefix/constraints.txt" -e "$prefix"
-"$prefix/.venv/bin/pybabel" -q compile -d "$prefix/kiosk/translations"
+# through the venv's python, not its scripts: a staged venv's scripts already name the final path
+venv_python="$prefix/.venv/bin/python"
+"$venv_python" -m pip install -q --disable-pip-version-check -c "$prefix/constraints.txt" -e "$prefix"
+"$venv_python" -m babel.messages.frontend -q compile -d "$prefix/kiosk/translations"
 if [ -n "$DESTDIR" ]; then
     # scripts, .pth files and the editable finder hold the staged path: make them name the final one
     grep -rlIF "$DESTDIR" "$prefix/.venv" | while IFS= read -r file; do
