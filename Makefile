@@ -9,7 +9,7 @@ export KIOSK_DATA_DIR
 DEB_RUN  := python3-venv
 DEB_TEST := $(DEB_RUN) python3-dev gcc pkg-config chromium fonts-noto-cjk umockdev gir1.2-umockdev-1.0 \
             libgirepository1.0-dev libcairo2-dev fuse3 fusefat exfat-fuse dosfstools exfatprogs \
-            systemd udev openssl
+            systemd udev openssl cage nodejs
 
 .PHONY: run test bench install uninstall translations lock lint clean
 

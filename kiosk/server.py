@@ -1,12 +1,14 @@
-"""Serve the app through waitress (one process, a pool of threads, long-lived SSE streams) and tell
-systemd when it is ready (`Type=notify`)."""
+"""Serve the app through waitress (one process, a pool of threads, long-lived SSE streams), tell systemd
+when it is ready (`Type=notify`), and keep its watchdog fed while the app is healthy (kiosk/watchdog.py)."""
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 
 from kiosk import logs
+from kiosk.watchdog import Watchdog, interval_from_env
 
 
 def sd_notify(message: str) -> bool:
@@ -22,8 +24,15 @@ def sd_notify(message: str) -> bool:
     return True
 
 
+def _stop_on_sigterm(signum, frame) -> None:
+    """systemd stops the kiosk with SIGTERM: leave the server loop as Ctrl-C would, logging the stop."""
+    raise KeyboardInterrupt
+
+
 def serve(app, host: str, port: int, threads: int) -> None:
     from waitress import create_server
+
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
 
     # create_server binds and listens before returning: from here on connections queue, so READY=1 is true
     server = create_server(app, host=host, port=port, threads=threads, ident="cert-kiosk",
@@ -32,11 +41,15 @@ def serve(app, host: str, port: int, threads: int) -> None:
     for hook in app.extensions.get("kiosk_on_ready", []):
         hook()
     sd_notify(f"READY=1\nSTATUS=serving on {host}:{server.effective_port}")
+    interval = interval_from_env()
+    watchdog = Watchdog(app, interval, sd_notify).start() if interval else None
     try:
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
         sd_notify("STOPPING=1")
+        if watchdog:
+            watchdog.stop()
         logs.event("server.stopped")
         server.close()

@@ -1,0 +1,27 @@
+"""`kiosk doctor`: one line per check, a fix under each failure, a non-zero exit when anything failed."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from kiosk import doctor
+
+
+def register(group: click.Group) -> None:
+    group.add_command(doctor_command)
+
+
+@click.command("doctor")
+@click.option("--json", "as_json", is_flag=True, help="print the checks as JSON (what /healthz returns)")
+def doctor_command(as_json: bool) -> None:
+    """Check configuration, database, CA, CRL, e-mail, drives, browser, clock and disk."""
+    checks = doctor.run_from_env()
+    if as_json:
+        click.echo(json.dumps(doctor.report(checks), ensure_ascii=False, indent=2))
+    else:
+        for check in checks:
+            click.echo(check.line())
+    if not all(check.ok for check in checks):
+        raise SystemExit(1)

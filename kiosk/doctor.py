@@ -1,0 +1,268 @@
+"""The kiosk's self-checks, one function per thing a technician can fix, used by `kiosk doctor` and /healthz.
+
+Each check returns a `Check`: a name, ok or not, what was found, and — when it failed — the fix in the
+words of the technician's runbook (docs/operations.md). No Flask here: the CLI runs these without an app.
+A check never raises for the condition it checks; it reports it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import smtplib
+import sqlite3
+import ssl
+import subprocess
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+from urllib.parse import urlsplit
+
+from kiosk.settings import ConfigurationError, Settings
+from kiosk.store import Store, StoreError
+
+# Where the embedded CA keeps what the doctor reads: the one place to change if the PKI side renames them.
+CA_DIR = "ca"
+ROOT_CA_FILE = "root-ca.pem"
+ISSUING_CA_FILE = "issuing-ca.pem"
+CRL_FILE = "crl.der"
+
+CA_MIN_DAYS_LEFT = 30
+MIN_FREE_BYTES = 100 * 1024 * 1024
+EARLIEST_YEAR = 2025
+NETWORK_TIMEOUT = 5.0
+BROWSER_UNIT = "cert-kiosk-browser.service"
+UDISKS2_NAME = "org.freedesktop.UDisks2"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def line(self) -> str:
+        """One line for the terminal: `ok   database  schema 1` or `FAIL ca  missing … → fix: …`."""
+        text = f"{'ok  ' if self.ok else 'FAIL'} {self.name:<13} {self.detail}"
+        return text if self.ok else f"{text}\n     fix: {self.fix}"
+
+
+def ca_path(settings: Settings, filename: str) -> Path:
+    return settings.data_dir / CA_DIR / filename
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _load_certificate(path: Path):
+    from cryptography import x509
+
+    return x509.load_pem_x509_certificate(path.read_bytes())
+
+
+# --- the checks -----------------------------------------------------------------------------------------
+
+
+def check_database(settings: Settings) -> Check:
+    """Opens the database without creating it, checks the schema is current and that a write lock can be
+    taken (a data directory owned by another user, or mounted read-only, fails here and not mid-issuance)."""
+    path = settings.database_path
+    if not path.exists():
+        return Check("database", False, f"{path} does not exist", "run `kiosk init`")
+    store = Store(path, busy_timeout_ms=2000)
+    try:
+        store.check_current()
+        conn = store.connect()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+        return Check("database", True, f"{path} schema {store.version}, writable")
+    except StoreError as exc:
+        return Check("database", False, str(exc), "run `kiosk init`")
+    except sqlite3.Error as exc:
+        return Check("database", False, f"{path} is not writable: {exc}",
+                     f"give the kiosk user write access to {settings.data_dir} and its files "
+                     "(`systemd-tmpfiles --create`), or free the disk; see docs/operations.md")
+    finally:
+        store.close()
+
+
+def check_ca(settings: Settings) -> Check:
+    """Both CA certificates exist, the issuing CA is signed by the root, and both are valid for a while."""
+    from cryptography.exceptions import InvalidSignature
+
+    paths = [ca_path(settings, ROOT_CA_FILE), ca_path(settings, ISSUING_CA_FILE)]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        return Check("ca", False, f"missing {', '.join(missing)}",
+                     "run `kiosk init` (creates the embedded CA)")
+    try:
+        root, issuing = (_load_certificate(p) for p in paths)
+        issuing.verify_directly_issued_by(root)
+    except (ValueError, TypeError, InvalidSignature) as exc:
+        return Check("ca", False, f"unreadable or not issued by the root: {exc}",
+                     "restore the CA from backup or re-run `kiosk init`; see docs/operations.md")
+    now = _now()
+    for label, cert in (("root", root), ("issuing", issuing)):
+        if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
+            return Check("ca", False, f"{label} CA not valid now ({cert.not_valid_before_utc:%Y-%m-%d} to "
+                         f"{cert.not_valid_after_utc:%Y-%m-%d})", "check the clock; renew the CA")
+    days_left = min((c.not_valid_after_utc - now).days for c in (root, issuing))
+    detail = f"issuing CA valid until {issuing.not_valid_after_utc:%Y-%m-%d}, {days_left} days left"
+    if days_left < CA_MIN_DAYS_LEFT:
+        return Check("ca", False, detail,
+                     f"renew the CA before it expires (less than {CA_MIN_DAYS_LEFT} days left)")
+    return Check("ca", True, detail)
+
+
+def check_crl(settings: Settings) -> Check:
+    """The CRL the kiosk publishes is signed by the issuing CA and its nextUpdate is still ahead."""
+    from cryptography import x509
+
+    path = ca_path(settings, CRL_FILE)
+    if not path.exists():
+        return Check("crl", False, f"{path} does not exist", "run `kiosk init` (publishes the CRL)")
+    try:
+        crl = x509.load_der_x509_crl(path.read_bytes())
+        issuing = _load_certificate(ca_path(settings, ISSUING_CA_FILE))
+    except (ValueError, OSError) as exc:
+        return Check("crl", False, f"unreadable: {exc}", "run `kiosk init` (re-signs the CRL)")
+    if not crl.is_signature_valid(issuing.public_key()):
+        return Check("crl", False, "not signed by the issuing CA", "run `kiosk init` (re-signs the CRL)")
+    next_update = crl.next_update_utc
+    if next_update is None or next_update <= _now():
+        return Check("crl", False, f"stale: nextUpdate {next_update:%Y-%m-%d %H:%M} UTC has passed"
+                     if next_update else "no nextUpdate", "run `kiosk init` (re-signs the CRL)")
+    return Check("crl", True, f"next update {next_update:%Y-%m-%d %H:%M} UTC")
+
+
+def check_smtp(settings: Settings) -> Check:
+    """Connects and greets the SMTP server (no login, no mail): the e-mail code step depends on it."""
+    if not settings.smtp_url:
+        return Check("smtp", True, "demo outbox (no KIOSK_SMTP_URL)")
+    url = urlsplit(settings.smtp_url)
+    where = f"{url.hostname}:{url.port or ''}"
+    try:
+        if url.scheme == "smtps":
+            client = smtplib.SMTP_SSL(url.hostname, url.port or 465, timeout=NETWORK_TIMEOUT,
+                                      context=ssl.create_default_context())
+        else:
+            client = smtplib.SMTP(url.hostname, url.port or 25, timeout=NETWORK_TIMEOUT)
+        with client:
+            code, _ = client.noop()
+    except (OSError, smtplib.SMTPException) as exc:
+        return Check("smtp", False, f"{where} unreachable: {exc}",
+                     "check KIOSK_SMTP_URL in /etc/cert-kiosk/kiosk.env, the network and the mail server")
+    if code != 250:
+        return Check("smtp", False, f"{where} answered NOOP with {code}", "check the mail server")
+    return Check("smtp", True, f"{where} answers")
+
+
+def check_udev(settings: Settings) -> Check:
+    """pyudev can open the netlink monitor the drive watcher listens on (hot-plug needs it)."""
+    import pyudev
+
+    try:
+        monitor = pyudev.Monitor.from_netlink(pyudev.Context())
+        monitor.start()
+    except (OSError, ImportError) as exc:
+        return Check("udev", False, f"cannot open the udev monitor: {exc}",
+                     "is systemd-udevd running? the unit must allow AF_NETLINK")
+    return Check("udev", True, "netlink monitor opens")
+
+
+def check_udisks2(settings: Settings) -> Check:
+    """In production the drives are mounted by udisks2 over the system bus; a ping also starts it."""
+    if settings.is_demo or settings.drives_backend != "udisks2":
+        return Check("udisks2", True, f"not used (drives: {settings.drives_backend})")
+    command = ["busctl", "--system", "call", UDISKS2_NAME, "/org/freedesktop/UDisks2",
+               "org.freedesktop.DBus.Peer", "Ping"]
+    failed = _run(command)
+    if failed:
+        return Check("udisks2", False, f"{UDISKS2_NAME} not reachable on the system bus: {failed}",
+                     "apt-get install udisks2; systemctl status udisks2 dbus")
+    return Check("udisks2", True, f"{UDISKS2_NAME} answers on the system bus")
+
+
+def check_browser(settings: Settings) -> Check:
+    """The touchscreen's browser runs as its own unit; without it the customer sees a black screen."""
+    if settings.is_demo:
+        return Check("browser", True, "not used in demo mode")
+    failed = _run(["systemctl", "is-active", "--quiet", BROWSER_UNIT])
+    if failed:
+        return Check("browser", False, f"{BROWSER_UNIT} is not active",
+                     f"systemctl restart {BROWSER_UNIT}; journalctl -u {BROWSER_UNIT} -b")
+    return Check("browser", True, f"{BROWSER_UNIT} active")
+
+
+def check_clock(settings: Settings) -> Check:
+    """A clock in the past makes every certificate issued look not-yet-valid (and the CA check lie)."""
+    now = _now()
+    if now.year < EARLIEST_YEAR:
+        return Check("clock", False, f"system time {now:%Y-%m-%d} is before {EARLIEST_YEAR}",
+                     "enable time sync: timedatectl set-ntp true")
+    issuing = ca_path(settings, ISSUING_CA_FILE)
+    if issuing.exists():
+        try:
+            not_before = _load_certificate(issuing).not_valid_before_utc
+        except ValueError:
+            not_before = None  # the ca check reports the unreadable file
+        if not_before and now < not_before:
+            return Check("clock", False, f"system time {now:%Y-%m-%d %H:%M} is before the CA's notBefore "
+                         f"{not_before:%Y-%m-%d %H:%M}", "enable time sync: timedatectl set-ntp true")
+    return Check("clock", True, f"{now:%Y-%m-%d %H:%M} UTC")
+
+
+def check_disk(settings: Settings) -> Check:
+    """SQLite and the CA need room; a full disk fails the issuance after the customer has typed it all."""
+    try:
+        free = shutil.disk_usage(settings.data_dir).free
+    except OSError as exc:
+        return Check("disk", False, f"{settings.data_dir}: {exc}", "run `kiosk init`")
+    detail = f"{free // (1024 * 1024)} MB free in {settings.data_dir}"
+    if free < MIN_FREE_BYTES:
+        return Check("disk", False, detail, "free disk space (journalctl --vacuum-size=200M, old files)")
+    return Check("disk", True, detail)
+
+
+def _run(command: list[str]) -> str:
+    """Run a probe command; '' when it succeeded, else why not (missing tool, timeout, its stderr)."""
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=NETWORK_TIMEOUT)
+    except FileNotFoundError:
+        return f"{command[0]} is not installed"
+    except subprocess.TimeoutExpired:
+        return f"{command[0]} timed out"
+    if result.returncode != 0:
+        return (result.stderr or result.stdout).strip() or f"exit status {result.returncode}"
+    return ""
+
+
+CHECKS: list[Callable[[Settings], Check]] = [
+    check_database, check_ca, check_crl, check_smtp, check_udev, check_udisks2, check_browser,
+    check_clock, check_disk,
+]
+
+
+def run(settings: Settings) -> list[Check]:
+    """Every check against valid settings, in a stable order (configuration first, as it passed)."""
+    checks = [Check("configuration", True, f"mode {settings.mode}, data {settings.data_dir}")]
+    return checks + [check(settings) for check in CHECKS]
+
+
+def run_from_env() -> list[Check]:
+    """What `kiosk doctor` runs: with invalid settings nothing else can be checked, so that is the answer."""
+    try:
+        settings = Settings.from_env()
+    except ConfigurationError as exc:
+        return [Check("configuration", False, str(exc), "edit /etc/cert-kiosk/kiosk.env (docs/install.md)")]
+    return run(settings)
+
+
+def report(checks: list[Check]) -> dict:
+    """The JSON shape shared by `kiosk doctor --json` and /healthz."""
+    return {"ok": all(c.ok for c in checks), "checks": [c.as_dict() for c in checks]}

@@ -1,0 +1,100 @@
+"""The systemd watchdog: ping `WATCHDOG=1` only while every health probe passes, so that a kiosk whose app
+or drive watcher has died is restarted by systemd (`WatchdogSec=` in systemd/cert-kiosk.service).
+
+A probe is a callable returning True when healthy (or raising: that counts as unhealthy, with the reason
+logged). Other areas add theirs at start-up: `watchdog.add_probe(app, "drives", watcher.is_alive)`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Callable
+
+from flask import Flask
+
+from kiosk import logs
+
+Probe = Callable[[], bool]
+PROBES_KEY = "kiosk_probes"
+
+
+def add_probe(app: Flask, name: str, probe: Probe) -> None:
+    app.extensions.setdefault(PROBES_KEY, []).append((name, probe))
+
+
+def probes(app: Flask) -> list[tuple[str, Probe]]:
+    """The built-in probes (the app answers; the drive watcher, if any, lives) and the registered ones."""
+    return [("app", lambda: _app_answers(app)), ("drives", lambda: _drive_watcher_alive(app)),
+            *app.extensions.get(PROBES_KEY, [])]
+
+
+def _app_answers(app: Flask) -> bool:
+    """An in-process request through the whole Flask stack (sessions, store) to the cheap health view."""
+    return app.test_client().get("/healthz/live").status_code == 200
+
+
+def _drive_watcher_alive(app: Flask) -> bool:
+    """The hardware side keeps its watcher in `extras["drives"]`; absent in apps that watch no drives."""
+    watcher = app.extensions["kiosk"].extras.get("drives")
+    is_alive = getattr(watcher, "is_alive", None)
+    return True if is_alive is None else bool(is_alive())
+
+
+def interval_from_env() -> float | None:
+    """Seconds between pings (half of WATCHDOG_USEC), or None when systemd asked for no watchdog here,
+    following sd_watchdog_enabled(3): WATCHDOG_PID, when set, must be this process."""
+    usec = os.environ.get("WATCHDOG_USEC", "")
+    pid = os.environ.get("WATCHDOG_PID", "")
+    if not usec.isdigit() or int(usec) == 0 or (pid and pid != str(os.getpid())):
+        return None
+    return int(usec) / 1_000_000 / 2
+
+
+class Watchdog:
+    """A daemon thread that runs the probes every `interval` seconds and pings only when all pass."""
+
+    def __init__(self, app: Flask, interval: float, notify: Callable[[str], bool]):
+        self.app = app
+        self.interval = interval
+        self.notify = notify
+        self._stop = threading.Event()
+        self._failing: str | None = None
+        self.thread = threading.Thread(target=self._loop, name="watchdog", daemon=True)
+
+    def start(self) -> "Watchdog":
+        logs.event("watchdog.started", interval_ms=int(self.interval * 1000))
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.thread.join(timeout=self.interval + 5)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            if self.healthy():
+                self.notify("WATCHDOG=1")
+            self._stop.wait(self.interval)
+
+    def healthy(self) -> bool:
+        """Run each probe; log a failure once when it starts and once when it ends (no log flood)."""
+        for name, probe in probes(self.app):
+            reason = _run_probe(probe)
+            if reason:
+                if self._failing != name:
+                    logs.error("watchdog.probe_failed", probe=name, reason=reason)
+                    self._failing = name
+                return False
+        if self._failing:
+            logs.event("watchdog.recovered", probe=self._failing)
+            self._failing = None
+        return True
+
+
+def _run_probe(probe: Probe) -> str:
+    """'' when the probe passed, else why not. A probe that raises is a failed probe, never a dead thread."""
+    try:
+        return "" if probe() else "returned false"
+    except Exception as exc:  # noqa: BLE001 - any error in a probe means unhealthy; the name is logged
+        return type(exc).__name__

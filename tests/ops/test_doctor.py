@@ -1,0 +1,177 @@
+"""`kiosk doctor` as a technician runs it (a subprocess, settings from the environment) against a healthy
+kiosk and broken ones: one line per check, a fix under each failure, exit status 1 when anything failed.
+/healthz serves the same checks as JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from ca_files import write_ca_files
+from conftest import free_port  # tests/conftest.py
+
+from kiosk import create_app, doctor
+from kiosk.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+CHECK_NAMES = [
+    "configuration", "database", "ca", "crl", "smtp", "udev", "udisks2", "browser", "clock", "disk",
+]
+
+
+def kiosk(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "KIOSK_MODE": "demo", "KIOSK_DATA_DIR": str(data_dir), **env}
+    return subprocess.run([sys.executable, "-m", "kiosk", *args], cwd=REPO, env=environment,
+                          capture_output=True, text=True, timeout=120)
+
+
+def provision(data_dir: Path, **ca) -> None:
+    """A kiosk as `kiosk init` leaves it. Until the PKI work lands the CA files are made here; then drop
+    the `write_ca_files` call (keep it only for the tests that need an odd CA)."""
+    assert kiosk(data_dir, "init").returncode == 0
+    write_ca_files(data_dir, **ca)
+
+
+def lines(result: subprocess.CompletedProcess) -> dict[str, str]:
+    """{check name: its line and fix} from the doctor's output."""
+    found = {}
+    for line in result.stdout.splitlines():
+        if line.startswith(("ok", "FAIL")):
+            name = line.split()[1]
+            found[name] = line
+        elif line.strip().startswith("fix:"):
+            found[name] += "\n" + line
+    return found
+
+
+def failed(result) -> dict[str, str]:
+    return {name: line for name, line in lines(result).items() if line.startswith("FAIL")}
+
+
+def test_a_healthy_kiosk_passes_every_check(data_dir, smtp_server):
+    provision(data_dir)
+    result = kiosk(data_dir, "doctor", KIOSK_SMTP_URL=smtp_server.url)
+    assert result.returncode == 0, result.stdout
+    assert list(lines(result)) == CHECK_NAMES
+    assert failed(result) == {}
+    assert "3649 days left" in lines(result)["ca"]
+    assert f"127.0.0.1:{smtp_server.controller.port} answers" in lines(result)["smtp"]
+
+
+def test_demo_without_smtp_uses_the_outbox(data_dir):
+    provision(data_dir)
+    result = kiosk(data_dir, "doctor")
+    assert result.returncode == 0, result.stdout
+    assert "demo outbox" in lines(result)["smtp"]
+
+
+def test_a_missing_ca_fails_with_the_fix_kiosk_init(data_dir):
+    assert kiosk(data_dir, "init").returncode == 0
+    result = kiosk(data_dir, "doctor")
+    assert result.returncode == 1
+    assert set(failed(result)) == {"ca", "crl"}
+    assert "issuing-ca.pem" in failed(result)["ca"] and "fix: run `kiosk init`" in failed(result)["ca"]
+
+
+def test_smtp_down_fails_the_smtp_check_only(data_dir):
+    provision(data_dir)
+    result = kiosk(data_dir, "doctor", KIOSK_SMTP_URL=f"smtp://127.0.0.1:{free_port()}")
+    assert result.returncode == 1
+    assert list(failed(result)) == ["smtp"]
+    assert "unreachable" in failed(result)["smtp"] and "KIOSK_SMTP_URL" in failed(result)["smtp"]
+
+
+@pytest.fixture
+def read_only(data_dir):
+    """The data directory mounted read-only: as unwritable for root as a wrongly owned one is for the
+    kiosk's user (root ignores file modes, so chmod would prove nothing here)."""
+    def make():
+        subprocess.run(["mount", "--bind", str(data_dir), str(data_dir)], check=True)
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(data_dir)], check=True)
+    yield make
+    subprocess.run(["umount", str(data_dir)], check=False)
+
+
+def test_an_unwritable_database_fails_the_database_check(data_dir, read_only):
+    provision(data_dir)
+    read_only()
+    result = kiosk(data_dir, "doctor")
+    assert result.returncode == 1
+    assert list(failed(result)) == ["database"]
+    assert "not writable" in failed(result)["database"]
+
+
+def test_a_stale_crl_fails(data_dir):
+    provision(data_dir, crl_hours=-2)
+    assert list(failed(kiosk(data_dir, "doctor"))) == ["crl"]
+    assert "stale" in failed(kiosk(data_dir, "doctor"))["crl"]
+
+
+def test_a_ca_about_to_expire_fails_with_days_left(data_dir):
+    provision(data_dir, issuing_days=10)
+    assert "9 days left" in failed(kiosk(data_dir, "doctor"))["ca"]
+
+
+def test_a_clock_before_the_ca_fails_the_clock_check(data_dir):
+    provision(data_dir, not_before=datetime.now(timezone.utc) + timedelta(days=2))
+    result = failed(kiosk(data_dir, "doctor"))
+    assert "before the CA's notBefore" in result["clock"]
+    assert "timedatectl set-ntp true" in result["clock"]
+
+
+def test_an_old_schema_fails_the_database_check(data_dir):
+    provision(data_dir)
+    with sqlite3.connect(data_dir / "kiosk.sqlite3") as conn:
+        conn.execute("PRAGMA user_version = 0")
+    assert "the code needs" in failed(kiosk(data_dir, "doctor"))["database"]
+
+
+def test_invalid_configuration_is_the_only_answer(data_dir):
+    result = kiosk(data_dir, "doctor", KIOSK_DRIVES="floppy")
+    assert result.returncode == 1
+    assert list(lines(result)) == ["configuration"]
+    assert "KIOSK_DRIVES" in result.stdout and "kiosk.env" in result.stdout
+
+
+PRODUCTION = {
+    "KIOSK_MODE": "production", "KIOSK_SECRET_KEY": "s" * 40, "KIOSK_CUSTOMER_HASH_KEY": "h" * 40,
+    "KIOSK_CA_PASSPHRASE": "a real passphrase", "KIOSK_DIRECTORY_URL": "http://127.0.0.1:9/directory",
+    "KIOSK_ACCOUNTS_URL": "http://127.0.0.1:9/accounts", "KIOSK_DRIVES": "udisks2",
+}
+
+
+def test_production_needs_udisks2_on_the_system_bus(data_dir, smtp_server):
+    provision(data_dir)
+    result = kiosk(data_dir, "doctor", **PRODUCTION, KIOSK_SMTP_URL=smtp_server.url,
+                   DBUS_SYSTEM_BUS_ADDRESS=f"unix:path={data_dir}/no-bus")
+    assert "org.freedesktop.UDisks2 not reachable" in failed(result)["udisks2"]
+    assert "apt-get install udisks2" in failed(result)["udisks2"]
+    assert "udisks2" not in failed(kiosk(data_dir, "doctor"))  # demo: "not used"
+
+
+def test_json_output_and_healthz_report_the_same_checks(data_dir, app_config):
+    provision(data_dir)
+    body = create_app(app_config).test_client().get("/healthz")
+    assert body.status_code == 200
+    assert [c["name"] for c in body.get_json()["checks"]] == CHECK_NAMES
+    cli = json.loads(kiosk(data_dir, "doctor", "--json").stdout)
+    assert cli["ok"] is True and [c["name"] for c in cli["checks"]] == CHECK_NAMES
+
+
+def test_healthz_is_503_with_the_failing_check_and_its_fix(client):
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    ca = next(c for c in response.get_json()["checks"] if c["name"] == "ca")
+    assert ca["ok"] is False and ca["fix"].startswith("run `kiosk init`")
+
+
+def test_free_disk_below_the_minimum_fails(data_dir, monkeypatch):
+    monkeypatch.setattr(doctor, "MIN_FREE_BYTES", 1 << 60)
+    check = doctor.check_disk(Settings(data_dir=data_dir))
+    assert not check.ok and "free disk space" in check.fix

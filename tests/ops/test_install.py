@@ -1,0 +1,211 @@
+"""`make install` / `make uninstall` staged with DESTDIR (the running system untouched), and what they
+install checked with systemd's and polkit's own tools: `systemd-analyze verify` and `security`,
+`systemd-sysusers` and `systemd-tmpfiles` into a scratch root, the polkit rule run by a JavaScript engine."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import require_command  # tests/conftest.py
+
+REPO = Path(__file__).resolve().parents[2]
+PREFIX = "/opt/cert-kiosk"
+UNITS = ["cert-kiosk.service", "cert-kiosk-browser.service"]
+INSTALLED = {  # path: mode
+    "etc/systemd/system/cert-kiosk.service": 0o644,
+    "etc/systemd/system/cert-kiosk-browser.service": 0o644,
+    "etc/polkit-1/rules.d/50-cert-kiosk.rules": 0o644,
+    "etc/sysusers.d/cert-kiosk.conf": 0o644,
+    "etc/tmpfiles.d/cert-kiosk.conf": 0o644,
+    "etc/pam.d/cert-kiosk-browser": 0o644,
+    "etc/cert-kiosk/kiosk.env.example": 0o644,
+    "etc/cert-kiosk/kiosk.env": 0o600,
+    "opt/cert-kiosk/.venv/bin/kiosk": 0o755,
+    "opt/cert-kiosk/kiosk/cli.py": 0o644,
+    "opt/cert-kiosk/templates/base.html": 0o644,
+    "opt/cert-kiosk/kiosk/translations/ko/LC_MESSAGES/messages.mo": 0o644,
+}
+
+
+def make(target: str, destdir: Path) -> subprocess.CompletedProcess:
+    result = subprocess.run(["make", "-s", target, f"DESTDIR={destdir}"], cwd=REPO, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def staged(tmp_path_factory) -> Path:
+    destdir = tmp_path_factory.mktemp("destdir")
+    make("install", destdir)
+    return destdir
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_install_stages_every_file_with_its_mode(staged):
+    for relative, expected in INSTALLED.items():
+        path = staged / relative
+        assert path.is_file(), f"{relative} was not installed"
+        assert mode(path) == expected, f"{relative}: {oct(mode(path))}, expected {oct(expected)}"
+    assert not (staged / "opt/cert-kiosk/tests").exists(), "tests do not belong on a kiosk"
+
+
+def test_the_staged_venv_names_its_final_home(staged):
+    venv = staged / "opt/cert-kiosk/.venv"
+    assert (venv / "bin/kiosk").read_text().startswith(f"#!{PREFIX}/.venv/bin/python")
+    leftovers = subprocess.run(["grep", "-rlIF", str(staged), str(venv)], capture_output=True, text=True)
+    assert leftovers.stdout == "", f"files still naming the staging folder:\n{leftovers.stdout}"
+
+
+def test_the_staged_kiosk_runs_from_its_tree(staged, tmp_path):
+    """The staged venv's own python imports the staged package (not the checkout) and lists `doctor`."""
+    prefix = staged / "opt/cert-kiosk"
+    result = subprocess.run([str(prefix / ".venv/bin/python"), "-c",
+                             "import sys, kiosk.cli; print(kiosk.cli.__file__); sys.argv=['kiosk', '--help'];"
+                             " kiosk.cli.main()"],
+                            cwd=tmp_path, capture_output=True, text=True, env={"PYTHONPATH": str(prefix)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(str(prefix / "kiosk/cli.py")) and "doctor" in result.stdout
+
+
+def test_a_second_install_keeps_the_edited_env_file(staged):
+    env = staged / "etc/cert-kiosk/kiosk.env"
+    env.write_text("KIOSK_SECRET_KEY=edited\n")
+    make("install", staged)
+    assert env.read_text() == "KIOSK_SECRET_KEY=edited\n"
+
+
+def test_uninstall_removes_what_install_put_and_keeps_the_secrets(tmp_path):
+    make("install", tmp_path)
+    make("uninstall", tmp_path)
+    left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert left == ["etc/cert-kiosk/kiosk.env"]
+
+
+# --- the units, as systemd reads them -------------------------------------------------------------------
+
+
+def test_systemd_analyze_verifies_both_units(staged, tmp_path):
+    """Verified as installed, with /opt/cert-kiosk mapped onto the staged tree so that ExecStart's binary
+    really exists; cage and chromium must be installed on this machine (DEB_TEST). Any message fails."""
+    require_command("cage", "cage")
+    for unit in UNITS:
+        text = (staged / "etc/systemd/system" / unit).read_text()
+        (tmp_path / unit).write_text(text.replace(PREFIX, str(staged / PREFIX.lstrip("/"))))
+    result = subprocess.run(["systemd-analyze", "verify", "--man=no", *(str(tmp_path / u) for u in UNITS)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout + result.stderr == "", result.stdout + result.stderr
+
+
+def test_verify_would_catch_a_broken_unit(tmp_path):
+    """The check above is not silenced: a typo in a directive is reported."""
+    unit = (REPO / "systemd/cert-kiosk.service").read_text()
+    broken = unit.replace("Restart=on-failure", "Restrat=on-failure")
+    (tmp_path / "cert-kiosk.service").write_text(broken.replace(PREFIX + "/.venv/bin/kiosk", "/bin/true"))
+    result = subprocess.run(["systemd-analyze", "verify", "--man=no", str(tmp_path / "cert-kiosk.service")],
+                            capture_output=True, text=True, timeout=120)
+    assert "Unknown key 'Restrat'" in result.stderr
+
+
+def exposure(unit: Path) -> float:
+    result = subprocess.run(["systemd-analyze", "security", "--offline=true", str(unit)],
+                            capture_output=True, text=True, timeout=120)
+    match = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", result.stdout)
+    assert match, result.stdout + result.stderr
+    return float(match[1])
+
+
+def test_the_app_unit_is_hardened_to_2_or_lower(staged):
+    assert exposure(staged / "etc/systemd/system/cert-kiosk.service") <= 2.0
+
+
+def test_hardening_leaves_what_the_kiosk_needs(staged):
+    """AF_UNIX (D-Bus, sd_notify), AF_INET (loopback, SMTP), AF_NETLINK (udev); a watchdog; no private
+    network; the state, runtime and configuration directories; the production settings."""
+    unit = (staged / "etc/systemd/system/cert-kiosk.service").read_text()
+    families = re.search(r"^RestrictAddressFamilies=(.*)$", unit, re.MULTILINE)[1].split()
+    assert {"AF_UNIX", "AF_INET", "AF_NETLINK"} <= set(families)
+    for line in ("Type=notify", "Restart=on-failure", "User=cert-kiosk", "StateDirectory=cert-kiosk",
+                 "RuntimeDirectory=cert-kiosk", "ConfigurationDirectory=cert-kiosk",
+                 "EnvironmentFile=-/etc/cert-kiosk/kiosk.env", f"ExecStart={PREFIX}/.venv/bin/kiosk serve",
+                 "Environment=KIOSK_MODE=production KIOSK_DATA_DIR=/var/lib/cert-kiosk"):
+        assert re.search(rf"^{re.escape(line)}\b", unit, re.MULTILINE), line
+    assert re.search(r"^WatchdogSec=\d+", unit, re.MULTILINE)
+    assert not re.search(r"^(PrivateNetwork=yes|IPAddressDeny=any)", unit, re.MULTILINE)
+
+
+def test_the_browser_is_kiosk_chromium_under_cage_bound_to_the_app(staged):
+    unit = (staged / "etc/systemd/system/cert-kiosk-browser.service").read_text()
+    assert "BindsTo=cert-kiosk.service" in unit and re.search(r"^After=cert-kiosk\.service", unit, re.M)
+    assert "Restart=always" in unit and "ExecStart=/usr/bin/cage" in unit
+    for flag in ("--kiosk", "--noerrdialogs", "--disable-pinch", "--overscroll-history-navigation=0",
+                 "--disable-features=Translate", "--disable-background-networking", "--incognito"):
+        assert flag in unit, flag
+
+
+def test_sysusers_and_tmpfiles_create_users_and_a_private_state_directory(staged, tmp_path):
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True)
+    for tool, conf in (("systemd-sysusers", "etc/sysusers.d/cert-kiosk.conf"),
+                       ("systemd-tmpfiles", "etc/tmpfiles.d/cert-kiosk.conf")):
+        args = [tool, f"--root={root}", str(staged / conf)]
+        if tool == "systemd-tmpfiles":
+            args.insert(1, "--create")
+        result = subprocess.run(args, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+    users = {line.split(":")[0]: line.split(":") for line in (root / "etc/passwd").read_text().splitlines()}
+    assert users["cert-kiosk"][6] == users["cert-kiosk-browser"][6] == "/usr/sbin/nologin"
+    state = root / "var/lib/cert-kiosk"
+    assert mode(state) == 0o700 and str(state.stat().st_uid) == users["cert-kiosk"][2]
+
+
+# --- the polkit rule, run ------------------------------------------------------------------------------
+
+POLKIT_HARNESS = """
+const fs = require("fs");
+let rule;
+const polkit = {Result: {YES: "yes", NO: "no", AUTH_ADMIN: "auth_admin", NOT_HANDLED: null},
+                addRule: (f) => { rule = f; }};
+eval(fs.readFileSync(process.argv[1], "utf8"));
+const asks = JSON.parse(process.argv[2]);
+console.log(JSON.stringify(asks.map(([user, id]) => rule({id}, {user}))));
+"""
+ALLOWED = [f"org.freedesktop.udisks2.{a}" for a in (
+    "filesystem-mount", "filesystem-mount-other-seat", "filesystem-unmount-others", "eject-media",
+    "eject-media-other-seat", "power-off-drive", "power-off-drive-other-seat")]
+REFUSED = [f"org.freedesktop.udisks2.{a}" for a in (
+    "filesystem-mount-system", "filesystem-mount-fstab", "eject-media-system", "power-off-drive-system",
+    "modify-device", "modify-device-system", "modify-drive", "loop-setup", "encrypted-unlock",
+    "filesystem-take-ownership", "filesystem-fstab", "manage-md-raid", "rescan", "open-device",
+    "open-device-system")] + ["org.freedesktop.login1.power-off", "org.freedesktop.systemd1.manage-units"]
+
+
+def polkit_answers(rules: Path, asks: list[tuple[str, str]]) -> list:
+    node = require_command("node", "nodejs")
+    result = subprocess.run([node, "-e", POLKIT_HARNESS, str(rules), json.dumps(asks)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_polkit_lets_the_kiosk_user_mount_eject_and_power_off_and_nothing_else(staged):
+    rules = staged / "etc/polkit-1/rules.d/50-cert-kiosk.rules"
+    asks = [("cert-kiosk", a) for a in ALLOWED + REFUSED] + [("cert-kiosk-browser", a) for a in ALLOWED]
+    answers = polkit_answers(rules, asks)
+    assert answers == ["yes"] * len(ALLOWED) + [None] * (len(REFUSED) + len(ALLOWED))
+
+
+def test_no_unit_or_rule_file_is_left_out_of_the_install():
+    shipped = {p.name for p in (REPO / "systemd").iterdir()}
+    layout = (REPO / "scripts/layout.sh").read_text()
+    assert all(f"systemd/{name}" in layout for name in shipped), shipped
+    assert shutil.which("systemd-analyze"), "Debian package systemd"

@@ -1,0 +1,104 @@
+"""systemd's side of the kiosk: READY=1 only once connections are accepted, WATCHDOG=1 only while healthy,
+STOPPING=1 and a logged stop on SIGTERM. A real AF_UNIX datagram socket stands in for the manager."""
+
+from __future__ import annotations
+
+import logging
+import urllib.request
+
+import pytest
+from kiosk_process import KioskProcess, NotifySocket
+
+from kiosk import logs, watchdog
+
+
+@pytest.fixture
+def notify_socket(tmp_path):
+    sock = NotifySocket(tmp_path / "notify")
+    yield sock
+    sock.close()
+
+
+def test_ready_comes_after_the_server_accepts_connections(data_dir, notify_socket):
+    kiosk = KioskProcess(data_dir, NOTIFY_SOCKET=str(notify_socket.path)).start()
+    try:
+        message = notify_socket.wait_for("READY=1")
+        assert kiosk.accepts_connections(), "READY=1 was sent before the port accepted connections"
+        assert f"STATUS=serving on 127.0.0.1:{kiosk.port}" in message
+        with urllib.request.urlopen(kiosk.url + "/healthz/live") as response:
+            assert response.status == 200
+    finally:
+        assert kiosk.stop() == 0
+    assert "STOPPING=1" in notify_socket.receive(1)
+    assert "<6>server.stopped" in kiosk.log()
+
+
+def test_the_watchdog_is_fed_at_half_the_interval_while_healthy(data_dir, notify_socket):
+    kiosk = KioskProcess(data_dir, NOTIFY_SOCKET=str(notify_socket.path), WATCHDOG_USEC="400000").start()
+    try:
+        notify_socket.wait_for("READY=1")
+        pings = [m for m in notify_socket.receive(2.0) if m == "WATCHDOG=1"]
+    finally:
+        kiosk.stop()
+    assert 6 <= len(pings) <= 14, f"expected a ping every 0.2 s for 2 s, got {len(pings)}"
+    assert "<6>watchdog.started interval_ms=200" in kiosk.log()
+
+
+def test_no_watchdog_when_systemd_meant_it_for_another_process(monkeypatch):
+    monkeypatch.setenv("WATCHDOG_USEC", "400000")
+    monkeypatch.setenv("WATCHDOG_PID", "1")
+    assert watchdog.interval_from_env() is None
+    monkeypatch.delenv("WATCHDOG_PID")
+    assert watchdog.interval_from_env() == 0.2
+
+
+class DriveWatcher:
+    """A stand-in for the hardware side's watcher thread: only `is_alive` matters to the watchdog."""
+
+    alive = True
+
+    def is_alive(self):
+        return self.alive
+
+
+def test_pings_stop_while_a_probe_fails_and_resume_after(app, caplog):
+    watcher = DriveWatcher()
+    app.extensions["kiosk"].extras["drives"] = watcher
+    dog = watchdog.Watchdog(app, interval=0.05, notify=print)
+    with caplog.at_level(logging.INFO, logger=logs.LOGGER_NAME):
+        assert dog.healthy()
+        watcher.alive = False
+        assert not dog.healthy() and not dog.healthy()
+        watcher.alive = True
+        assert dog.healthy()
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages.count("watchdog.probe_failed probe=drives reason=\"returned false\"") == 1
+    assert "watchdog.recovered probe=drives" in messages
+
+
+def test_a_registered_probe_that_raises_withholds_the_ping(app, notify_socket, monkeypatch):
+    def broken():
+        raise ConnectionError("journey engine stuck")
+
+    watchdog.add_probe(app, "journey", broken)
+    monkeypatch.setenv("NOTIFY_SOCKET", str(notify_socket.path))
+    from kiosk.server import sd_notify
+
+    dog = watchdog.Watchdog(app, interval=0.05, notify=sd_notify).start()
+    try:
+        assert notify_socket.receive(0.5) == []
+    finally:
+        dog.stop()
+
+
+def test_the_app_probe_fails_when_the_app_cannot_answer(app):
+    assert watchdog._app_answers(app)
+    app.extensions["kiosk"].store.path = app.extensions["kiosk"].store.path.parent / "gone" / "x.sqlite3"
+    app.extensions["kiosk"].store.close()
+    assert not watchdog._app_answers(app)
+
+
+def test_live_is_cheap_and_healthz_is_the_doctor(client):
+    assert client.get("/healthz/live").get_json() == {"ok": True}
+    body = client.get("/healthz").get_json()
+    assert [c["name"] for c in body["checks"]][:2] == ["configuration", "database"]
