@@ -2,8 +2,6 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-KIOSK_DATA_DIR ?= ./var
-export KIOSK_DATA_DIR
 
 # what `make run` needs from Debian (python3 -m venv), and what the tests add (browser, udev mocks, FUSE FAT)
 DEB_RUN  := python3-venv

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import free_port  # tests/conftest.py
+from tests.conftest import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 

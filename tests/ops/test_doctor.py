@@ -13,8 +13,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from ca_files import write_ca_files
-from conftest import free_port  # tests/conftest.py
+from tests.ops.ca_files import write_ca_files
+from tests.conftest import free_port
 
 from kiosk import create_app, doctor
 from kiosk.settings import Settings

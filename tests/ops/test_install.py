@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import require_command  # tests/conftest.py
+from tests.conftest import require_command
 
 REPO = Path(__file__).resolve().parents[2]
 PREFIX = "/opt/cert-kiosk"

@@ -20,7 +20,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from kiosk_process import KioskProcess
+from tests.ops.kiosk_process import KioskProcess
 
 REPO = Path(__file__).resolve().parents[2]
 OPERATIONS = REPO / "docs" / "operations.md"

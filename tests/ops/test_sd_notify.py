@@ -7,7 +7,7 @@ import logging
 import urllib.request
 
 import pytest
-from kiosk_process import KioskProcess, NotifySocket
+from tests.ops.kiosk_process import KioskProcess, NotifySocket
 
 from kiosk import logs, watchdog
 

@@ -15,6 +15,7 @@ def production_env(monkeypatch, **extra):
         "KIOSK_DRIVES": "udisks2",
     }
     env.update(extra)
+    monkeypatch.delenv("KIOSK_DATA_DIR", raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
 
