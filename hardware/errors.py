@@ -82,7 +82,7 @@ def from_os_error(exc: OSError, *, device: str | None = None, root_exists: bool 
     message = f"{exc.strerror or exc} ({errno.errorcode.get(exc.errno or 0, exc.errno)})"
     if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         return DriveFull(message, device=device)
-    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+    if exc.errno == errno.EROFS:
         return ReadOnlyDrive(message, device=device)
     if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EISDIR):
         return UnsafePath(message, device=device)
