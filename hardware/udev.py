@@ -86,7 +86,7 @@ def _attribute(device: pyudev.Device, name: str) -> str:
 
 
 def _is_usb(device: pyudev.Device) -> bool:
-    """USB mass storage: udev says so, or a usb_device sits in the parent chain (removable=1 is not enough)."""
+    """USB mass storage: udev says so, or a usb_device is in the parent chain (removable=1 is unreliable)."""
     if device.properties.get("ID_BUS") == "usb":
         return True
     return device.find_parent("usb", "usb_device") is not None

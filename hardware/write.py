@@ -14,8 +14,8 @@ every file is written, fsynced and verified:
    a rename is not atomic across power loss, so only a read-back proves the result).
 
 Only file renames are used, never folder renames: FUSE FAT implementations lose a renamed folder's
-contents. A failure at any step removes what this call created, restores a set-aside bundle, and raises one of the
-typed `DriveError`s. Only folders this call created (or the same DN's own `.bak`) are ever removed.
+contents. A failure at any step removes what this call created, restores a set-aside bundle, and raises
+one of the typed `DriveError`s. Only folders this call created (or the same DN's own `.bak`) are removed.
 """
 
 from __future__ import annotations
@@ -64,7 +64,9 @@ def split_path(path: str) -> tuple[str, ...]:
     return tuple(safe_name(part) for part in path.split("/"))
 
 
-def plan_bundle(files: Iterable[tuple[str, bytes]], dn_folder: str) -> tuple[tuple[str, ...], dict[str, bytes]]:
+def plan_bundle(
+    files: Iterable[tuple[str, bytes]], dn_folder: str
+) -> tuple[tuple[str, ...], dict[str, bytes]]:
     """The bundle folder's components and its files by name.
 
     `dn_folder` is the folder relative to the drive root (`NPKI/yessign/USER/cn=...`) or just its name
