@@ -14,7 +14,7 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     `Settings` fields (``{"data_dir": tmp_path}``), upper-case keys go to Flask's config."""
     from kiosk import logs, web
     from kiosk.services import Services
-    from kiosk.views import customer, health
+    from kiosk.views import customer, drives, health
 
     overrides = dict(config or {}) if not isinstance(config, Settings) else {}
     settings = config if isinstance(config, Settings) else Settings.from_env()
@@ -43,4 +43,5 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     web.init_app(app)
     app.register_blueprint(customer.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(drives.bp)
     return app

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from flask import Flask, current_app
 
+from hardware import DriveManager
 from kiosk.sessions import ServerSideSessionInterface, SessionStore
 from kiosk.settings import Settings
 from kiosk.store import Store
@@ -18,6 +19,7 @@ class Services:
     store: Store
     sessions: SessionStore
     extras: dict = field(default_factory=dict)
+    drives: DriveManager | None = None  # started lazily by the first view that lists drives
 
     @classmethod
     def init_app(cls, app: Flask, settings: Settings) -> "Services":
@@ -28,7 +30,8 @@ class Services:
             warning_seconds=settings.idle_warning_seconds,
             limit_seconds=settings.session_limit_seconds,
         )
-        services = cls(settings=settings, store=store, sessions=sessions)
+        drives = DriveManager.from_backend(settings.drives_backend, settings.data_dir)
+        services = cls(settings=settings, store=store, sessions=sessions, drives=drives)
         app.extensions["kiosk"] = services
         app.session_interface = ServerSideSessionInterface(sessions)
         return services
