@@ -21,6 +21,7 @@ one of the typed `DriveError`s. Only folders this call created (or the same DN's
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import secrets
@@ -184,8 +185,22 @@ def _write_file(folder_fd: int, name: str, data: bytes) -> None:
             view = view[os.write(fd, view):]
         os.fsync(fd)
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    except OSError as exc:
+        raise _full_or(exc, fd) from exc
     finally:
         os.close(fd)
+
+
+def _full_or(exc: OSError, fd: int) -> OSError:
+    """Some FAT drivers (fusefat) answer EPERM or EIO instead of ENOSPC when the last cluster is taken:
+    a write refused on a filesystem with no free cluster left is a full drive."""
+    if exc.errno == errno.ENOSPC:
+        return exc
+    try:
+        full = os.fstatvfs(fd).f_bavail == 0
+    except OSError:
+        return exc
+    return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)) if full else exc
 
 
 def read_past_cache(folder_fd: int, name: str) -> bytes:
