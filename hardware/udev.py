@@ -25,14 +25,21 @@ def _unescape_mount_field(field: str) -> str:
 
 
 def system_device_numbers(mountinfo: Path = MOUNTINFO, extra_paths: Iterable[str] = ()) -> set[str]:
-    """The "major:minor" of every device mounted on a system path (/, /boot, ..., and `extra_paths`,
-    e.g. the kiosk's data directory). Reading fails loudly: without it no disk can be trusted."""
-    system_paths = set(SYSTEM_MOUNT_POINTS) | {os.path.normpath(p) for p in extra_paths}
-    numbers = set()
+    """The "major:minor" of every device mounted on a system path (/, /boot, ...), and of the mount that
+    holds each of `extra_paths` (the kiosk's data directory). Reading fails loudly: without it no disk
+    can be trusted."""
+    mounts = []
     for line in mountinfo.read_text().splitlines():
         fields = line.split()
-        if len(fields) > 4 and _unescape_mount_field(fields[4]) in system_paths:
-            numbers.add(fields[2])
+        if len(fields) > 4:
+            mounts.append((_unescape_mount_field(fields[4]), fields[2]))
+    numbers = {number for point, number in mounts if point in SYSTEM_MOUNT_POINTS}
+    for path in extra_paths:
+        path = os.path.normpath(path)
+        holders = [(point, number) for point, number in mounts
+                   if path == point or path.startswith(point.rstrip("/") + "/")]
+        if holders:
+            numbers.add(max(holders, key=lambda held: len(held[0]))[1])
     return numbers
 
 

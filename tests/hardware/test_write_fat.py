@@ -99,8 +99,8 @@ def test_a_drive_pulled_mid_write_is_drive_removed_and_holds_no_complete_bundle(
 
     def deliver():
         try:
-            manager.deliver(drive.id, bundle(cert=os.urandom(3 * 1024 * 1024), key=os.urandom(2 * 1024 * 1024)),
-                            DN_FOLDER, keep_backup=False)
+            big = bundle(cert=os.urandom(3 * 1024 * 1024), key=os.urandom(2 * 1024 * 1024))
+            manager.deliver(drive.id, big, DN_FOLDER, keep_backup=False)
             outcome["result"] = "delivered"
         except DriveRemoved as exc:
             outcome["result"] = exc
