@@ -87,8 +87,9 @@ class DriveManager:
             if self._watcher is not None:
                 return
             self._watcher = Watcher(self._scan, self._listen, self._update)
-        self._update(self._scan())
+        # listen first, then enumerate: a stick plugged in between is seen by one or the other
         self._watcher.start()
+        self._update(self._scan())
 
     def stop(self) -> None:
         with self._lock:
@@ -117,6 +118,11 @@ class DriveManager:
                     self._subscribers.remove(callback)
 
         return unsubscribe
+
+    @property
+    def subscriber_count(self) -> int:
+        with self._lock:
+            return len(self._subscribers)
 
     def refresh(self) -> None:
         """Rescan now (after an eject, or when a caller knows something changed)."""

@@ -96,8 +96,10 @@ def polling_listener(signature: Callable[[], object], interval: float = 0.1) -> 
     def listen(poke: Callable[[], None]) -> Callable[[], None]:
         stopping = threading.Event()
 
+        last = signature()  # the baseline is taken before listen() returns, so no change slips past
+
         def run() -> None:
-            last = signature()
+            nonlocal last
             while not stopping.wait(interval):
                 current = signature()
                 if current != last:
