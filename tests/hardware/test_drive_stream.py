@@ -47,6 +47,7 @@ def test_the_stream_sends_the_list_at_once_and_a_new_stick_within_300_ms(live_se
         assert time.monotonic() - inserted < 0.3
         assert f'value="{drive.id}"' in html and "우체국 USB" in html and 'class="button drive"' in html
     finally:
+        response.close()
         connection.close()
 
 
