@@ -15,7 +15,7 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     (``KIOSK_CLOCK``: a `kiosk.clock.ManualClock` for tests of timeouts)."""
     from kiosk import logs, web
     from kiosk.services import Services
-    from kiosk.views import customer, health, staff
+    from kiosk.views import customer, drives, health, staff
 
     overrides = dict(config or {}) if not isinstance(config, Settings) else {}
     settings = config if isinstance(config, Settings) else Settings.from_env()
@@ -45,4 +45,5 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     app.register_blueprint(customer.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(drives.bp)
     return app

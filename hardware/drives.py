@@ -1,0 +1,109 @@
+"""The `Drive` model, built from udev properties and sysfs attributes, and its eligibility with a reason.
+
+Eligibility is decided here and nowhere else: only a USB mass-storage medium carrying a filesystem we can
+write (vfat, exfat), not write-protected, and not part of a disk that holds a mounted system path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+WRITABLE_FILESYSTEMS = ("vfat", "exfat")
+
+# reason code -> the Korean text the screen shows (the kiosk translates by code; this is the fallback)
+REASON_TEXT = {
+    None: "",
+    "unsupported_fs": "지원하지 않는 형식",
+    "no_filesystem": "포맷되지 않은 저장장치",
+    "read_only": "쓰기 금지된 저장장치",
+    "not_usb": "USB 저장장치가 아님",
+    "system_disk": "시스템 디스크",
+    "no_media": "미디어 없음",
+    "partition_table": "파티션이 나뉜 디스크 (각 파티션을 따로 표시)",
+}
+
+# reasons for which a device is considered (the CLI prints it) but never shown on the customer's screen:
+# an empty card reader, the container of listed partitions, the kiosk's own disks.
+HIDDEN_REASONS = frozenset({"no_media", "partition_table", "not_usb", "system_disk"})
+
+# mount points whose disk is never a candidate, whatever its bus (a PC booted from USB)
+SYSTEM_MOUNT_POINTS = ("/", "/boot", "/boot/efi", "/boot/firmware", "/usr", "/var", "/home", "/etc", "/opt")
+
+
+@dataclass(frozen=True)
+class Drive:
+    """One block device as the kiosk sees it: a partition, or a whole disk for a superfloppy."""
+
+    id: str
+    device: str
+    label: str
+    fs_type: str
+    size_bytes: int
+    vendor: str
+    model: str
+    serial: str
+    read_only: bool
+    removable: bool
+    bus: str
+    eligible: bool
+    reason: str | None
+    sys_path: str = ""
+
+    @property
+    def reason_text(self) -> str:
+        return REASON_TEXT.get(self.reason, self.reason or "")
+
+    @property
+    def listed(self) -> bool:
+        """Shown on the customer's screen (eligible or greyed with a reason)."""
+        return self.reason not in HIDDEN_REASONS
+
+    @property
+    def display_name(self) -> str:
+        product = " ".join(part for part in (self.vendor, self.model) if part)
+        return self.label or product or Path(self.device).name
+
+    def as_json(self) -> dict:
+        return {
+            "id": self.id, "device": self.device, "label": self.label, "fs_type": self.fs_type,
+            "size_bytes": self.size_bytes, "vendor": self.vendor, "model": self.model,
+            "serial": self.serial, "read_only": self.read_only, "removable": self.removable,
+            "bus": self.bus, "eligible": self.eligible, "reason": self.reason,
+            "reason_text": self.reason_text,
+        }
+
+
+def judge(*, bus: str, fs_usage: str, fs_type: str, read_only: bool, system: bool) -> str | None:
+    """The reason a medium cannot take a bundle, most fundamental first; None when it can."""
+    if bus != "usb":
+        return "not_usb"
+    if system:
+        return "system_disk"
+    if fs_usage not in ("filesystem", "crypto") or not fs_type:
+        return "no_filesystem"
+    if fs_type not in WRITABLE_FILESYSTEMS:
+        return "unsupported_fs"
+    if read_only:
+        return "read_only"
+    return None
+
+
+def with_reason(drive: Drive, reason: str | None) -> Drive:
+    return replace(drive, reason=reason, eligible=reason is None)
+
+
+def drive_id(*parts: str) -> str:
+    """A stable opaque id, safe in HTML attributes and URLs (hex), from what identifies the medium."""
+    return "d" + hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
+_UDEV_ESCAPE = re.compile(rb"\\x([0-9a-fA-F]{2})")
+
+
+def decode_udev(encoded: str) -> str:
+    r"""Undo udev's `\xNN` escaping (ID_FS_LABEL_ENC, ID_VENDOR_ENC): the bytes are UTF-8 (Hangul labels)."""
+    raw = _UDEV_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), encoded.encode("utf-8", "surrogateescape"))
+    return raw.decode("utf-8", "replace").strip()

@@ -1,0 +1,214 @@
+"""`DriveManager`: the one object the kiosk talks to — the live list of drives, delivery of a bundle to
+the drive the customer picked, and eject. It composes a drive source (udev or demo folders), a `Watcher`,
+and a `Mounter` (udisks2, mount(8) or demo), chosen by `from_backend`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from hardware.demo import DemoMounter, demo_signature, scan_demo
+from hardware.drives import Drive
+from hardware.errors import (
+    DriveError,
+    DriveRemoved,
+    ReadOnlyDrive,
+    UnsafePath,
+    UnsupportedFilesystem,
+    from_os_error,
+)
+from hardware.log import LOGGER, event
+from hardware.mount import DirectMounter, Mounter
+from hardware.watch import Listener, Watcher, polling_listener, udev_listener
+from hardware.write import write_bundle
+
+BACKENDS = ("demo", "udisks2", "mount")
+Subscriber = Callable[[list[Drive]], None]
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    drive_serial: str
+    bundle_path_on_drive: str
+    bytes_written: int
+
+
+class DriveManager:
+    """The live list of drives and the verbs a customer's journey needs: deliver, eject."""
+
+    def __init__(self, scan: Callable[[], list[Drive]], listen: Listener, mounter: Mounter):
+        self._scan = scan
+        self._listen = listen
+        self.mounter = mounter
+        self._lock = threading.Lock()
+        self._considered: list[Drive] = []
+        self._subscribers: list[Subscriber] = []
+        self._watcher: Watcher | None = None
+
+    @classmethod
+    def from_backend(cls, name: str, data_dir: Path, *, mountinfo: Path = Path("/proc/self/mountinfo"),
+                     extra_system_paths: Iterable[str] = ()) -> DriveManager:
+        """`demo` folders under data_dir/demo-drives, or real drives from udev mounted by `udisks2` or
+        `mount`. The data directory's own disk always counts as a system disk."""
+        data_dir = Path(data_dir)
+        if name == "demo":
+            return cls(lambda: scan_demo(data_dir), polling_listener(lambda: demo_signature(data_dir)),
+                       DemoMounter())
+        if name not in BACKENDS:
+            raise ValueError(f"drives backend must be one of {', '.join(BACKENDS)}, not {name!r}")
+        import pyudev
+
+        from hardware import udev
+
+        context = pyudev.Context()
+        system_paths = [str(data_dir), *extra_system_paths]
+
+        def scan() -> list[Drive]:
+            return udev.scan(context, mountinfo=mountinfo, extra_system_paths=system_paths)
+
+        if name == "udisks2":
+            from hardware.udisks2 import Udisks2Mounter
+
+            mounter: Mounter = Udisks2Mounter()
+        else:
+            mounter = DirectMounter(data_dir / "mnt", mountinfo=mountinfo)
+        return cls(scan, udev_listener(context), mounter)
+
+    # --- the live list -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Enumerate, then watch in a background thread. Idempotent; no thread before this call."""
+        with self._lock:
+            if self._watcher is not None:
+                return
+            self._watcher = Watcher(self._scan, self._listen, self._update)
+        # listen first, then enumerate: a stick plugged in between is seen by one or the other
+        self._watcher.start()
+        self._update(self._scan())
+
+    def stop(self) -> None:
+        with self._lock:
+            watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.stop()
+
+    def considered(self) -> list[Drive]:
+        """Every block device the kiosk looked at, with its reason (for `kiosk drives`)."""
+        with self._lock:
+            return list(self._considered)
+
+    def drives(self) -> list[Drive]:
+        """What the customer's screen lists: eligible drives and unusable ones with their reason. Empty
+        card readers, partitioned disks' containers, non-USB and system disks are never shown."""
+        return [drive for drive in self.considered() if drive.listed]
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """`callback(drives())` after each debounced change, from the watcher thread: it must not block."""
+        with self._lock:
+            self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    @property
+    def subscriber_count(self) -> int:
+        with self._lock:
+            return len(self._subscribers)
+
+    def refresh(self) -> None:
+        """Rescan now (after an eject, or when a caller knows something changed)."""
+        self._update(self._scan())
+
+    def _update(self, considered: list[Drive]) -> None:
+        with self._lock:
+            before = {drive.id: drive for drive in self._considered if drive.listed}
+            self._considered = considered
+            subscribers = list(self._subscribers)
+        after = {drive.id: drive for drive in considered if drive.listed}
+        if before.keys() == after.keys() and all(before[k] == after[k] for k in after):
+            return
+        self._log_changes(before, after)
+        listed = list(after.values())
+        for callback in subscribers:
+            try:
+                callback(listed)
+            except Exception:  # noqa: BLE001 - one broken subscriber must not stop drive watching; logged
+                LOGGER.exception("drive.subscriber_failed subscriber=%r", callback)
+
+    @staticmethod
+    def _log_changes(before: dict[str, Drive], after: dict[str, Drive]) -> None:
+        for drive_id in after.keys() - before.keys():
+            drive = after[drive_id]
+            event("drive.added", device=drive.device, id=drive.id, fs_type=drive.fs_type or "none",
+                  eligible=str(drive.eligible).lower(), reason=drive.reason)
+        for drive_id in before.keys() - after.keys():
+            event("drive.removed", device=before[drive_id].device, id=drive_id)
+
+    # --- the verbs -----------------------------------------------------------------------------------
+
+    def find(self, drive_id: str) -> Drive:
+        """The listed drive with this id, as last seen; DriveRemoved when it is no longer there."""
+        for drive in self.drives():
+            if drive.id == drive_id:
+                return drive
+        raise DriveRemoved(f"no drive {drive_id!r} is inserted")
+
+    def deliver(self, drive_id: str, files: Iterable[tuple[str, bytes]], dn_folder: str,
+                keep_backup: bool = False) -> DeliveryResult:
+        """Mount, check free space, write durably, verify past the page cache. Raises a `DriveError`."""
+        drive = self.find(drive_id)
+        try:
+            self._refuse_ineligible(drive)
+            volume = self.mounter.mount(drive)
+            if volume.read_only:
+                raise ReadOnlyDrive("mounted read-only", device=drive.device)
+            written = write_bundle(volume.root, files, dn_folder, keep_backup=keep_backup,
+                                   free_bytes=volume.free_bytes, device=drive.device)
+        except DriveError as exc:
+            event("drive.write_failed", logging.WARNING, device=drive.device, id=drive.id, code=exc.code,
+                  detail=str(exc))
+            raise
+        event("drive.verified", device=drive.device, id=drive.id, bytes=written.bytes_written,
+              backup=str(keep_backup).lower())
+        return DeliveryResult(drive.serial, written.path, written.bytes_written)
+
+    @staticmethod
+    def _refuse_ineligible(drive: Drive) -> None:
+        if drive.eligible:
+            return
+        if drive.reason == "read_only":
+            raise ReadOnlyDrive(drive.reason_text, device=drive.device)
+        if drive.reason in ("unsupported_fs", "no_filesystem"):
+            raise UnsupportedFilesystem(drive.reason_text, device=drive.device)
+        raise UnsafePath(f"{drive.device} is not a drive the kiosk writes to ({drive.reason})",
+                         device=drive.device)
+
+    def eject(self, drive_id: str) -> None:
+        """Flush, unmount and power off; when this returns the customer may pull the stick out."""
+        drive = self.find(drive_id)
+        try:
+            os.sync()
+            self.mounter.unmount(drive)
+            self.mounter.power_off(drive)
+        except DriveError as exc:
+            event("drive.eject_failed", logging.WARNING, device=drive.device, id=drive.id, code=exc.code,
+                  detail=str(exc))
+            raise
+        except OSError as exc:
+            error = from_os_error(exc, device=drive.device, root_exists=False)
+            event("drive.eject_failed", logging.WARNING, device=drive.device, id=drive.id, code=error.code,
+                  detail=str(exc))
+            raise error from exc
+        event("drive.ejected", device=drive.device, id=drive.id)
+        self.refresh()
+
+

@@ -1,0 +1,93 @@
+"""`kiosk drives`: what the kiosk sees of its USB ports, for the technician; and the demo drives of
+`kiosk init --demo`."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import click
+
+from hardware import Drive, DriveManager
+from hardware.demo import demo_drives_dir, insert_demo_drive
+
+DEMO_DRIVES = (
+    {"name": "post-office", "label": "우체국 USB", "fs_type": "vfat", "size_bytes": 64 * 1024 * 1024},
+    {"name": "locked", "label": "LOCKED", "fs_type": "vfat", "size_bytes": 32 * 1024 * 1024,
+     "read_only": True},
+)
+
+
+def _line(drive: Drive) -> str:
+    verdict = "eligible" if drive.eligible else f"unusable: {drive.reason} ({drive.reason_text})"
+    size = f"{drive.size_bytes / 1e9:.1f} GB" if drive.size_bytes else "no media"
+    product = " ".join(p for p in (drive.vendor, drive.model) if p) or "-"
+    return f"{drive.device}\t{drive.fs_type or '-'}\t{size}\t{drive.label or '-'}\t{product}\t{verdict}"
+
+
+def _print_changes(before: dict[str, Drive], after: dict[str, Drive], as_json: bool) -> None:
+    changes = [("added", after[k]) for k in after.keys() - before.keys()]
+    changes += [("removed", before[k]) for k in before.keys() - after.keys()]
+    changes += [("changed", after[k]) for k in after.keys() & before.keys() if after[k] != before[k]]
+    for kind, drive in changes:
+        if as_json:
+            click.echo(json.dumps({"event": kind, "drive": drive.as_json()}, ensure_ascii=False))
+        else:
+            click.echo(f"{kind}\t{_line(drive)}")
+
+
+def _watch(manager: DriveManager, as_json: bool) -> None:
+    seen = {drive.id: drive for drive in manager.drives()}
+
+    def on_change(drives: list[Drive]) -> None:
+        nonlocal seen
+        current = {drive.id: drive for drive in drives}
+        _print_changes(seen, current, as_json)
+        seen = current
+
+    manager.subscribe(on_change)
+    click.echo(json.dumps({"event": "watching"}) if as_json else "watching (Ctrl-C to stop)")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+
+
+@click.command("drives")
+@click.option("--json", "as_json", is_flag=True, help="a JSON list (with --watch: one JSON event per line)")
+@click.option("--watch", is_flag=True, help="keep running and print drives as they come and go")
+@click.option("--mountinfo", type=click.Path(path_type=Path), default=Path("/proc/self/mountinfo"),
+              hidden=True, help="read mounts from this file (tests)")
+def drives_command(as_json: bool, watch: bool, mountinfo: Path) -> None:
+    """Every block device the kiosk considered, with eligibility and the reason."""
+    from kiosk.cli import load_settings
+
+    settings = load_settings()
+    manager = DriveManager.from_backend(settings.drives_backend, settings.data_dir, mountinfo=mountinfo)
+    manager.start()
+    try:
+        if watch:
+            _watch(manager, as_json)
+        elif as_json:
+            click.echo(json.dumps([d.as_json() for d in manager.considered()], ensure_ascii=False, indent=2))
+        else:
+            for drive in manager.considered():
+                click.echo(_line(drive))
+    finally:
+        manager.stop()
+
+
+def register(group: click.Group) -> None:
+    group.add_command(drives_command)
+
+
+def initialise(settings, store, demo: bool, echo) -> None:
+    """With --demo and the demo backend: two demo drives, one usable and one write-protected."""
+    if not demo or settings.drives_backend != "demo":
+        return
+    for spec in DEMO_DRIVES:
+        drive = insert_demo_drive(settings.data_dir, **spec)
+        verdict = "eligible" if drive.eligible else drive.reason
+        echo(f"demo drive {spec['name']}: {drive.display_name} ({verdict})")
+    echo(f"demo drives in {demo_drives_dir(settings.data_dir)}")
