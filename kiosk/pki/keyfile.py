@@ -66,7 +66,8 @@ def encrypt_private_key(key: rsa.RSAPrivateKey, r: bytes, password: str) -> byte
 
 
 def private_key_info(key: rsa.RSAPrivateKey, r: bytes) -> bytes:
-    """DER PrivateKeyInfo (rsaEncryption) with `[0] { SEQUENCE{ 1.2.410.200004.10.1.1.3, SET{ BIT STRING R } } }`."""
+    """DER PrivateKeyInfo (rsaEncryption) with R as an attribute:
+    `[0] { SEQUENCE{ 1.2.410.200004.10.1.1.3, SET{ BIT STRING R } } }`."""
     plain = key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
