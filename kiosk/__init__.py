@@ -15,6 +15,7 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     from kiosk import logs, web
     from kiosk.services import Services
     from kiosk.views import customer, health
+    from kiosk.views import pki as pki_views
 
     overrides = dict(config or {}) if not isinstance(config, Settings) else {}
     settings = config if isinstance(config, Settings) else Settings.from_env()
@@ -43,4 +44,5 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     web.init_app(app)
     app.register_blueprint(customer.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(pki_views.bp)
     return app

@@ -33,6 +33,15 @@ class Services:
         app.session_interface = ServerSideSessionInterface(sessions)
         return services
 
+    # --- PKI area: the IssuanceService, built on first use (kiosk.pki knows nothing of Flask) ---
+    @property
+    def issuance(self):
+        if "issuance" not in self.extras:
+            from kiosk.pki.issuance import IssuanceService
+
+            self.extras["issuance"] = IssuanceService.from_settings(self.settings, self.store)
+        return self.extras["issuance"]
+
 
 def services() -> Services:
     return current_app.extensions["kiosk"]
