@@ -32,6 +32,8 @@ SALT_LENGTH = 8
 KEY_LENGTH = 16
 LEGACY_IV = b"0123456789012345"
 MAX_ITERATIONS = 1_000_000  # a hostile file must not make us spin for minutes
+# what pyasn1 raises on malformed input (it overflows on absurd lengths instead of a PyAsn1Error)
+_DECODE_ERRORS = (PyAsn1Error, ValueError, TypeError, OverflowError)
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,7 @@ def decrypt_private_key(data: bytes, password: str) -> NpkiPrivateKey:
 def _parse_envelope(data: bytes) -> tuple[rfc5280.AlgorithmIdentifier, bytes]:
     try:
         envelope, rest = decoder.decode(data, asn1Spec=rfc5958.EncryptedPrivateKeyInfo())
-    except (PyAsn1Error, ValueError, TypeError) as exc:
+    except _DECODE_ERRORS as exc:
         raise KeyFileError("signPri.key is not a DER EncryptedPrivateKeyInfo") from exc
     if rest:
         raise KeyFileError("signPri.key has trailing bytes")
@@ -148,7 +150,7 @@ def _raw_parameters(algorithm: rfc5280.AlgorithmIdentifier) -> bytes:
 def _decode(raw: bytes, spec, what: str):
     try:
         value, rest = decoder.decode(raw, asn1Spec=spec)
-    except (PyAsn1Error, ValueError, TypeError) as exc:
+    except _DECODE_ERRORS as exc:
         raise KeyFileError(f"signPri.key has malformed {what}") from exc
     if rest:
         raise KeyFileError(f"signPri.key has trailing bytes after {what}")
@@ -192,9 +194,14 @@ def _parse_private_key_info(plain: bytes) -> NpkiPrivateKey:
     """Decrypted bytes → key and R. Anything unreadable here means the password was wrong."""
     try:
         info, rest = decoder.decode(plain, asn1Spec=rfc5958.PrivateKeyInfo())
-    except (PyAsn1Error, ValueError, TypeError):
+    except _DECODE_ERRORS:
         raise WrongPassword("the password does not open this certificate's key") from None
-    if rest or str(info["privateKeyAlgorithm"]["algorithm"]) != oids.RSA_ENCRYPTION:
+    # NPKI keys are PKCS#8 v1 RSA; anything else decrypted from a wrong password is garbage
+    if (
+        rest
+        or int(info["version"]) != 0
+        or str(info["privateKeyAlgorithm"]["algorithm"]) != oids.RSA_ENCRYPTION
+    ):
         raise WrongPassword("the password does not open this certificate's key")
     r = _random_num(info)
     stripped = rfc5958.PrivateKeyInfo()
