@@ -50,7 +50,7 @@ def check_names(real_name: str, english_name: str) -> tuple[str, str]:
 
 def cn_number(institution_code: str, issued_on: date, digits: str) -> str:
     """`00` + institution (2) + `04` + `1` + YYYYMMDD + serial digits (the layout is *inferred*, NPKI.md)."""
-    if not re.fullmatch(r"\d{2}", institution_code):
+    if not re.fullmatch(r"[0-9]{2}", institution_code):
         raise ValueError("the institution code must be 2 digits")
     return f"00{institution_code}041{issued_on:%Y%m%d}{digits}"
 

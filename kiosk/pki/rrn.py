@@ -25,7 +25,7 @@ _CENTURY = {
     "0": 1800,
 }
 _WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
-_SHAPE = re.compile(r"^(\d{6})[- ]?(\d{7})$")
+_SHAPE = re.compile(r"^([0-9]{6})[- ]?([0-9]{7})$")  # [0-9]: \d would take full-width digits
 
 
 class InvalidResidentNumber(InvalidApplicant):

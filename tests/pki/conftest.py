@@ -4,21 +4,15 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pki_helpers import RRN
 
 from kiosk.pki.embedded import EmbeddedCA
 from kiosk.pki.issuance import Applicant, IssuanceService
 from kiosk.settings import DEMO_CA_PASSPHRASE, Settings
 from kiosk.store import Store
-
-PASSWORD = "Kiosk!2580x"
-RRN = "9001011234568"
-OPENSSL = "/usr/bin/openssl"
-LEGACY = ["-provider", "legacy", "-provider", "default"]
 
 
 @pytest.fixture(scope="session")
@@ -56,27 +50,3 @@ def service(installed_ca, pki_settings, store) -> IssuanceService:
 @pytest.fixture
 def applicant() -> Applicant:
     return Applicant(name="홍길동", english_name="HONG GILDONG", rrn=RRN, customer_key="c" * 32)
-
-
-class Clock:
-    """A clock the test moves by hand (renewal windows, CRL refresh)."""
-
-    def __init__(self, now: datetime | None = None):
-        self.now = now or datetime.now(UTC).replace(microsecond=0)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def write_bundle(root: Path, bundle) -> Path:
-    for relative, data in bundle.files:
-        target = root / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-    return root / bundle.folder
-
-
-def openssl(*args, input: bytes | None = None) -> subprocess.CompletedProcess:
-    result = subprocess.run([OPENSSL, *args], input=input, capture_output=True, check=False)
-    assert result.returncode == 0, result.stderr.decode(errors="replace")
-    return result

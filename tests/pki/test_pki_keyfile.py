@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pki_helpers import LEGACY, PASSWORD, openssl
 from pyasn1.codec.der import decoder, encoder
 from pyasn1.type import univ
 from pyasn1_modules import rfc5958, rfc8018
@@ -17,8 +18,6 @@ from pypinksign import pypinksign
 from kiosk.pki import oids
 from kiosk.pki.errors import KeyFileError, PkiError, WrongPassword
 from kiosk.pki.keyfile import decrypt_private_key, encrypt_private_key, private_key_info
-
-from conftest import LEGACY, PASSWORD, openssl
 
 R = bytes.fromhex("79EA7568A2D3776604E18BCD3A1B1B85B7DA0872")
 
@@ -45,7 +44,9 @@ def test_we_write_the_npki_pbes2_layout(encrypted):
     assert str(algorithm["algorithm"]) == oids.PBES2
     params, _ = decoder.decode(bytes(algorithm["parameters"]), asn1Spec=rfc8018.PBES2_params())
     assert str(params["keyDerivationFunc"]["algorithm"]) == oids.PBKDF2
-    kdf, _ = decoder.decode(bytes(params["keyDerivationFunc"]["parameters"]), asn1Spec=rfc8018.PBKDF2_params())
+    kdf, _ = decoder.decode(
+        bytes(params["keyDerivationFunc"]["parameters"]), asn1Spec=rfc8018.PBKDF2_params()
+    )
     assert len(bytes(kdf["salt"]["specified"])) == 8
     assert int(kdf["iterationCount"]) == 2048
     assert not kdf["keyLength"].hasValue()
@@ -69,9 +70,11 @@ def test_r_sits_in_the_pkcs8_attributes(key):
 
 
 def test_reads_seed_cbc_with_sha1_written_by_pypinksign(key):
-    plain = base64.b64encode(key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )).decode()
+    plain = base64.b64encode(
+        key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    ).decode()
     with_r = pypinksign.inject_rand_in_plain_prikey(plain, R)
     written = base64.b64decode(pypinksign.encrypt_decrypted_prikey(with_r, PASSWORD.encode()))
     assert str(decoder.decode(written)[0][0][0]) == oids.SEED_CBC_WITH_SHA1
@@ -110,10 +113,25 @@ def test_reads_the_legacy_seed_cbc_encoding(key):
 
 def test_reads_a_pbes2_seed_key_written_by_openssl(key, tmp_path):
     (tmp_path / "pw").write_text(PASSWORD)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
-    written = openssl("pkcs8", "-topk8", "-v2", "seed-cbc", "-v2prf", "hmacWithSHA1", "-iter", "2048",
-                      "-outform", "DER", "-passout", f"file:{tmp_path / 'pw'}", *LEGACY, input=pem).stdout
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    written = openssl(
+        "pkcs8",
+        "-topk8",
+        "-v2",
+        "seed-cbc",
+        "-v2prf",
+        "hmacWithSHA1",
+        "-iter",
+        "2048",
+        "-outform",
+        "DER",
+        "-passout",
+        f"file:{tmp_path / 'pw'}",
+        *LEGACY,
+        input=pem,
+    ).stdout
     opened = decrypt_private_key(written, PASSWORD)
     assert opened.key.private_numbers() == key.private_numbers()
     assert opened.r is None  # OpenSSL writes no R
@@ -122,8 +140,18 @@ def test_reads_a_pbes2_seed_key_written_by_openssl(key, tmp_path):
 def test_openssl_decrypts_what_we_write(key, encrypted, tmp_path):
     (tmp_path / "pw").write_text(PASSWORD)
     (tmp_path / "signPri.key").write_bytes(encrypted)
-    out = openssl("pkcs8", "-inform", "DER", "-in", str(tmp_path / "signPri.key"), "-passin",
-                  f"file:{tmp_path / 'pw'}", "-outform", "DER", *LEGACY).stdout
+    out = openssl(
+        "pkcs8",
+        "-inform",
+        "DER",
+        "-in",
+        str(tmp_path / "signPri.key"),
+        "-passin",
+        f"file:{tmp_path / 'pw'}",
+        "-outform",
+        "DER",
+        *LEGACY,
+    ).stdout
     loaded = serialization.load_der_private_key(out, password=None)
     assert loaded.private_numbers() == key.private_numbers()
 
@@ -158,8 +186,9 @@ def test_any_tampered_byte_gives_a_typed_error_or_a_different_key(key, encrypted
 @given(st.integers(min_value=0, max_value=15), st.integers(min_value=1, max_value=255))
 def test_a_tampered_iv_reads_as_wrong_password(encrypted, index, mask):
     envelope, _ = decoder.decode(encrypted, asn1Spec=rfc5958.EncryptedPrivateKeyInfo())
-    params, _ = decoder.decode(bytes(envelope["encryptionAlgorithm"]["parameters"]),
-                               asn1Spec=rfc8018.PBES2_params())
+    params, _ = decoder.decode(
+        bytes(envelope["encryptionAlgorithm"]["parameters"]), asn1Spec=rfc8018.PBES2_params()
+    )
     iv = bytearray(decoder.decode(bytes(params["encryptionScheme"]["parameters"]))[0].asOctets())
     iv[index] ^= mask
     params["encryptionScheme"]["parameters"] = encoder.encode(univ.OctetString(bytes(iv)))

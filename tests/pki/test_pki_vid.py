@@ -26,7 +26,9 @@ def test_a_different_r_gives_a_different_vid(r1, r2):
     assert (compute_vid("1234561234567", r1) == compute_vid("1234561234567", r2)) == (r1 == r2)
 
 
-@pytest.mark.parametrize("idn", ["123456-1234567", "123456123456", "12345612345678", "１２３４５６１２３４５６７"])
+@pytest.mark.parametrize(
+    "idn", ["123456-1234567", "123456123456", "12345612345678", "１２３４５６１２３４５６７"]
+)
 def test_vid_refuses_anything_but_13_ascii_digits(idn):
     with pytest.raises(ValueError):
         compute_vid(idn, bytes(20))
