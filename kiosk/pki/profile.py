@@ -26,7 +26,7 @@ from kiosk.pki.errors import InvalidApplicant
 
 ORGANIZATION = "yessign"
 PERSONAL_OU = "personal4IB"
-MAX_COMMON_NAME = 64  # X.520 ub-common-name
+MAX_COMMON_NAME = 64  # X.520 ub-common-name, in UTF-8 bytes (see common_name)
 USER_NOTICE = "이 인증서는 은행·보험 거래용 공동인증서입니다"
 # Letters of any script, spaces, and the few marks real names carry; nothing that means something in a
 # DN (`, = + ( )`) or in a FAT file name (`/ \ : * ? " < > |`).
@@ -58,10 +58,10 @@ def cn_number(institution_code: str, issued_on: date, digits: str) -> str:
 def common_name(real_name: str, english_name: str, number: str) -> str:
     """`홍길동(HONG GILDONG)0011041…`: the parentheses stay, empty, when there is no English name."""
     name = unicodedata.normalize("NFC", f"{real_name}({english_name}){number}")
-    if len(name) > MAX_COMMON_NAME:
-        raise InvalidApplicant(
-            f"the name is too long for a certificate ({MAX_COMMON_NAME} characters in all)"
-        )
+    # X.520 counts characters; `cryptography` counts UTF-8 bytes, and we follow the stricter rule
+    # (12 Hangul syllables without an English name; long foreign names are refused, not truncated)
+    if len(name.encode("utf-8")) > MAX_COMMON_NAME:
+        raise InvalidApplicant(f"the name is too long for a certificate ({MAX_COMMON_NAME} bytes in all)")
     return name
 
 
