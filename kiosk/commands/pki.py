@@ -97,7 +97,7 @@ def selftest(
 ) -> None:
     """Issue a certificate for a test identity, write its bundle under --out, read it back and check it."""
     settings = _settings()
-    store = _open(settings)
+    store = _prepared_demo_store(settings) if settings.is_demo else _open(settings)
     production = not _is_test_ca(settings, store)
     if production and not allow_production_ca:
         raise click.ClickException(
@@ -109,6 +109,19 @@ def selftest(
         _run_selftest(service, settings, out_dir, name, english_name, rrn, password, production)
     except PkiError as exc:
         raise click.ClickException(f"selftest failed: {exc}") from exc
+
+
+def _prepared_demo_store(settings: Settings) -> Store:
+    """Demo mode: a fresh clone needs no `kiosk init` first; create the database and demo CA if missing."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    store = Store(settings.database_path)
+    try:
+        store.migrate()
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if settings.ca_backend == "embedded" and not EmbeddedCA.exists(settings.data_dir / "ca"):
+        initialise(settings, store, True, click.echo)
+    return store
 
 
 def _is_test_ca(settings: Settings, store: Store) -> bool:

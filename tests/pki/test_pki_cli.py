@@ -161,3 +161,18 @@ def test_crl_is_served(kiosk, data_dir):
     assert response.status_code == 200
     assert response.mimetype == "application/pkix-crl"
     x509.load_der_x509_crl(response.data)
+
+
+def test_selftest_on_a_fresh_demo_data_dir_needs_no_init(kiosk, tmp_path, password_file):
+    out = kiosk(
+        "selftest",
+        "--out",
+        str(tmp_path / "usb"),
+        "--name",
+        "Kim Minjun",
+        "--rrn",
+        "0501014234567",
+        "--password-file",
+        str(password_file),
+    )
+    assert "demo certificate authority" in out and "VID matches" in out
