@@ -194,13 +194,26 @@ class IssuanceService:
         return True
 
     def revoke_undelivered(self) -> int:
-        """At start-up: revoke what a crash or power cut left issued but undelivered; returns the count."""
-        undelivered = self.registry.undelivered()
-        for record in undelivered:
-            self.revoke(record.serial, "cessationOfOperation")
-        if undelivered:
-            logs.warning("pki.undelivered_revoked", count=len(undelivered))
-        return len(undelivered)
+        """At start-up: revoke what a crash or power cut left issued but undelivered; returns the count.
+
+        One certificate the CA refuses to revoke (e.g. the CA was recreated) is logged and left for a
+        technician; it must not keep the kiosk from starting or the others from being revoked."""
+        revoked = 0
+        for record in self.registry.undelivered():
+            try:
+                self.revoke(record.serial, "cessationOfOperation")
+            except PkiError as exc:
+                logs.error(
+                    "pki.revocation_failed",
+                    serial=record.serial,
+                    reason="cessationOfOperation",
+                    error=str(exc),
+                )
+                continue
+            revoked += 1
+        if revoked:
+            logs.warning("pki.undelivered_revoked", count=revoked)
+        return revoked
 
     def revoke(self, serial: str, reason: str) -> None:
         """Revoke at the CA (which publishes a CRL), then in the registry."""

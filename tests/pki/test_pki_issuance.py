@@ -174,3 +174,12 @@ def test_the_cmp_backend_is_reported_not_papered_over(pki_settings, store):
 
     with pytest.raises(CaError, match="cmp"):
         IssuanceService.from_settings(pki_settings.with_overrides(ca_backend="cmp"), store)
+
+
+def test_one_unrevocable_certificate_does_not_stop_the_others(service, applicant, store, caplog):
+    left = [service.prepare(applicant, PASSWORD).serial for _ in range(2)]
+    store.execute("DELETE FROM embedded_ca_issued WHERE serial = ?", (left[0],))  # as if the CA was recreated
+    with caplog.at_level(logging.INFO, logger="cert-kiosk"):
+        assert service.revoke_undelivered() == 1
+    assert f"pki.revocation_failed serial={left[0]}" in caplog.text
+    assert left[1] in revoked_serials(service)
