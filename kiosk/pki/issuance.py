@@ -99,12 +99,7 @@ class IssuanceService:
         self._check_predecessor(applicant, replaces, renews)
         key, r = generate_key(), generate_r()
         request = CertificateRequest(real_name, english_name, idn, r, key.public_key())
-        if replaces:
-            issued = self.ca.reissue(request, key, replaces)
-        elif renews:
-            issued = self.ca.renew(request, key, renews)
-        else:
-            issued = self.ca.issue(request, key)
+        issued = self._sign(request, key, replaces, renews)
         try:
             prepared = self._package(issued, encrypt_private_key(key, r, password), replaces)
             self._record(prepared, applicant.customer_key)
@@ -122,6 +117,15 @@ class IssuanceService:
             not_after=prepared.not_after.isoformat(),
         )
         return prepared
+
+    def _sign(
+        self, request: CertificateRequest, key, replaces: str | None, renews: str | None
+    ) -> IssuedCertificate:
+        if replaces:
+            return self.ca.reissue(request, key, replaces)
+        if renews:
+            return self.ca.renew(request, key, renews)
+        return self.ca.issue(request, key)
 
     def _check_predecessor(self, applicant: Applicant, replaces: str | None, renews: str | None) -> None:
         serial = replaces or renews
