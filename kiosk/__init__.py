@@ -16,6 +16,7 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     from kiosk import logs, web
     from kiosk.services import Services
     from kiosk.views import customer, drives, health, staff
+    from kiosk.views import pki as pki_views
 
     overrides = dict(config or {}) if not isinstance(config, Settings) else {}
     settings = config if isinstance(config, Settings) else Settings.from_env()
@@ -46,4 +47,5 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(drives.bp)
+    app.register_blueprint(pki_views.bp)
     return app

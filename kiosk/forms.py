@@ -17,7 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Regexp, ValidationError
 
 from kiosk.pki.password import unmet_rules
-from kiosk.pki.rrn import InvalidRrn, parse_rrn
+from kiosk.pki.rrn import InvalidResidentNumber, parse_rrn
 
 NAME_PATTERN = re.compile(r"^[가-힣A-Za-z][가-힣A-Za-z ]{0,28}[가-힣A-Za-z]$")
 ID_KINDS = [SelectChoice("resident_card", _l("주민등록증")), SelectChoice("driver_license", _l("운전면허증"))]
@@ -73,7 +73,7 @@ class IdentityForm(KioskForm):
             return
         try:
             self.rrn = parse_rrn(self.rrn_front.data + field.data)
-        except InvalidRrn as exc:
+        except InvalidResidentNumber as exc:
             raise ValidationError(_l("주민등록번호를 다시 확인해 주세요.")) from exc
 
     def validate_issue_date(self, field):

@@ -169,9 +169,8 @@ class Services:
     def prepare_to_serve(self) -> None:
         """Before the first customer: revoke what a crash left undelivered, start the drive watcher
         and the janitor that ends idle sessions."""
-        revoked = self.issuance.revoke_undelivered()
+        revoked = self.issuance.revoke_undelivered()  # logs pki.undelivered_revoked
         if revoked:
-            logs.warning("issue.undelivered_revoked_at_start", count=revoked)
             self.audit.record("system", "certificate.revoked", detail=f"undelivered_at_start={revoked}")
         self.drives  # noqa: B018 - built and started now, not on the first customer's drive screen
         self.start_janitor()

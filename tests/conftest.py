@@ -48,11 +48,25 @@ def app_config(data_dir) -> dict:
     return {"data_dir": data_dir, "mode": "demo", "TESTING": True, "WTF_CSRF_ENABLED": False}
 
 
+@pytest.fixture(scope="session")
+def ca_template(tmp_path_factory) -> Path:
+    """One embedded demo CA per test session (creating one generates two RSA keys), copied where needed."""
+    from kiosk.pki.embedded import EmbeddedCA
+    from kiosk.settings import DEMO_CA_PASSPHRASE
+
+    directory = tmp_path_factory.mktemp("ca-template") / "ca"
+    EmbeddedCA.create(directory, DEMO_CA_PASSPHRASE, demo=True)
+    return directory
+
+
 @pytest.fixture
-def app(app_config):
-    """The app on a fresh SQLite file, with the demo customers (README) in it."""
+def app(app_config, ca_template):
+    """The app on a fresh SQLite file, with the demo CA and the demo customers (README) in it."""
     from kiosk.identity.demo import seed_demo_customers
 
+    ca_dir = Path(app_config["data_dir"]) / "ca"
+    if not ca_dir.exists():
+        shutil.copytree(ca_template, ca_dir)
     app = create_app(app_config)
     services = app.extensions["kiosk"]
     seed_demo_customers(services.store, services.settings.customer_hash_key)

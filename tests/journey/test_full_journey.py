@@ -14,8 +14,6 @@ from pathlib import Path
 import pytest
 from pypinksign import PinkSign
 
-from kiosk.identity.demo import seed_demo_customers
-from tests.conftest import LiveServer
 from tests.walker import GOOD_PASSWORD, HONG, identity_form
 
 
@@ -59,15 +57,13 @@ class Customer:
 
 
 @pytest.fixture
-def kiosk(app_config, smtp_server):
-    from kiosk import create_app
+def app_config(app_config, smtp_server):
+    return {**app_config, "smtp_url": smtp_server.url}
 
-    app = create_app({**app_config, "smtp_url": smtp_server.url, "WTF_CSRF_ENABLED": True})
-    services = app.extensions["kiosk"]
-    seed_demo_customers(services.store, services.settings.customer_hash_key)
-    server = LiveServer(app).start()
-    yield app, server
-    server.stop()
+
+@pytest.fixture
+def kiosk(app, live_server):
+    return app, live_server
 
 
 def insert_drive(app, name="stick"):
@@ -76,7 +72,7 @@ def insert_drive(app, name="stick"):
     drive = insert_demo_drive(app.extensions["kiosk"].settings.data_dir, name, label="MYUSB")
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        if any(d.eligible for d in app.extensions["kiosk"].drives.drives()):
+        if any(d.id == drive.id and d.eligible for d in app.extensions["kiosk"].drives.drives()):
             return drive
         time.sleep(0.05)
     pytest.fail("the demo drive never appeared in the drive list")
@@ -117,6 +113,13 @@ def issue_to(customer: Customer, drive_id: str) -> None:
     pytest.fail("issuance did not finish within 60 s")
 
 
+def hongs_certificates(app):
+    from kiosk.pii import customer_key
+
+    services = app.extensions["kiosk"]
+    return services.issuance.certificates_for(customer_key(services.settings.customer_hash_key, HONG.rrn))
+
+
 def bundle_on(app) -> tuple[Path, Path]:
     root = app.extensions["kiosk"].settings.data_dir / "demo-drives"
     keys = sorted(root.rglob("signPri.key"))
@@ -137,10 +140,7 @@ def test_new_issuance_end_to_end_writes_a_bundle_pypinksign_opens(kiosk, smtp_se
     reader = PinkSign(pubkey_path=str(cert), prikey_path=str(key), prikey_password=GOOD_PASSWORD.encode())
     assert reader.cn().startswith("홍길동(HONG GILDONG)")
     assert reader.verify(reader.sign(b"banking login"), b"banking login")
-    records = app.extensions["kiosk"].issuance.certificates_for(
-        app.extensions["kiosk"].directory.find(HONG.name, HONG.rrn.replace("-", ""), HONG.id_kind,
-                                               __import__("datetime").date.fromisoformat(HONG.id_issue_date)).customer_key)
-    assert [r.status for r in records] == ["delivered"]
+    assert [r.status for r in hongs_certificates(app)] == ["delivered"]
 
 
 def test_reissue_keeps_the_expiry_and_revokes_the_old_certificate(kiosk, smtp_server):
@@ -155,12 +155,12 @@ def test_reissue_keeps_the_expiry_and_revokes_the_old_certificate(kiosk, smtp_se
 
     second = Customer(server.url)
     walk_to_drive(second, smtp_server, service="reissue", mails_before=1)
+    drive = insert_drive(app)  # the same stick, plugged in again after the first eject
     issue_to(second, drive.id)
     assert second.url.endswith("/journey/done")
     keys = sorted((app.extensions["kiosk"].settings.data_dir / "demo-drives").rglob("signCert.der"))
     new = [PinkSign(pubkey_path=str(k)) for k in keys if PinkSign(pubkey_path=str(k)).serialnum() != old.serialnum()]
     assert new and new[0].valid_date()[1] == old.valid_date()[1]
-    statuses = {r.serial: r.status for r in app.extensions["kiosk"].issuance.certificates_for(
-        next(iter(app.extensions["kiosk"].issuance.store.query_all(
-            "SELECT customer_key FROM certificates")))[0])}
-    assert sorted(statuses.values()) == ["delivered", "revoked"]
+    records = hongs_certificates(app)
+    assert sorted((r.status, r.revocation_reason) for r in records) == [
+        ("delivered", None), ("revoked", "superseded")]

@@ -1,0 +1,245 @@
+"""IssuanceService: what the journey calls to issue, deliver, abandon and revoke certificates.
+
+One `prepare` runs the pipeline — key and R, certificate from the CA, key encrypted with the customer's
+password, NPKI bundle in memory, registry row 'issued'. The private key object is dropped when `prepare`
+returns. The hardware part writes the bundle; `mark_delivered` records it, and a certificate that never
+reaches a drive is revoked (`abandon` at session end, `revoke_undelivered` at start-up).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from kiosk import logs
+from kiosk.pki import profile
+from kiosk.pki.bundle import Bundle, build_bundle
+from kiosk.pki.ca import CertificateAuthority, CertificateRequest, IssuedCertificate, check_reason
+from kiosk.pki.embedded import EmbeddedCA, Profile, utcnow
+from kiosk.pki.errors import CaError, InvalidTransition, NotRenewable, PkiError, WeakPassword
+from kiosk.pki.keyfile import encrypt_private_key
+from kiosk.pki.keys import generate_key
+from kiosk.pki.password import unmet_rules
+from kiosk.pki.registry import DELIVERED, ISSUED, REVOKED, CertificateRecord, Registry
+from kiosk.pki.rrn import parse_rrn
+from kiosk.pki.vid import generate_r
+from kiosk.settings import Settings
+from kiosk.store import Store
+
+__all__ = ["Applicant", "CertificateRecord", "IssuanceService", "PreparedCertificate"]
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """The person a certificate is for; `rrn` never appears in a repr, a log line or the registry."""
+
+    name: str
+    english_name: str
+    rrn: str = field(repr=False)
+    customer_key: str
+
+
+@dataclass(frozen=True)
+class PreparedCertificate:
+    serial: str
+    bundle: Bundle
+    subject_dn: str
+    common_name: str
+    issuer_name: str
+    not_before: datetime
+    not_after: datetime
+    replaces: str | None
+
+
+class IssuanceService:
+    def __init__(
+        self,
+        ca: CertificateAuthority,
+        registry: Registry,
+        ca_folder: str,
+        clock: Callable[[], datetime] = utcnow,
+    ):
+        self.ca = ca
+        self.registry = registry
+        self.ca_folder = ca_folder
+        self.clock = clock
+
+    @classmethod
+    def from_settings(cls, settings: Settings, store: Store) -> "IssuanceService":
+        """The service with the CA adapter `settings.ca_backend` names (only `embedded` exists so far)."""
+        if settings.ca_backend != "embedded":
+            raise CaError(f"the {settings.ca_backend!r} CA adapter is not available in this version")
+        ca = EmbeddedCA(
+            settings.data_dir / "ca",
+            settings.ca_passphrase,
+            store,
+            Profile(settings.pki_base_url, settings.bank_code, settings.institution_code),
+        )
+        return cls(ca, Registry(store), settings.ca_folder)
+
+    # --- issuing -----------------------------------------------------------------------------------
+
+    def prepare(
+        self, applicant: Applicant, password: str, replaces: str | None = None, renews: str | None = None
+    ) -> PreparedCertificate:
+        """Issue a new certificate, a reissue of `replaces` (keeps its expiry) or a renewal of `renews`.
+
+        Raises WeakPassword, InvalidApplicant, NotRenewable, InvalidTransition or a CaError; when anything
+        fails after the CA signed, the new certificate is revoked before the error propagates."""
+        if replaces and renews:
+            raise ValueError("a certificate either replaces or renews another, not both")
+        unmet = unmet_rules(password)
+        if unmet:
+            raise WeakPassword(unmet)
+        real_name, english_name = profile.check_names(applicant.name, applicant.english_name)
+        idn = parse_rrn(applicant.rrn).digits
+        self._check_predecessor(applicant, replaces, renews)
+        key, r = generate_key(), generate_r()
+        request = CertificateRequest(real_name, english_name, idn, r, key.public_key())
+        issued = self._sign(request, key, replaces, renews)
+        try:
+            prepared = self._package(issued, encrypt_private_key(key, r, password), replaces)
+            self._record(prepared, applicant.customer_key)
+        except BaseException:
+            self.ca.revoke(issued.serial, "cessationOfOperation")
+            raise
+        finally:
+            del key
+        logs.event(
+            "issue.certificate_issued",
+            serial=prepared.serial,
+            customer=applicant.customer_key,
+            replaces=replaces,
+            renews=renews,
+            not_after=prepared.not_after.isoformat(),
+        )
+        return prepared
+
+    def _sign(
+        self, request: CertificateRequest, key, replaces: str | None, renews: str | None
+    ) -> IssuedCertificate:
+        if replaces:
+            return self.ca.reissue(request, key, replaces)
+        if renews:
+            return self.ca.renew(request, key, renews)
+        return self.ca.issue(request, key)
+
+    def _check_predecessor(self, applicant: Applicant, replaces: str | None, renews: str | None) -> None:
+        serial = replaces or renews
+        if serial is None:
+            return
+        old = self.registry.get(serial)
+        if old.customer_key != applicant.customer_key:
+            raise InvalidTransition(f"certificate {serial} belongs to another customer")
+        if renews and not self.renewable(old):
+            raise NotRenewable(f"certificate {serial} can be renewed only in the 30 days before it expires")
+
+    def _package(
+        self, issued: IssuedCertificate, encrypted_key: bytes, replaces: str | None
+    ) -> PreparedCertificate:
+        certificate = issued.certificate
+        subject_dn = profile.folder_name(certificate.subject)
+        der = certificate.public_bytes(Encoding.DER)
+        return PreparedCertificate(
+            serial=issued.serial,
+            bundle=build_bundle(self.ca_folder, subject_dn, der, encrypted_key),
+            subject_dn=subject_dn,
+            common_name=profile.common_name_of(certificate),
+            issuer_name=issued.issuer_name,
+            not_before=issued.not_before,
+            not_after=issued.not_after,
+            replaces=replaces,
+        )
+
+    def _record(self, prepared: PreparedCertificate, customer_key: str) -> None:
+        self.registry.add(
+            CertificateRecord(
+                serial=prepared.serial,
+                customer_key=customer_key,
+                common_name=prepared.common_name,
+                subject_dn=prepared.subject_dn,
+                issuer_name=prepared.issuer_name,
+                not_before=prepared.not_before,
+                not_after=prepared.not_after,
+                status=ISSUED,
+                revocation_reason=None,
+                delivered_to=None,
+                replaces=prepared.replaces,
+            ),
+            issued_at=self.clock(),
+        )
+
+    # --- what became of it -------------------------------------------------------------------------
+
+    def mark_delivered(self, serial: str, drive_serial: str) -> None:
+        """The bundle is on the customer's drive and verified; a replaced certificate is revoked now."""
+        if not self.registry.mark_delivered(serial, drive_serial, self.clock()):
+            return
+        logs.event("pki.certificate_delivered", serial=serial, drive=drive_serial)
+        replaced = self.registry.get(serial).replaces
+        if replaced is None:
+            return
+        old = self.registry.find(replaced)
+        if old is not None and old.status != REVOKED:
+            try:
+                self.revoke(replaced, "superseded")
+            except PkiError as exc:  # the customer has the new one; a technician finishes the revocation
+                logs.error("pki.revocation_failed", serial=replaced, reason="superseded", error=str(exc))
+
+    def abandon(self, serial: str) -> bool:
+        """The session ended: revoke the certificate if it never reached a drive. Idempotent."""
+        record = self.registry.get(serial)
+        if record.status != ISSUED:
+            return False
+        self.revoke(serial, "cessationOfOperation")
+        return True
+
+    def revoke_undelivered(self) -> int:
+        """At start-up: revoke what a crash or power cut left issued but undelivered; returns the count.
+
+        One certificate the CA refuses to revoke (e.g. the CA was recreated) is logged and left for a
+        technician; it must not keep the kiosk from starting or the others from being revoked."""
+        revoked = 0
+        for record in self.registry.undelivered():
+            try:
+                self.revoke(record.serial, "cessationOfOperation")
+            except PkiError as exc:
+                logs.error(
+                    "pki.revocation_failed",
+                    serial=record.serial,
+                    reason="cessationOfOperation",
+                    error=str(exc),
+                )
+                continue
+            revoked += 1
+        if revoked:
+            logs.warning("pki.undelivered_revoked", count=revoked)
+        return revoked
+
+    def revoke(self, serial: str, reason: str) -> None:
+        """Revoke at the CA (which publishes a CRL), then in the registry."""
+        check_reason(reason)
+        self.ca.revoke(serial, reason)
+        self.registry.mark_revoked(serial, reason, self.clock())
+        logs.event("pki.certificate_revoked", serial=serial, reason=reason)
+
+    # --- reading -----------------------------------------------------------------------------------
+
+    def certificates_for(self, customer_key: str) -> list[CertificateRecord]:
+        return self.registry.for_customer(customer_key)
+
+    def renewable(self, record: CertificateRecord, now: datetime | None = None) -> bool:
+        """From 30 days before expiry until expiry, for a certificate that was delivered and not revoked."""
+        now = now or self.clock()
+        return (
+            record.status == DELIVERED and record.not_after - profile.RENEWAL_WINDOW <= now < record.not_after
+        )
+
+    def crl_der(self) -> bytes:
+        return self.ca.crl_der()
+
+    def ca_chain_pem(self) -> bytes:
+        return self.ca.chain_pem()

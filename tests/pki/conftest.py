@@ -1,0 +1,44 @@
+"""PKI fixtures: one embedded demo CA made per test session and copied into each test's data dir
+(creating a CA generates two RSA keys), a migrated real SQLite store, and the IssuanceService."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from pki_helpers import RRN
+
+from kiosk.pki.issuance import Applicant, IssuanceService
+from kiosk.settings import Settings
+from kiosk.store import Store
+
+
+@pytest.fixture
+def pki_settings(data_dir) -> Settings:
+    return Settings(data_dir=data_dir, pki_base_url="http://kiosk.test/pki")
+
+
+@pytest.fixture
+def store(pki_settings) -> Store:
+    store = Store(pki_settings.database_path)
+    store.migrate()
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def installed_ca(ca_template, pki_settings) -> Path:
+    target = pki_settings.data_dir / "ca"
+    shutil.copytree(ca_template, target)
+    return target
+
+
+@pytest.fixture
+def service(installed_ca, pki_settings, store) -> IssuanceService:
+    return IssuanceService.from_settings(pki_settings, store)
+
+
+@pytest.fixture
+def applicant() -> Applicant:
+    return Applicant(name="홍길동", english_name="HONG GILDONG", rrn=RRN, customer_key="c" * 32)
