@@ -13,11 +13,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from tests.ops.ca_files import write_ca_files
-from tests.conftest import free_port
 
 from kiosk import create_app, doctor
 from kiosk.settings import Settings
+from tests.conftest import free_port
+from tests.ops.ca_files import write_ca_files
 
 REPO = Path(__file__).resolve().parents[2]
 CHECK_NAMES = [

@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from tests.conftest import require_command
 
 REPO = Path(__file__).resolve().parents[2]

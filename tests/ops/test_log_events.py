@@ -20,6 +20,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
 from tests.ops.kiosk_process import KioskProcess
 
 REPO = Path(__file__).resolve().parents[2]

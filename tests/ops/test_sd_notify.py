@@ -7,9 +7,9 @@ import logging
 import urllib.request
 
 import pytest
-from tests.ops.kiosk_process import KioskProcess, NotifySocket
 
 from kiosk import logs, watchdog
+from tests.ops.kiosk_process import KioskProcess, NotifySocket
 
 
 @pytest.fixture
