@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from flask import Flask, render_template, request, session
+from flask import Flask, abort, redirect, render_template, request, session, url_for
 from flask_babel import Babel, format_date, get_locale
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -56,6 +56,13 @@ def init_app(app: Flask) -> None:
         settings = app.extensions["kiosk"].settings
         return {"idle_seconds": settings.idle_seconds, "warning_seconds": settings.idle_warning_seconds}
 
+    @app.before_request
+    def refuse_oversized_requests():
+        # before any view runs, so that a redirect can never hide the refusal
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        if request.content_length is not None and request.content_length > limit:
+            abort(413)
+
     @app.after_request
     def harden(response):
         headers = response.headers
@@ -72,6 +79,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
+        if request.endpoint == "customer.reset":
+            # the idle countdown and the server's own expiry race; either way the session is over
+            return redirect(url_for("customer.attract"), code=303)
         logs.warning("http.csrf_failed", path=request.path, reason=error.description)
         return _error_page(400, "csrf"), 400
 
