@@ -6,6 +6,7 @@ to the step they are on (a typed URL, the back button, a replayed POST, a double
 
 from __future__ import annotations
 
+import json
 import threading
 from functools import wraps
 
@@ -348,21 +349,21 @@ def post_drive(flow):
 def issuing_status():
     flow = current_flow()
     if flow is None or flow.run is None:
-        response = make_response("", 204)
-        response.headers["HX-Location"] = url_for("customer.attract")
-        return response
-    run = flow.run
-    if run.finished:
-        response = make_response("", 204)
-        target = Step.DONE if flow.delivered_serial else Step.DRIVE
-        response.headers["HX-Location"] = (
-            '{"path": "%s", "target": "#screen", "select": "#screen", "swap": "outerHTML"}' % step_url(target)
-        )
-        return response
-    return render_template("customer/_issuing_stages.html", run=run, stages=STAGES)
+        return navigate_to(url_for("customer.attract"))
+    if flow.run.finished:
+        return navigate_to(step_url(Step.DONE if flow.delivered_serial else Step.DRIVE))
+    return render_template("customer/_issuing_stages.html", run=flow.run, stages=STAGES)
 
 
 # --- helpers -----------------------------------------------------------------------------------------
+
+def navigate_to(path: str):
+    """Tell htmx to load `path` into the screen, as a step change does (no full reload)."""
+    response = make_response("", 204)
+    response.headers["HX-Location"] = json.dumps(
+        {"path": path, "target": "#screen", "select": "#screen", "swap": "outerHTML"})
+    return response
+
 
 def rule_states(password: str) -> list[tuple[str, str, bool]]:
     unmet = set(unmet_rules(password))
