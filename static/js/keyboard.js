@@ -220,11 +220,28 @@
     var input = e.target.closest && e.target.closest("input[data-keyboard]");
     if (input) { open(input); }
   });
+  // Focus leaving for another control closes the keyboard. When a finger did it, the keyboard waits for
+  // the click to land: closing it at focus time would move the button away from under the finger.
+  var touching = false, closeAfterTouch = false;
+  document.addEventListener("pointerdown", function () { touching = true; }, true);
+  ["pointerup", "pointercancel"].forEach(function (t) {
+    document.addEventListener(t, function () {
+      setTimeout(function () {
+        touching = false;
+        if (closeAfterTouch) { closeAfterTouch = false; if (!isKeyboardFocus()) { close(); } }
+      }, 50);
+    }, true);
+  });
+  function isKeyboardFocus() {
+    var a = document.activeElement;
+    return a && ((a.matches && a.matches("input[data-keyboard]")) || (host() && host().contains(a)));
+  }
   document.addEventListener("focusin", function (e) {
     var t = e.target;
-    if (t.matches && t.matches("input[data-keyboard]")) { open(t); return; }
+    if (t.matches && t.matches("input[data-keyboard]")) { closeAfterTouch = false; open(t); return; }
     if (host() && host().contains(t)) { return; }
-    if (state.input) { close(); }
+    if (!state.input) { return; }
+    if (touching) { closeAfterTouch = true; } else { close(); }
   });
   // a new step (htmx swap) brings a new, empty #osk-host
   // (the live password rules are swapped too, while the customer types: those keep the keyboard)

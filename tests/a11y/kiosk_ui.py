@@ -15,6 +15,7 @@ from kiosk.identity.demo import DEMO_CUSTOMERS
 HONG = DEMO_CUSTOMERS[0]
 GOOD_PASSWORD = "Kiosk!2580x"
 HONG_NAME_KEYS = "ㅎㅗㅇㄱㅣㄹㄷㅗㅇ"   # 홍길동 on the 두벌식 keyboard
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"   # ignored by git
 AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe-core" / "axe-4.14.1.min.js"
 LATIN_PAGE = set("1234567890qwertyuiopasdfghjklzxcvbnm")
 SYMBOL_PAGE = set("!@#$%^&*()-_=+[]{};:,.?/~<>")
