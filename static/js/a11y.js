@@ -88,6 +88,17 @@
     }
   });
 
+  // --- modes live on <html>, which an htmx swap of #screen leaves alone: take them from the response ---
+  // (start over, the done screen's reset and staff resets come back as a full page with default modes)
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    if (!e.detail.target || e.detail.target.id !== "screen") { return; }
+    var tag = /<html\b[^>]*>/i.exec(e.detail.serverResponse || "");
+    if (!tag) { return; }
+    var doc = new DOMParser().parseFromString(tag[0] + "</html>", "text/html").documentElement;
+    html.className = doc.className;
+    if (doc.lang) { html.lang = doc.lang; }
+  });
+
   // --- spoken guidance: the step's heading, hint and message when it appears (speech mode only) ---
   var hasSpeech = "speechSynthesis" in window && typeof window.SpeechSynthesisUtterance === "function";
 

@@ -17,6 +17,17 @@ GOOD_PASSWORD = "Kiosk!2580x"
 HONG_NAME_KEYS = "ㅎㅗㅇㄱㅣㄹㄷㅗㅇ"   # 홍길동 on the 두벌식 keyboard
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"   # ignored by git
 AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe-core" / "axe-4.14.1.min.js"
+# records what the page asks the speech synthesizer to say (there is no audio device here)
+SPEECH_HOOK = """
+window.__spoken = [];
+if (window.speechSynthesis) {
+  const speak = window.speechSynthesis.speak.bind(window.speechSynthesis);
+  window.speechSynthesis.speak = (u) => {
+    window.__spoken.push({text: u.text, lang: u.lang});
+    try { speak(u); } catch (e) {}
+  };
+}
+"""
 LATIN_PAGE = set("1234567890qwertyuiopasdfghjklzxcvbnm")
 SYMBOL_PAGE = set("!@#$%^&*()-_=+[]{};:,.?/~<>")
 

@@ -9,8 +9,10 @@ failure lists them all at once.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from kiosk_ui import ARTIFACTS, KioskUI
+from kiosk_ui import ARTIFACTS, SPEECH_HOOK, KioskUI
 
 pytestmark = pytest.mark.browser
 
@@ -19,44 +21,9 @@ MODES = ("normal", "large-text", "high-contrast", "low-position", "speech")
 TARGET_PX = 80            # UX.md: 20 mm on the glass, about 80 CSS px
 LOW_ZONE = 0.40           # low-position mode: nothing to touch in the upper 40 % of the screen
 
-# records what the page asks the speech synthesizer to say (there is no audio device here)
-SPEECH_HOOK = """
-window.__spoken = [];
-if (window.speechSynthesis) {
-  const speak = window.speechSynthesis.speak.bind(window.speechSynthesis);
-  window.speechSynthesis.speak = (u) => { window.__spoken.push({text: u.text, lang: u.lang}); try { speak(u); } catch (e) {} };
-}
-"""
+# overflow, target sizes, clipped labels and controls above the low zone, measured in the page
+MEASURE = (Path(__file__).with_name("measure.js")).read_text(encoding="utf-8")
 
-MEASURE = """({lowZone, target}) => {
-  const vw = innerWidth, vh = innerHeight, out = {overflow: [], small: [], high: [], clipped: []};
-  const shown = el => { const r = el.getBoundingClientRect(); const s = getComputedStyle(el);
-    return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && !el.closest('[hidden]'); };
-  const name = el => (el.id ? '#' + el.id : el.tagName.toLowerCase() + '.' + [...el.classList].join('.'))
-    + ' "' + (el.innerText || el.value || el.getAttribute('aria-label') || '').trim().slice(0, 20) + '"';
-  if (document.documentElement.scrollWidth > vw || document.documentElement.scrollHeight > vh)
-    out.overflow.push('page ' + document.documentElement.scrollWidth + 'x' + document.documentElement.scrollHeight);
-  for (const el of document.querySelectorAll('#screen *, .overlay *')) {
-    if (!shown(el)) continue;
-    const r = el.getBoundingClientRect();
-    if (r.right > vw + 1 || r.left < -1) out.overflow.push(name(el) + ' x ' + Math.round(r.left) + '..' + Math.round(r.right));
-  }
-  const controls = 'button, .key, a.button, select, label.check, label.radio-choice, ' +
-    'input:not([type=hidden]):not([type=checkbox]):not([type=radio])';
-  const modal = document.querySelector('.overlay:not([hidden])');
-  for (const el of document.querySelectorAll(controls)) {
-    if (!shown(el) || (modal && !modal.contains(el)) || el.closest('label.check, label.radio-choice') && el !== el.closest('label')) continue;
-    const r = el.getBoundingClientRect();
-    if (r.width < target - 0.5 || r.height < target - 0.5) out.small.push(name(el) + ' ' + Math.round(r.width) + 'x' + Math.round(r.height));
-    if ((el.matches('button, .key, a.button')) && el.scrollWidth > el.clientWidth + 1) out.clipped.push(name(el));
-    // what the customer can touch now: the part of the control inside its scrolling panel
-    const panel = el.closest('.panel');
-    const top = panel ? Math.max(r.top, panel.getBoundingClientRect().top) : r.top;
-    const bottom = panel ? Math.min(r.bottom, panel.getBoundingClientRect().bottom) : r.bottom;
-    if (bottom > top && top < vh * lowZone - 1) out.high.push(name(el) + ' top ' + Math.round(top));
-  }
-  return out;
-}"""
 
 
 class ScreenCheck:
@@ -89,10 +56,11 @@ class ScreenCheck:
                 self.problems.append(f"{screen}: large text is only {size}px")
         if self.mode == "speech" and spoken:
             said = page.locator("#screen").get_attribute("data-spoken") or ""
-            heading = page.locator("#panel h1").first.inner_text().strip() if page.locator("#panel h1").count() else ""
+            h1 = page.locator("#panel h1")
+            heading = h1.first.inner_text().strip() if h1.count() else ""
             utterances = [u["text"] for u in page.evaluate("window.__spoken || []")]
             if not heading or heading not in said or not any(heading in u for u in utterances):
-                self.problems.append(f"{screen}: spoken guidance {said!r} / {utterances[-3:]} lacks {heading!r}")
+                self.problems.append(f"{screen}: spoken {said!r} / {utterances[-3:]} lacks {heading!r}")
             want = "en-US" if self.lang == "en" else "ko-KR"
             if utterances and page.evaluate("window.__spoken.at(-1).lang") != want:
                 self.problems.append(f"{screen}: spoken in the wrong language")
