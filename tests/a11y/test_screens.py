@@ -22,7 +22,8 @@ TARGET_PX = 80            # UX.md: 20 mm on the glass, about 80 CSS px
 LOW_ZONE = 0.40           # low-position mode: nothing to touch in the upper 40 % of the screen
 
 # overflow, target sizes, clipped labels and controls above the low zone, measured in the page
-MEASURE = (Path(__file__).with_name("measure.js")).read_text(encoding="utf-8")
+_MEASURE_JS = Path(__file__).with_name("measure.js").read_text(encoding="utf-8")
+MEASURE = "\n".join(line for line in _MEASURE_JS.splitlines() if not line.startswith("//"))  # function first
 
 
 
