@@ -44,7 +44,7 @@ translations: $(BIN)/.installed
 
 # Maintainers: refresh the catalogs after changing strings, then translate kiosk/translations/en.
 catalog: $(BIN)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -o kiosk/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o kiosk/translations/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i kiosk/translations/messages.pot -d kiosk/translations --no-fuzzy-matching
 
 # Maintainers: re-pin after changing dependencies (what CI installs is what is pinned here).

@@ -5,11 +5,12 @@ from __future__ import annotations
 import sqlite3
 
 from flask import Flask, abort, redirect, render_template, request, session, url_for
-from flask_babel import Babel, format_date, get_locale
+from flask_babel import Babel, format_currency, format_date, format_decimal, get_locale
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from kiosk import logs
+from kiosk.keypad import secure_keypad_layout
 from kiosk.pii import mask_email
 from kiosk.settings import PROJECT_ROOT
 
@@ -17,6 +18,8 @@ csrf = CSRFProtect()
 babel = Babel()
 
 LANGUAGES = ("ko", "en")
+# accessibility modes a customer can switch on (UX.md); each becomes a class on <html>
+A11Y_MODES = ("large-text", "high-contrast", "low-position", "speech")
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -40,6 +43,28 @@ def current_locale() -> str:
     return lang if lang in LANGUAGES else "ko"
 
 
+def current_a11y() -> list[str]:
+    """The accessibility modes switched on in this session, in a stable order."""
+    chosen = session.get("a11y") or ()
+    return [mode for mode in A11Y_MODES if mode in chosen]
+
+
+KEYBOARDS = ("hangul", "qwerty", "numeric", "secure-numeric")
+
+
+def keyboard_attrs(kind: str, **extra: str) -> dict[str, str]:
+    """Attributes of an input typed on an on-screen keyboard (static/js/keyboard.js draws it).
+
+    `inputmode=none` keeps any system keyboard away. The secure keypad's digit order is shuffled here,
+    on the server, each time the field is rendered: a new order on every showing."""
+    if kind not in KEYBOARDS:
+        raise ValueError(f"unknown on-screen keyboard {kind!r}")
+    attrs = {**extra, "inputmode": "none", "data-keyboard": kind}
+    if kind == "secure-numeric":
+        attrs["data-keypad-layout"] = ",".join(secure_keypad_layout())
+    return attrs
+
+
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(
@@ -49,12 +74,16 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.globals["get_locale"] = lambda: str(get_locale() or "ko")
     app.jinja_env.globals["format_date"] = format_date
+    app.jinja_env.globals["format_decimal"] = format_decimal
+    app.jinja_env.globals["format_currency"] = format_currency
+    app.jinja_env.globals["keyboard_attrs"] = keyboard_attrs
     app.jinja_env.filters["mask_email"] = mask_email
 
     @app.context_processor
     def kiosk_context():
         settings = app.extensions["kiosk"].settings
-        return {"idle_seconds": settings.idle_seconds, "warning_seconds": settings.idle_warning_seconds}
+        return {"idle_seconds": settings.idle_seconds, "warning_seconds": settings.idle_warning_seconds,
+                "a11y_modes": current_a11y(), "all_a11y_modes": A11Y_MODES}
 
     @app.before_request
     def refuse_oversized_requests():

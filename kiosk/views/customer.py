@@ -29,7 +29,7 @@ from kiosk.journey.email_code import CodeResult, ResendRefused
 from kiosk.journey.flow import STAGES, CustomerFlow, Outcome
 from kiosk.pki.password import unmet_rules
 from kiosk.services import services
-from kiosk.web import LANGUAGES
+from kiosk.web import A11Y_MODES, LANGUAGES
 
 bp = Blueprint("customer", __name__)
 
@@ -107,6 +107,20 @@ def reset():
 def language():
     lang = request.form.get("lang", "ko")
     session["lang"] = lang if lang in LANGUAGES else "ko"
+    target = request.form.get("next", "")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("customer.attract")
+    return redirect(target, code=303)
+
+
+@bp.post("/accessibility")
+def accessibility():
+    """Switch one accessibility mode on or off and come back to the same place (like /language)."""
+    mode = request.form.get("mode", "")
+    modes = set(session.get("a11y") or ())
+    if mode in A11Y_MODES:
+        modes ^= {mode}
+    session["a11y"] = [m for m in A11Y_MODES if m in modes]
     target = request.form.get("next", "")
     if not target.startswith("/") or target.startswith("//"):
         target = url_for("customer.attract")

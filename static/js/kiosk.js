@@ -53,6 +53,7 @@
       w.hidden = false;
       var extendButton = document.getElementById("idle-extend");
       if (extendButton) { extendButton.focus(); }
+      document.dispatchEvent(new CustomEvent("kiosk:idle-warning"));
     }
     if (warningShownAt !== null) {
       var left = Math.max(0, Math.ceil((warn - (now - warningShownAt)) / 1000));
