@@ -15,7 +15,14 @@ import pytest
 from kiosk.pii import customer_key
 from kiosk.pki.verify import verify_bundle
 from tests.faults.fusefat import FrozenStick
-from tests.http_customer import Customer, choose_drive, insert_drive, issue_to, wait_for_issuing, walk_to_drive
+from tests.http_customer import (
+    Customer,
+    choose_drive,
+    insert_drive,
+    issue_to,
+    wait_for_issuing,
+    walk_to_drive,
+)
 from tests.walker import GOOD_PASSWORD, HONG, last_code
 
 MESSAGES = {
