@@ -57,7 +57,7 @@ def main() -> None:
             yield "event: drives\ndata: <div id=\"drive-list\"></div>\n\n"
             while True:
                 with fired:
-                    fired.wait_for(lambda: state["n"] != seen, timeout=15)
+                    fired.wait_for(lambda seen=seen: state["n"] != seen, timeout=15)
                     seen, present = state["n"], state["present"]
                 inner = '<button class="button drive">BARE</button>' if present else ""
                 yield f'event: drives\ndata: <div id="drive-list" class="drive-list">{inner}</div>\n\n'
