@@ -16,6 +16,7 @@ def main(names: list[str]) -> int:
             failed.append(name)
             continue
         print(f"\n# bench.{name}")
+        sys.argv = [f"python -m bench.{name}"]  # each benchmark parses its own options: defaults here
         module.main()
     return 1 if failed else 0
 

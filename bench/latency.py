@@ -24,7 +24,8 @@ CONCURRENCY = (1, 8, 32)
 REQUESTS_PER_CLIENT = 60
 HONG = {"name": "홍길동", "rrn_front": "900101", "rrn_back": "1234568", "id_kind": "resident_card",
         "issue_date": "20150302"}
-STEPS = ["attract", "service", "consent", "identity", "account", "email", "password", "password_check"]
+STEPS = ["attract", "service", "consent", "identity", "account", "email", "password", "password_check", "drive"]
+PASSWORD = "Kiosk!2580x"
 
 
 class Client:
@@ -77,10 +78,12 @@ def walk(client: Client, step: str, database: Path) -> str:
         client.follow("POST", "/journey/consent", {"terms": "y", "privacy": "y"})
     if step not in ("service", "consent", "identity"):
         client.follow("POST", "/journey/identity", HONG)
-    if step in ("email", "password", "password_check"):
+    if step in ("email", "password", "password_check", "drive"):
         client.follow("POST", "/journey/account", {"account": "012345-01-234567", "pin": "1357"})
-    if step in ("password", "password_check"):
+    if step in ("password", "password_check", "drive"):
         client.follow("POST", "/journey/email", {"code": latest_code(database)})
+    if step == "drive":
+        client.follow("POST", "/journey/password", {"password": PASSWORD, "confirm": PASSWORD})
     return f"/journey/{'password' if step == 'password_check' else step}"
 
 

@@ -69,8 +69,10 @@ class VerifyFailed(DriveError):
 
 
 # errno values that mean "the drive went away" — a pulled stick shows up as any of these,
-# depending on whether the kernel, the FUSE daemon or udisks2 noticed first.
-_GONE = {errno.ENODEV, errno.ENXIO, errno.ENOTCONN, errno.ESTALE, errno.ENOMEDIUM, errno.ENOENT}
+# depending on whether the kernel, the FUSE daemon or udisks2 noticed first. ECONNABORTED is what a call
+# blocked in a FUSE request gets when the daemon dies under it (a stick pulled mid-write, fusefat here).
+_GONE = {errno.ENODEV, errno.ENXIO, errno.ENOTCONN, errno.ECONNABORTED, errno.ESTALE, errno.ENOMEDIUM,
+         errno.ENOENT}
 
 
 def from_os_error(exc: OSError, *, device: str | None = None, root_exists: bool = True) -> DriveError:

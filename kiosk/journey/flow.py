@@ -7,6 +7,7 @@ certificate password (a bytearray, overwritten on wipe), the e-mail code and the
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from dataclasses import dataclass, field
 from datetime import date
@@ -181,6 +182,11 @@ class CustomerFlow:
         except PkiError as exc:
             self._failed(run, "issuance_failed")
             logs.error("issue.failed", reason=type(exc).__name__, detail=str(exc))
+        except sqlite3.OperationalError as exc:
+            # the database locked past its busy timeout: without this the worker died, the run read
+            # "finished" with no error, and the customer bounced between the drive and issuing steps
+            self._failed(run, "issuance_failed")
+            logs.error("issue.failed", reason="database", detail=str(exc))
         finally:
             run.finished = True
 
