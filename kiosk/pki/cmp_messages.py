@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from pyasn1.codec.der import decoder, encoder
 from pyasn1.error import PyAsn1Error
-from pyasn1.type import univ
-from pyasn1_modules import rfc2459, rfc2511, rfc4210
+from pyasn1.type import namedtype, tag, univ
+from pyasn1_modules import rfc2459, rfc2511, rfc3280, rfc4210, rfc4211
 
 from kiosk.pki.errors import CaProtocolError
 
@@ -52,6 +52,47 @@ NULL = b"\x05\x00"
 ACCEPTED, GRANTED_WITH_MODS, REJECTION, WAITING = 0, 1, 2, 3
 
 
+# --- the RFC 4210 module, corrected ---------------------------------------------------------------------
+# pyasn1-modules' rfc4210 takes CertId from rfc2511, whose GeneralName is a placeholder OCTET STRING, so an
+# rp naming the revoked certificate (revCerts) does not decode; RFC 4211's module has the real CertId.
+
+
+class RevRepContent(univ.Sequence):
+    componentType = namedtype.NamedTypes(
+        namedtype.NamedType("status", univ.SequenceOf(componentType=rfc4210.PKIStatusInfo())),
+        namedtype.OptionalNamedType(
+            "revCerts",
+            univ.SequenceOf(componentType=rfc4211.CertId()).subtype(
+                explicitTag=tag.Tag(tag.tagClassContext, tag.tagFormatConstructed, 0)
+            ),
+        ),
+        namedtype.OptionalNamedType(
+            "crls",
+            univ.SequenceOf(componentType=rfc2459.CertificateList()).subtype(
+                explicitTag=tag.Tag(tag.tagClassContext, tag.tagFormatConstructed, 1)
+            ),
+        ),
+    )
+
+
+def _replaced(types: namedtype.NamedTypes, name: str, asn1_object) -> namedtype.NamedTypes:
+    return namedtype.NamedTypes(
+        *(namedtype.NamedType(name, asn1_object) if item.name == name else item for item in types.namedTypes)
+    )
+
+
+class PKIBody(rfc4210.PKIBody):
+    componentType = _replaced(
+        rfc4210.PKIBody.componentType,
+        "rp",
+        RevRepContent().subtype(explicitTag=tag.Tag(tag.tagClassContext, tag.tagFormatConstructed, 12)),
+    )
+
+
+class PKIMessage(rfc4210.PKIMessage):
+    componentType = _replaced(rfc4210.PKIMessage.componentType, "body", PKIBody())
+
+
 # --- small DER helpers ---------------------------------------------------------------------------------
 
 
@@ -63,22 +104,22 @@ def _algorithm(oid: str, parameters: bytes | None = None) -> rfc2459.AlgorithmId
     return value
 
 
-def _name(name: x509.Name) -> rfc2459.Name:
-    value, _ = decoder.decode(name.public_bytes(), asn1Spec=rfc2459.Name())
+def _name(name: x509.Name, module=rfc2459):
+    value, _ = decoder.decode(name.public_bytes(), asn1Spec=module.Name())
     return value
 
 
-def _tagged_name(spec, name: x509.Name):
+def _tagged_name(spec, name: x509.Name, module=rfc2459):
     """A Name (an untagged CHOICE) placed into a tagged slot: copy its one alternative into the spec."""
     value = spec.clone()
-    value.setComponentByPosition(0, _name(name).getComponentByPosition(0))  # rfc2459 names it ''
+    value.setComponentByPosition(0, _name(name, module).getComponentByPosition(0))  # rfc2459 names it ''
 
     return value
 
 
-def _directory_name(name: x509.Name) -> rfc2459.GeneralName:
-    general = rfc2459.GeneralName()
-    general["directoryName"] = _tagged_name(general.componentType["directoryName"].asn1Object, name)
+def _directory_name(name: x509.Name, module=rfc2459):
+    general = module.GeneralName()
+    general["directoryName"] = _tagged_name(general.componentType["directoryName"].asn1Object, name, module)
     return general
 
 
@@ -275,8 +316,9 @@ def cert_request(
 
 
 def _old_cert_id(issuer: x509.Name, serial: int) -> rfc2511.AttributeTypeAndValue:
-    cert_id = rfc2511.CertId()
-    cert_id["issuer"] = _directory_name(issuer)
+    # rfc2511's CertId has a placeholder GeneralName (an OCTET STRING); RFC 4211's module has the real one
+    cert_id = rfc4211.CertId()
+    cert_id["issuer"] = _directory_name(issuer, rfc3280)
     cert_id["serialNumber"] = serial
     control = rfc2511.AttributeTypeAndValue()
     control["type"] = rfc2511.id_regCtrl_oldCertID
@@ -300,7 +342,9 @@ def revocation_request(issuer: x509.Name, serial: int, reason_code: int) -> rfc4
     return content
 
 
-def cert_confirm(certificate: x509.Certificate, accepted: bool, reason: str = "") -> rfc4210.CertConfirmContent:
+def cert_confirm(
+    certificate: x509.Certificate, accepted: bool, reason: str = ""
+) -> rfc4210.CertConfirmContent:
     """certConf: the hash of the certificate (with the hash of its signature algorithm, RFC 4210 5.3.18)
     and, when the kiosk refuses it, a rejection so that the CA revokes it."""
     algorithm = certificate.signature_hash_algorithm or hashes.SHA256()
@@ -389,7 +433,7 @@ class Reply:
 def read_reply(data: bytes) -> Reply:
     """Decode a PKIMessage; raises CaProtocolError on anything that is not one."""
     try:
-        message, rest = decoder.decode(data, asn1Spec=rfc4210.PKIMessage())
+        message, rest = decoder.decode(data, asn1Spec=PKIMessage())
     except (PyAsn1Error, ValueError, IndexError) as exc:
         raise CaProtocolError("the CA's reply is not a CMP message") from exc
     if rest:

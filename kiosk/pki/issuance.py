@@ -12,12 +12,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
 
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from kiosk import logs
 from kiosk.pki import profile
 from kiosk.pki.bundle import Bundle, build_bundle
-from kiosk.pki.ca import CertificateAuthority, CertificateRequest, IssuedCertificate, check_reason
+from kiosk.pki.ca import (
+    CertificateAuthority,
+    CertificateRequest,
+    IssuedCertificate,
+    Predecessor,
+    check_reason,
+)
 from kiosk.pki.embedded import EmbeddedCA, Profile, utcnow
 from kiosk.pki.errors import CaError, InvalidTransition, NotRenewable, PkiError, WeakPassword
 from kiosk.pki.keyfile import encrypt_private_key
@@ -61,15 +68,22 @@ class IssuanceService:
         registry: Registry,
         ca_folder: str,
         clock: Callable[[], datetime] = utcnow,
+        key_and_r: Callable[[], tuple[rsa.RSAPrivateKey, bytes]] = lambda: (generate_key(), generate_r()),
     ):
         self.ca = ca
         self.registry = registry
         self.ca_folder = ca_folder
         self.clock = clock
+        # tests against a CA that returns a fixed certificate (openssl cmp) pass the key and R it was made for
+        self._key_and_r = key_and_r
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store) -> "IssuanceService":
-        """The service with the CA adapter `settings.ca_backend` names (only `embedded` exists so far)."""
+        """The service with the CA adapter `settings.ca_backend` names: `embedded` or `cmp`."""
+        if settings.ca_backend == "cmp":
+            from kiosk.pki.cmp import CmpCA
+
+            return cls(CmpCA.from_settings(settings), Registry(store), settings.ca_folder)
         if settings.ca_backend != "embedded":
             raise CaError(f"the {settings.ca_backend!r} CA adapter is not available in this version")
         ca = EmbeddedCA(
@@ -83,9 +97,15 @@ class IssuanceService:
     # --- issuing -----------------------------------------------------------------------------------
 
     def prepare(
-        self, applicant: Applicant, password: str, replaces: str | None = None, renews: str | None = None
+        self,
+        applicant: Applicant,
+        password: str,
+        replaces: str | None = None,
+        renews: str | None = None,
+        predecessor: Predecessor | None = None,
     ) -> PreparedCertificate:
-        """Issue a new certificate, a reissue of `replaces` (keeps its expiry) or a renewal of `renews`.
+        """Issue a new certificate, a reissue of `replaces` (keeps its expiry) or a renewal of `renews`
+        (`predecessor`, the old certificate and key from the customer's drive, for CAs that need it).
 
         Raises WeakPassword, InvalidApplicant, NotRenewable, InvalidTransition or a CaError; when anything
         fails after the CA signed, the new certificate is revoked before the error propagates."""
@@ -97,9 +117,9 @@ class IssuanceService:
         real_name, english_name = profile.check_names(applicant.name, applicant.english_name)
         idn = parse_rrn(applicant.rrn).digits
         self._check_predecessor(applicant, replaces, renews)
-        key, r = generate_key(), generate_r()
+        key, r = self._key_and_r()
         request = CertificateRequest(real_name, english_name, idn, r, key.public_key())
-        issued = self._sign(request, key, replaces, renews)
+        issued = self._sign(request, key, replaces, renews, predecessor)
         try:
             prepared = self._package(issued, encrypt_private_key(key, r, password), replaces)
             self._record(prepared, applicant.customer_key)
@@ -119,12 +139,12 @@ class IssuanceService:
         return prepared
 
     def _sign(
-        self, request: CertificateRequest, key, replaces: str | None, renews: str | None
+        self, request: CertificateRequest, key, replaces: str | None, renews: str | None, predecessor=None
     ) -> IssuedCertificate:
         if replaces:
             return self.ca.reissue(request, key, replaces)
         if renews:
-            return self.ca.renew(request, key, renews)
+            return self.ca.renew(request, key, renews, predecessor)
         return self.ca.issue(request, key)
 
     def _check_predecessor(self, applicant: Applicant, replaces: str | None, renews: str | None) -> None:
