@@ -19,8 +19,8 @@ from cmp_helpers import (
     write_pem,
 )
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from pki_helpers import PASSWORD, RRN, write_bundle
 from pyasn1.codec.der import decoder, encoder
 from pyasn1_modules import rfc4210, rfc4211
@@ -402,3 +402,43 @@ def test_the_demo_registration_agent_is_deterministic_per_customer_and_purpose()
     assert first == again and len(first.reference) == 8 and len(first.code) == 16
     assert AGENT.authorise(request, "reissue") != first
     assert first.code not in repr(first)
+
+
+@pytest.mark.parametrize(
+    "error, words",
+    [
+        (CaUnreachable("x"), "인증기관에 연결하지 못했습니다"),
+        (ReferenceRejected("x"), "새 참조번호와 인가코드"),
+        (CaRejected("x"), "발급 요청을 거절했습니다"),
+        (CaProtocolError("x"), "인증서를 발급하지 못했습니다"),
+    ],
+)
+def test_each_ca_error_tells_the_customer_what_to_do(app, error, words):
+    from flask import render_template
+
+    with app.test_request_context():
+        assert words in render_template("customer/_drive_error.html", error=error.code)
+
+
+def test_settings_name_what_kiosk_ca_cmp_is_missing(monkeypatch):
+    from kiosk.settings import ConfigurationError, Settings
+
+    monkeypatch.setenv("KIOSK_CA", "cmp")
+    monkeypatch.setenv("KIOSK_CMP_URL", "http://ca.test/pkix/")
+    with pytest.raises(ConfigurationError, match="KIOSK_CMP_CA_CERTS, KIOSK_CMP_KEK_CERT"):
+        Settings.from_env()
+
+
+def test_from_settings_builds_the_cmp_adapter(authority, pki_settings, store):
+    directory = authority.directory
+    settings = pki_settings.with_overrides(
+        ca_backend="cmp",
+        cmp_url="http://127.0.0.1:1/",
+        cmp_ca_certs=str(write_pem(directory / "chain.pem", authority.issuing, authority.root)),
+        cmp_kek_cert=str(write_pem(directory / "kek.pem", authority.kek)),
+    )
+    settings.validate()
+    service = IssuanceService.from_settings(settings, store)
+    assert isinstance(service.ca, CmpCA)
+    assert service.ca.issuer_name() == "cert-kiosk Issuing CA DEMO"
+    assert x509.load_pem_x509_certificates(service.ca_chain_pem()) == [authority.issuing, authority.root]
