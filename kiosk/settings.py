@@ -50,6 +50,14 @@ class Settings:
     bank_code: str = "KPB"
     institution_code: str = "11"
     pki_base_url: str = "http://127.0.0.1:8080/pki"
+    cmp_url: str = ""
+    cmp_ca_certs: str = ""
+    cmp_kek_cert: str = ""
+    cmp_crl_url: str = ""
+    cmp_ra: str = "demo"
+    cmp_timeout_seconds: int = 30
+    cmp_retries: int = 2
+    cmp_total_timeout_seconds: int = 300
     smtp_url: str = ""
     mail_from: str = "cert-kiosk@localhost"
     directory_url: str = ""
@@ -89,6 +97,14 @@ class Settings:
             bank_code=_env("KIOSK_BANK_CODE", "KPB"),
             institution_code=_env("KIOSK_INSTITUTION_CODE", "11"),
             pki_base_url=_env("KIOSK_PKI_BASE_URL", f"http://127.0.0.1:{port}/pki"),
+            cmp_url=_env("KIOSK_CMP_URL", ""),
+            cmp_ca_certs=_env("KIOSK_CMP_CA_CERTS", ""),
+            cmp_kek_cert=_env("KIOSK_CMP_KEK_CERT", ""),
+            cmp_crl_url=_env("KIOSK_CMP_CRL_URL", ""),
+            cmp_ra=_env("KIOSK_CMP_RA", "demo"),
+            cmp_timeout_seconds=_env_int("KIOSK_CMP_TIMEOUT_SECONDS", 30),
+            cmp_retries=_env_int("KIOSK_CMP_RETRIES", 2),
+            cmp_total_timeout_seconds=_env_int("KIOSK_CMP_TOTAL_TIMEOUT_SECONDS", 300),
             smtp_url=_env("KIOSK_SMTP_URL", ""),
             mail_from=_env("KIOSK_MAIL_FROM", "cert-kiosk@localhost"),
             directory_url=_env("KIOSK_DIRECTORY_URL", ""),
@@ -117,6 +133,7 @@ class Settings:
             raise ConfigurationError("KIOSK_CA must be 'embedded' or 'cmp'")
         if self.drives_backend not in ("demo", "udisks2", "mount"):
             raise ConfigurationError("KIOSK_DRIVES must be 'demo', 'udisks2' or 'mount'")
+        self._validate_cmp()
         if self.mode != "production":
             return
         problems = []
@@ -134,10 +151,33 @@ class Settings:
             problems.append("KIOSK_ACCOUNTS_URL (the account verification service)")
         if self.drives_backend == "demo":
             problems.append("KIOSK_DRIVES (demo drives are not allowed in production; use udisks2)")
+        if self.ca_backend == "cmp" and self.cmp_ra == "demo":
+            problems.append("KIOSK_CMP_RA (the demo registration agent is not allowed in production)")
         if problems:
             raise ConfigurationError(
                 "KIOSK_MODE=production refuses to start; set: " + "; ".join(problems)
             )
+
+
+    def _validate_cmp(self) -> None:
+        """KIOSK_CA=cmp cannot work without a URL and the CA's certificates: say which are missing."""
+        if self.cmp_ra != "demo":
+            raise ConfigurationError("KIOSK_CMP_RA must be 'demo' (the bank's RA adapter is docs/cmp.md)")
+        if self.cmp_timeout_seconds < 1 or self.cmp_retries < 0 or self.cmp_total_timeout_seconds < 1:
+            raise ConfigurationError("KIOSK_CMP_TIMEOUT_SECONDS, _TOTAL_TIMEOUT_SECONDS >= 1, _RETRIES >= 0")
+        if self.ca_backend != "cmp":
+            return
+        missing = [
+            name
+            for name, value in (
+                ("KIOSK_CMP_URL", self.cmp_url),
+                ("KIOSK_CMP_CA_CERTS", self.cmp_ca_certs),
+                ("KIOSK_CMP_KEK_CERT", self.cmp_kek_cert),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigurationError("KIOSK_CA=cmp needs " + ", ".join(missing) + " (docs/cmp.md)")
 
 
 # (variable, default in demo mode, meaning) — rendered into README.md's configuration table.
@@ -155,6 +195,14 @@ SETTINGS_TABLE = [
     ("KIOSK_BANK_CODE", "KPB", "bank code OU in the subject DN"),
     ("KIOSK_INSTITUTION_CODE", "11", "2-digit institution code in the CN number"),
     ("KIOSK_PKI_BASE_URL", "http://127.0.0.1:$KIOSK_PORT/pki", "base URL of the CRL and OCSP links written into certificates"),
+    ("KIOSK_CMP_URL", "(empty)", "with `KIOSK_CA=cmp`: the CA's CMP endpoint over HTTP, e.g. `http://ca.example:8080/pkix/` (docs/cmp.md)"),
+    ("KIOSK_CMP_CA_CERTS", "(empty)", "with `KIOSK_CA=cmp`: PEM file, the issuing CA's certificate first, then its root; issued certificates and signed CMP replies are checked against it"),
+    ("KIOSK_CMP_KEK_CERT", "(empty)", "with `KIOSK_CA=cmp`: PEM file, the CA's key-encryption certificate (RSA) that the EncryptedVID is encrypted to"),
+    ("KIOSK_CMP_CRL_URL", "(empty)", "with `KIOSK_CA=cmp`: where the CA publishes its CRL; `/pki/crl` relays it (503 when empty)"),
+    ("KIOSK_CMP_RA", "demo", "registration agent handing out reference numbers and authorisation codes; only `demo` exists, refused in production"),
+    ("KIOSK_CMP_TIMEOUT_SECONDS", "30", "seconds allowed for one CMP round trip"),
+    ("KIOSK_CMP_RETRIES", "2", "retries of a CMP message that cannot have reached the CA (refused connection, HTTP 502/503/504)"),
+    ("KIOSK_CMP_TOTAL_TIMEOUT_SECONDS", "300", "longest wait for a certificate the CA answers 'waiting' for (polling)"),
     ("KIOSK_SMTP_URL", "(empty: demo outbox)", "`smtp://host:port`, `smtp+starttls://user:pass@host:587` or `smtps://...:465`"),
     ("KIOSK_MAIL_FROM", "cert-kiosk@localhost", "sender of e-mail codes"),
     ("KIOSK_DIRECTORY_URL", "(empty: demo directory)", "customer directory HTTP JSON service (docs/adapters.md)"),

@@ -34,7 +34,7 @@ class IssuingRun:
 
     stages: dict = field(default_factory=lambda: {s: "waiting" for s in STAGES})
     finished: bool = False
-    error: str | None = None          # a DriveError code, "issuance_failed", or None
+    error: str | None = None          # a DriveError code, a PkiError code ("issuance_failed", ...), or None
     ejected: bool = False
 
     def mark(self, stage: str, state: str) -> None:
@@ -180,7 +180,7 @@ class CustomerFlow:
             self._failed(run, exc.code)
             logs.warning("drive.write_failed", reason=exc.code, detail=str(exc))
         except PkiError as exc:
-            self._failed(run, "issuance_failed")
+            self._failed(run, exc.code)  # issuance_failed, or ca_unreachable/ca_rejected/reference_rejected
             logs.error("issue.failed", reason=type(exc).__name__, detail=str(exc))
         except sqlite3.OperationalError as exc:
             # the database locked past its busy timeout: without this the worker died, the run read

@@ -5,7 +5,8 @@ The embedded adapter (`kiosk.pki.embedded`) signs locally for demos, tests and p
 holds one of these, so swapping the adapter never touches the journey.
 
 A CMP adapter needs the new private key for proof of possession, and the resident number and R to send
-the CA an EncryptedVID; that is why `issue` receives them. Neither is stored by any adapter.
+the CA an EncryptedVID; that is why `issue` receives them. A CMP renewal is signed with the old key, so
+`renew` may receive the `Predecessor`. None of these is stored by any adapter.
 """
 
 from __future__ import annotations
@@ -66,6 +67,15 @@ class CertificateRequest:
 
 
 @dataclass(frozen=True)
+class Predecessor:
+    """The certificate a renewal replaces and its private key (read from the customer's drive with their
+    password): a CMP key update request is signed with it. Never stored by any adapter."""
+
+    certificate: x509.Certificate
+    key: rsa.RSAPrivateKey = field(repr=False)
+
+
+@dataclass(frozen=True)
 class IssuedCertificate:
     certificate: x509.Certificate
     issuer_name: str
@@ -95,8 +105,17 @@ class CertificateAuthority(Protocol):
         The old certificate is revoked (superseded) through `revoke` once the new one is delivered, so a
         failed write never leaves the customer with no certificate at all."""
 
-    def renew(self, request: CertificateRequest, key: rsa.RSAPrivateKey, renews: str) -> IssuedCertificate:
-        """A successor from 30 days before the old expiry; valid one year from the old expiry."""
+    def renew(
+        self,
+        request: CertificateRequest,
+        key: rsa.RSAPrivateKey,
+        renews: str,
+        predecessor: Predecessor | None = None,
+    ) -> IssuedCertificate:
+        """A successor from 30 days before the old expiry; valid one year from the old expiry.
+
+        `predecessor` (old certificate and key) is needed by adapters that prove the renewal with the old
+        key (CMP kur); the embedded CA ignores it."""
 
     def revoke(self, serial: str, reason: str) -> None:
         """Revoke and publish a new CRL. Revoking a revoked certificate again is a no-op."""

@@ -26,7 +26,7 @@ from cryptography.x509.oid import NameOID
 
 from kiosk import logs
 from kiosk.pki import profile
-from kiosk.pki.ca import CertificateRequest, IssuedCertificate, check_reason, serial_hex
+from kiosk.pki.ca import CertificateRequest, IssuedCertificate, Predecessor, check_reason, serial_hex
 from kiosk.pki.errors import CaError, CaNotInitialised, CaPassphraseWrong, UnknownCertificate
 from kiosk.pki.vid import compute_vid
 from kiosk.store import Store
@@ -120,8 +120,14 @@ class EmbeddedCA:
         end = old_expiry if old_expiry > start + timedelta(days=1) else profile.one_year_after(start)
         return self._sign(request, start, end)
 
-    def renew(self, request: CertificateRequest, key: rsa.RSAPrivateKey, renews: str) -> IssuedCertificate:
-        del key
+    def renew(
+        self,
+        request: CertificateRequest,
+        key: rsa.RSAPrivateKey,
+        renews: str,
+        predecessor: Predecessor | None = None,
+    ) -> IssuedCertificate:
+        del key, predecessor  # the embedded CA knows its own ledger; CMP signs a kur with the old key
         start = self.clock()
         old_expiry = self._ledger_not_after(renews)
         return self._sign(request, start, profile.one_year_after(max(start, old_expiry)))

@@ -7,7 +7,12 @@ from __future__ import annotations
 
 
 class PkiError(Exception):
-    """Base of every error raised by `kiosk.pki`."""
+    """Base of every error raised by `kiosk.pki`.
+
+    `code` names the message the customer sees (templates/customer/_drive_error.html): the journey
+    shows it without knowing which CA adapter raised the error."""
+
+    code = "issuance_failed"
 
 
 class WrongPassword(PkiError):
@@ -44,6 +49,34 @@ class CaNotInitialised(CaError):
 
 class CaPassphraseWrong(CaError):
     """KIOSK_CA_PASSPHRASE does not open the embedded CA's keys."""
+
+
+class CaUnreachable(CaError):
+    """The CA did not answer (refused, timed out, HTTP error, not a CMP reply): the customer may try later."""
+
+    code = "ca_unreachable"
+
+
+class CaProtocolError(CaError):
+    """The CA's reply breaks CMP (malformed, wrong transaction or nonce, bad protection, wrong key)."""
+
+
+class CaRejected(CaError):
+    """The CA refused the request; `status_text` and `fail_info` are the CA's own words, for a technician."""
+
+    code = "ca_rejected"
+
+    def __init__(self, message: str, status_text: str = "", fail_info: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.status_text = status_text
+        self.fail_info = tuple(fail_info)
+
+
+class ReferenceRejected(CaRejected):
+    """The CA did not accept the reference number and authorisation code (or, for a renewal, the old key's
+    signature): the customer needs a new code from the bank."""
+
+    code = "reference_rejected"
 
 
 class UnknownCertificate(PkiError):

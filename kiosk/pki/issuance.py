@@ -14,12 +14,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
 
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from kiosk import logs
 from kiosk.pki import profile
 from kiosk.pki.bundle import Bundle, build_bundle
-from kiosk.pki.ca import CertificateAuthority, CertificateRequest, IssuedCertificate, check_reason
+from kiosk.pki.ca import (
+    CertificateAuthority,
+    CertificateRequest,
+    IssuedCertificate,
+    Predecessor,
+    check_reason,
+)
 from kiosk.pki.embedded import EmbeddedCA, Profile, utcnow
 from kiosk.pki.errors import CaError, InvalidTransition, NotRenewable, PkiError, WeakPassword
 from kiosk.pki.keyfile import encrypt_private_key
@@ -63,6 +70,7 @@ class IssuanceService:
         registry: Registry,
         ca_folder: str,
         clock: Callable[[], datetime] = utcnow,
+        key_and_r: Callable[[], tuple[rsa.RSAPrivateKey, bytes]] = lambda: (generate_key(), generate_r()),
     ):
         self.ca = ca
         self.registry = registry
@@ -73,10 +81,16 @@ class IssuanceService:
         # customers issuing at once (tests/faults/test_branch_server.py) unbounded workers starved
         # writers past the 5 s busy timeout ("database is locked"); the rest queue here instead.
         self._slots = threading.BoundedSemaphore(os.cpu_count() or 1)
+        # tests against a CA that returns a fixed certificate (openssl cmp) pass the key and R it was made for
+        self._key_and_r = key_and_r
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store) -> "IssuanceService":
-        """The service with the CA adapter `settings.ca_backend` names (only `embedded` exists so far)."""
+        """The service with the CA adapter `settings.ca_backend` names: `embedded` or `cmp`."""
+        if settings.ca_backend == "cmp":
+            from kiosk.pki.cmp import CmpCA
+
+            return cls(CmpCA.from_settings(settings), Registry(store), settings.ca_folder)
         if settings.ca_backend != "embedded":
             raise CaError(f"the {settings.ca_backend!r} CA adapter is not available in this version")
         ca = EmbeddedCA(
@@ -90,19 +104,26 @@ class IssuanceService:
     # --- issuing -----------------------------------------------------------------------------------
 
     def prepare(
-        self, applicant: Applicant, password: str, replaces: str | None = None, renews: str | None = None
+        self,
+        applicant: Applicant,
+        password: str,
+        replaces: str | None = None,
+        renews: str | None = None,
+        predecessor: Predecessor | None = None,
     ) -> PreparedCertificate:
-        """Issue a new certificate, a reissue of `replaces` (keeps its expiry) or a renewal of `renews`.
+        """Issue a new certificate, a reissue of `replaces` (keeps its expiry) or a renewal of `renews`
+        (`predecessor`, the old certificate and key from the customer's drive, for CAs that need it).
 
         Raises WeakPassword, InvalidApplicant, NotRenewable, InvalidTransition or a CaError; when anything
         fails after the CA signed, the new certificate is revoked before the error propagates."""
         if replaces and renews:
             raise ValueError("a certificate either replaces or renews another, not both")
         with self._slots:
-            return self._prepare(applicant, password, replaces, renews)
+            return self._prepare(applicant, password, replaces, renews, predecessor)
 
     def _prepare(
-        self, applicant: Applicant, password: str, replaces: str | None, renews: str | None
+        self, applicant: Applicant, password: str, replaces: str | None, renews: str | None,
+        predecessor: Predecessor | None,
     ) -> PreparedCertificate:
         unmet = unmet_rules(password)
         if unmet:
@@ -110,9 +131,9 @@ class IssuanceService:
         real_name, english_name = profile.check_names(applicant.name, applicant.english_name)
         idn = parse_rrn(applicant.rrn).digits
         self._check_predecessor(applicant, replaces, renews)
-        key, r = generate_key(), generate_r()
+        key, r = self._key_and_r()
         request = CertificateRequest(real_name, english_name, idn, r, key.public_key())
-        issued = self._sign(request, key, replaces, renews)
+        issued = self._sign(request, key, replaces, renews, predecessor)
         try:
             prepared = self._package(issued, encrypt_private_key(key, r, password), replaces)
             self._record(prepared, applicant.customer_key)
@@ -132,12 +153,12 @@ class IssuanceService:
         return prepared
 
     def _sign(
-        self, request: CertificateRequest, key, replaces: str | None, renews: str | None
+        self, request: CertificateRequest, key, replaces: str | None, renews: str | None, predecessor=None
     ) -> IssuedCertificate:
         if replaces:
             return self.ca.reissue(request, key, replaces)
         if renews:
-            return self.ca.renew(request, key, renews)
+            return self.ca.renew(request, key, renews, predecessor)
         return self.ca.issue(request, key)
 
     def _check_predecessor(self, applicant: Applicant, replaces: str | None, renews: str | None) -> None:

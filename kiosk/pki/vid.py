@@ -27,11 +27,16 @@ def generate_r() -> bytes:
     return secrets.token_bytes(R_LENGTH)
 
 
-def compute_vid(idn: str, r: bytes) -> bytes:
-    """The 32-byte VID for a 13-digit resident number (no hyphen) and R."""
+def vid_input(idn: str, r: bytes) -> bytes:
+    """DER(SEQUENCE{idn, randomNum}): hashed into the VID, and sent encrypted to a CMP CA (EncryptedVID)."""
     if len(idn) != 13 or not idn.isascii() or not idn.isdigit():
         raise ValueError("idn must be 13 digits without a hyphen")
     value = _VidInput()
     value["idn"] = idn
     value["randomNum"] = univ.BitString.fromOctetString(r)
-    return hashlib.sha256(hashlib.sha256(encoder.encode(value)).digest()).digest()
+    return encoder.encode(value)
+
+
+def compute_vid(idn: str, r: bytes) -> bytes:
+    """The 32-byte VID for a 13-digit resident number (no hyphen) and R."""
+    return hashlib.sha256(hashlib.sha256(vid_input(idn, r)).digest()).digest()

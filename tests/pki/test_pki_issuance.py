@@ -169,10 +169,10 @@ def test_no_resident_number_or_password_in_the_database_or_logs(service, applica
     assert applicant.rrn not in repr(applicant)
 
 
-def test_the_cmp_backend_is_reported_not_papered_over(pki_settings, store):
+def test_the_cmp_backend_without_its_settings_is_reported_not_papered_over(pki_settings, store):
     from kiosk.pki.errors import CaError
 
-    with pytest.raises(CaError, match="cmp"):
+    with pytest.raises(CaError, match="KIOSK_CA=cmp needs KIOSK_CMP_URL, KIOSK_CMP_CA_CERTS, KIOSK_CMP_KEK_CERT"):
         IssuanceService.from_settings(pki_settings.with_overrides(ca_backend="cmp"), store)
 
 
