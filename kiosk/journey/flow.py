@@ -58,6 +58,7 @@ class CustomerFlow:
     delivered_serial: str | None = None
     run: IssuingRun | None = None
     audit: object | None = None         # kiosk.audit.AuditLog
+    ended: bool = False                 # the session ended (reset, idle, staff) while issuing ran
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def _audit(self, action: str, subject: str | None = None, detail: str = "") -> None:
@@ -162,6 +163,10 @@ class CustomerFlow:
         run = self.run
         try:
             self._prepare(issuance, run)
+            with self.lock:
+                if self.ended:  # the customer left while the CA signed: nothing reaches a drive
+                    issuance.abandon(self.prepared.serial)
+                    return
             run.mark("write", "active")
             result = drives.deliver(self.drive_id, self.prepared.bundle.files, self.prepared.subject_dn,
                                     keep_backup=self.replaces is not None)
@@ -187,6 +192,9 @@ class CustomerFlow:
             # "finished" with no error, and the customer bounced between the drive and issuing steps
             self._failed(run, "issuance_failed")
             logs.error("issue.failed", reason="database", detail=str(exc))
+        except Exception as exc:  # noqa: BLE001 - the thread's edge: a bug is logged with its traceback
+            self._failed(run, "issuance_failed")
+            logs.error("issue.crashed", exc_info=True, error=type(exc).__name__)
         finally:
             run.finished = True
 
@@ -227,7 +235,10 @@ class CustomerFlow:
     # --- the end -----------------------------------------------------------------------------------
 
     def abandon(self, issuance) -> None:
-        """The session ended: an issued certificate that never reached a drive is revoked."""
+        """The session ended: an issued certificate that never reached a drive is revoked. A pipeline
+        still running sees `ended` and revokes what it signs after this point itself."""
+        with self.lock:
+            self.ended = True
         if self.prepared is not None and self.delivered_serial is None and issuance is not None:
             issuance.abandon(self.prepared.serial)
             logs.warning("issue.abandoned", serial=self.prepared.serial)

@@ -1,0 +1,33 @@
+"""The issuing pipeline's edges, with the real CA, registry and demo drives."""
+
+from hardware.demo import insert_demo_drive
+from tests.walker import GOOD_PASSWORD
+
+
+def flow_at_drive_step(walker, app):
+    drive = insert_demo_drive(app.extensions["kiosk"].settings.data_dir, "stick", label="MYUSB")
+    walker.to_password()
+    walker.post("/journey/password", {"password": GOOD_PASSWORD, "confirm": GOOD_PASSWORD})
+    flow = walker.flow()
+    flow.choose_drive(drive.id)
+    return flow, drive
+
+
+def test_a_session_ending_while_the_ca_signs_revokes_what_it_signed_and_writes_nothing(walker, app):
+    services = app.extensions["kiosk"]
+    flow, _ = flow_at_drive_step(walker, app)
+    customer_key = flow.customer.customer_key
+    flow.abandon(None)  # the reset arrives before the pipeline has a certificate to revoke
+    flow.issue_and_deliver(services.issuance, services.drives)
+    records = services.issuance.certificates_for(customer_key)
+    assert [(r.status, r.revocation_reason) for r in records] == [("revoked", "cessationOfOperation")]
+    assert not list((services.settings.data_dir / "demo-drives").rglob("signPri.key"))
+
+
+def test_an_unexpected_error_in_the_pipeline_sends_the_customer_back_with_a_message(walker, app, caplog):
+    services = app.extensions["kiosk"]
+    flow, _ = flow_at_drive_step(walker, app)
+    flow.issue_and_deliver(services.issuance, None)  # no drive manager at all: a bug, not a drive error
+    assert flow.run.finished and flow.run.error == "issuance_failed"
+    assert flow.journey.current.value == "drive"
+    assert any("issue.crashed" in r.getMessage() and r.exc_info for r in caplog.records)
