@@ -91,6 +91,11 @@ class DriveManager:
         self._watcher.start()
         self._update(self._scan())
 
+    def is_alive(self) -> bool:
+        """The watcher thread runs (the systemd watchdog stops pinging when it has died)."""
+        with self._lock:
+            return self._watcher is not None and self._watcher.is_alive()
+
     def stop(self) -> None:
         with self._lock:
             watcher, self._watcher = self._watcher, None

@@ -48,6 +48,9 @@ class Watcher:
         self._thread.start()
         self._stop_listening = self._listen(self.poke)
 
+    def is_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self) -> None:
         if self._stop_listening is not None:
             self._stop_listening()

@@ -172,7 +172,7 @@ class Services:
         revoked = self.issuance.revoke_undelivered()  # logs pki.undelivered_revoked
         if revoked:
             self.audit.record("system", "certificate.revoked", detail=f"undelivered_at_start={revoked}")
-        self.drives  # noqa: B018 - built and started now, not on the first customer's drive screen
+        self.extras["drives"] = self.drives  # started now, and watched by kiosk.watchdog's probe
         self.start_janitor()
 
     def start_janitor(self, interval: float = 5.0) -> threading.Event:

@@ -81,3 +81,14 @@ def test_kiosk_init_demo_creates_two_demo_drives_idempotently(data_dir):
     drives = DriveManager.from_backend("demo", data_dir)
     drives.refresh()
     assert sorted((d.label, d.eligible) for d in drives.drives()) == [("LOCKED", False), ("우체국 USB", True)]
+
+
+def test_the_watcher_reports_whether_it_is_alive_for_the_systemd_watchdog(tmp_path):
+    from hardware import DriveManager
+
+    manager = DriveManager.from_backend("demo", tmp_path)
+    assert not manager.is_alive()
+    manager.start()
+    assert manager.is_alive()
+    manager.stop()
+    assert not manager.is_alive()
