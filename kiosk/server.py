@@ -35,7 +35,8 @@ def serve(app, host: str, port: int, threads: int) -> None:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
 
     # create_server binds and listens before returning: from here on connections queue, so READY=1 is true
-    server = create_server(app, host=host, port=port, threads=threads, ident="cert-kiosk",
+    # poll(), not select(): select() fails outright once a descriptor number passes 1024
+    server = create_server(app, host=host, port=port, threads=threads, ident="cert-kiosk", asyncore_use_poll=True,
                            channel_timeout=300, connection_limit=200)
     logs.event("server.ready", host=host, port=server.effective_port, threads=threads)
     for hook in app.extensions.get("kiosk_on_ready", []):

@@ -70,7 +70,11 @@ def app(app_config, ca_template):
     app = create_app(app_config)
     services = app.extensions["kiosk"]
     seed_demo_customers(services.store, services.settings.customer_hash_key)
-    return app
+    yield app
+    # a suite of hundreds of apps must not pile up threads and descriptors
+    if "drives" in services.__dict__:
+        services.drives.stop()
+    services.store.close_all()
 
 
 @pytest.fixture
@@ -97,7 +101,8 @@ class LiveServer:
         from waitress import create_server
 
         self.app = app
-        self.server = create_server(app, host="127.0.0.1", port=0, threads=8, ident="cert-kiosk-test")
+        self.server = create_server(app, host="127.0.0.1", port=0, threads=8, ident="cert-kiosk-test",
+                                    asyncore_use_poll=True)
         self.port = self.server.effective_port
         self.url = f"http://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.server.run, name="live-server", daemon=True)
@@ -115,6 +120,7 @@ class LiveServer:
 
     def stop(self):
         self.server.close()
+        self.server.task_dispatcher.shutdown()  # its worker threads, and their SQLite connections
         self.thread.join(timeout=5)
 
 

@@ -49,7 +49,7 @@ def test_the_cookie_carries_only_an_opaque_id(client):
 
 
 def test_the_real_server_serves_the_attract_screen(live_server):
-    with urllib.request.urlopen(live_server.url + "/") as response:
+    with urllib.request.urlopen(live_server.url + "/", timeout=30) as response:
         assert response.status == 200
         assert "화면을 터치하여 시작하세요" in response.read().decode()
 
