@@ -29,18 +29,20 @@ def _stop_on_sigterm(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def serve(app, host: str, port: int, threads: int) -> None:
+def make_server(app, host: str, port: int, threads: int):
+    """The waitress server, bound and listening when this returns (so READY=1 after it is true).
+
+    poll(), not select(): select() fails outright once a descriptor number passes 1024."""
     from waitress import create_server
 
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    return create_server(app, host=host, port=port, threads=threads, ident="cert-kiosk",
+                         asyncore_use_poll=True, channel_timeout=300, connection_limit=200)
 
-    # create_server binds and listens before returning: from here on connections queue, so READY=1 is true
-    # poll(), not select(): select() fails outright once a descriptor number passes 1024
-    server = create_server(app, host=host, port=port, threads=threads, ident="cert-kiosk", asyncore_use_poll=True,
-                           channel_timeout=300, connection_limit=200)
+
+def serve(app, host: str, port: int, threads: int) -> None:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    server = make_server(app, host, port, threads)
     logs.event("server.ready", host=host, port=server.effective_port, threads=threads)
-    for hook in app.extensions.get("kiosk_on_ready", []):
-        hook()
     sd_notify(f"READY=1\nSTATUS=serving on {host}:{server.effective_port}")
     interval = interval_from_env()
     watchdog = Watchdog(app, interval, sd_notify).start() if interval else None

@@ -98,11 +98,10 @@ def runner(app):
 
 class LiveServer:
     def __init__(self, app):
-        from waitress import create_server
+        from kiosk.server import make_server
 
         self.app = app
-        self.server = create_server(app, host="127.0.0.1", port=0, threads=8, ident="cert-kiosk-test",
-                                    asyncore_use_poll=True)
+        self.server = make_server(app, "127.0.0.1", 0, threads=8)  # configured as in a branch
         self.port = self.server.effective_port
         self.url = f"http://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.server.run, name="live-server", daemon=True)

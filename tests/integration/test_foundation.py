@@ -69,3 +69,20 @@ def test_production_mode_refuses_to_serve_with_demo_secrets(data_dir):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "KIOSK_SECRET_KEY" in result.stderr
+
+
+def test_the_server_keeps_serving_with_descriptors_past_1024(app):
+    """select() breaks past fd 1024; the server must use poll() (found when a long test run hung)."""
+    from tests.conftest import LiveServer
+
+    spare = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        server = LiveServer(app).start()
+        try:
+            with urllib.request.urlopen(server.url + "/", timeout=10) as response:
+                assert response.status == 200
+        finally:
+            server.stop()
+    finally:
+        for fd in spare:
+            os.close(fd)
