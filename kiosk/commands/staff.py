@@ -9,6 +9,22 @@ from kiosk.staff import add_staff
 from kiosk.store import Store
 
 
+DEMO_STAFF = ("데모직원", "246810")  # README lists it; only `kiosk init --demo` creates it
+
+
+def initialise(settings, store, demo, echo) -> None:
+    """In demo mode, one staff member so that /staff can be tried at once."""
+    if not demo:
+        return
+    name, pin = DEMO_STAFF
+    if store.query_one("SELECT 1 FROM staff WHERE name = ?", (name,)) is None:
+        add_staff(store, name, pin)
+        AuditLog(store).record("system", "staff.added", subject=name)
+        echo(f"demo staff: {name} added")
+    else:
+        echo("demo staff: present")
+
+
 def _store() -> Store:
     from kiosk.cli import load_settings
 

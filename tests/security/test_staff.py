@@ -114,3 +114,19 @@ def test_the_console_shows_no_personal_data(app):
     assert "password" in page  # the customer's current step
     for secret in (HONG.name, HONG.rrn, HONG.rrn.replace("-", ""), HONG.account, HONG.email):
         assert secret not in page
+
+
+def test_kiosk_init_demo_creates_the_readme_demo_staff_member(data_dir):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "KIOSK_DATA_DIR": str(data_dir), "KIOSK_MODE": "demo"}
+    subprocess.run([sys.executable, "-m", "kiosk", "init", "--demo"], env=env, check=True, capture_output=True)
+    from kiosk import create_app
+
+    app = create_app({"data_dir": data_dir, "TESTING": True, "WTF_CSRF_ENABLED": False})
+    client = app.test_client()
+    response = client.post("/staff/sign-in", data={"name": "데모직원", "pin": "246810"})
+    assert response.status_code == 303 and response.headers["Location"].rstrip("/").endswith("/staff")
+    app.extensions["kiosk"].store.close_all()
