@@ -31,3 +31,20 @@ def test_an_unexpected_error_in_the_pipeline_sends_the_customer_back_with_a_mess
     assert flow.run.finished and flow.run.error == "issuance_failed"
     assert flow.journey.current.value == "drive"
     assert any("issue.crashed" in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+def test_a_certificate_that_never_reached_a_drive_is_revoked_when_the_customer_leaves(walker, app):
+    services = app.extensions["kiosk"]
+    tiny = insert_demo_drive(services.settings.data_dir, "tiny", label="TINY", size_bytes=1024)
+    walker.to_password()
+    walker.post("/journey/password", {"password": GOOD_PASSWORD, "confirm": GOOD_PASSWORD})
+    flow = walker.flow()
+    customer_key = flow.customer.customer_key
+    flow.choose_drive(tiny.id)
+    flow.issue_and_deliver(services.issuance, services.drives)
+    assert flow.run.error == "drive_full"
+    [record] = services.issuance.certificates_for(customer_key)
+    assert record.status == "issued"
+    walker.post("/reset")  # 처음으로 instead of another drive
+    [record] = services.issuance.certificates_for(customer_key)
+    assert (record.status, record.revocation_reason) == ("revoked", "cessationOfOperation")
