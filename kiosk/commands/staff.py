@@ -8,7 +8,6 @@ from kiosk.audit import AuditLog
 from kiosk.staff import add_staff
 from kiosk.store import Store
 
-
 DEMO_STAFF = ("데모직원", "246810")  # README lists it; only `kiosk init --demo` creates it
 
 
