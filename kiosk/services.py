@@ -137,11 +137,12 @@ class Services:
         logs.warning("session.staff_called")
 
     def reset_customer_sessions(self, reason: str) -> int:
-        """Staff reset or out of service: every customer session ends and is wiped."""
-        sessions = self.sessions.active("customer")
-        for sid, _entry in sessions:
+        """Staff reset or out of service: every session with a customer in it ends and is wiped (the
+        staff's own browser session, holding only its CSRF token, stays)."""
+        customers = [sid for sid, entry in self.sessions.active() if entry.session.get("flow") is not None]
+        for sid in customers:
             self.sessions.end(sid, reason)
-        return len(sessions)
+        return len(customers)
 
     def drive_list_for_staff(self) -> list:
         try:

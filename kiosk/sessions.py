@@ -40,7 +40,6 @@ class Entry:
     session: ServerSession
     created: float
     touched: float
-    kind: str = "customer"
     ended_reason: str | None = None
     extensions: int = 0
 
@@ -67,18 +66,15 @@ class SessionStore:
         self._entries: dict[str, Entry] = {}
         self._lock = threading.RLock()
 
-    def new(self, kind: str = "customer") -> ServerSession:
+    def new(self) -> ServerSession:
         """A fresh session, kept only once something is stored in it (see `keep`)."""
-        session = ServerSession(secrets.token_urlsafe(32))
-        session.kind = kind
-        return session
+        return ServerSession(secrets.token_urlsafe(32))
 
     def keep(self, session: ServerSession) -> None:
         now = self.clock.now()
         with self._lock:
             if session.sid not in self._entries:
-                kind = getattr(session, "kind", "customer")
-                self._entries[session.sid] = Entry(session, created=now, touched=now, kind=kind)
+                self._entries[session.sid] = Entry(session, created=now, touched=now)
 
     def get(self, sid: str | None, touch: bool = True) -> ServerSession | None:
         if not sid:
@@ -127,9 +123,9 @@ class SessionStore:
                     ended.append(reason)
         return ended
 
-    def active(self, kind: str = "customer") -> list[tuple[str, Entry]]:
+    def active(self) -> list[tuple[str, Entry]]:
         with self._lock:
-            return [(sid, e) for sid, e in self._entries.items() if e.kind == kind]
+            return list(self._entries.items())
 
     def _expiry_reason(self, entry: Entry) -> str | None:
         now = self.clock.now()

@@ -141,7 +141,7 @@ def console_state() -> dict:
     customers = [
         {"step": (entry.session.get("flow").journey.current.value if entry.session.get("flow") else "attract"),
          "idle": int(clock - entry.touched)}
-        for _sid, entry in svc.sessions.active("customer") if entry.session.get("flow") is not None
+        for _sid, entry in svc.sessions.active() if entry.session.get("flow") is not None
     ]
     return {
         "staff": g.staff,
