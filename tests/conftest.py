@@ -152,17 +152,22 @@ class SmtpOutbox:
             return self.messages[count - 1]
 
 
-@pytest.fixture
-def smtp_server():
+def start_smtp(handler):
+    """A real aiosmtpd server on a free loopback port; `handler.url` and `.controller` are set."""
     from aiosmtpd.controller import Controller
 
-    outbox = SmtpOutbox()
-    controller = Controller(outbox, hostname="127.0.0.1", port=free_port())
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
-    outbox.url = f"smtp://127.0.0.1:{controller.port}"
-    outbox.controller = controller
+    handler.url = f"smtp://127.0.0.1:{controller.port}"
+    handler.controller = controller
+    return handler
+
+
+@pytest.fixture
+def smtp_server():
+    outbox = start_smtp(SmtpOutbox())
     yield outbox
-    controller.stop()
+    outbox.controller.stop()
 
 
 @pytest.fixture(scope="session")

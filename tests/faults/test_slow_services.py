@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.conftest import SmtpOutbox, free_port
+from tests.conftest import SmtpOutbox, start_smtp
 from tests.http_customer import Customer
 from tests.walker import HONG, identity_form
 
@@ -39,14 +39,9 @@ class SlowSmtp(SmtpOutbox):
 
 @pytest.fixture
 def slow_smtp():
-    from aiosmtpd.controller import Controller
-
-    outbox = SlowSmtp()
-    controller = Controller(outbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    outbox.url = f"smtp://127.0.0.1:{controller.port}"
+    outbox = start_smtp(SlowSmtp())
     yield outbox
-    controller.stop()
+    outbox.controller.stop()
 
 
 class Directory(BaseHTTPRequestHandler):

@@ -41,12 +41,18 @@ def bundle_on(app) -> tuple[Path, Path]:
     return keys[-1].parent / "signCert.der", keys[-1]
 
 
-def test_new_issuance_end_to_end_writes_a_bundle_pypinksign_opens(kiosk, smtp_server):
-    app, server = kiosk
+def new_issuance(app, server, smtp_server) -> Customer:
+    """Hong's first certificate, onto a demo stick, through the real server."""
     drive = insert_drive(app)
     customer = Customer(server.url)
     walk_to_drive(customer, smtp_server)
     issue_to(customer, drive.id)
+    return customer
+
+
+def test_new_issuance_end_to_end_writes_a_bundle_pypinksign_opens(kiosk, smtp_server):
+    app, server = kiosk
+    customer = new_issuance(app, server, smtp_server)
     assert customer.url.endswith("/journey/done")
     assert "USB를 빼셔도 됩니다" in customer.page
     cert, key = bundle_on(app)
@@ -59,10 +65,7 @@ def test_new_issuance_end_to_end_writes_a_bundle_pypinksign_opens(kiosk, smtp_se
 
 def test_reissue_keeps_the_expiry_and_revokes_the_old_certificate(kiosk, smtp_server):
     app, server = kiosk
-    drive = insert_drive(app)
-    first = Customer(server.url)
-    walk_to_drive(first, smtp_server)
-    issue_to(first, drive.id)
+    first = new_issuance(app, server, smtp_server)
     first.post("/reset")
     old_cert, _ = bundle_on(app)
     old = PinkSign(pubkey_path=str(old_cert))

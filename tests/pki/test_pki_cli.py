@@ -36,6 +36,10 @@ def password_file(tmp_path):
     return path
 
 
+def selftest_args(out, password_file, name="홍길동", rrn="900101-1234568") -> list[str]:
+    return ["selftest", "--out", str(out), "--name", name, "--rrn", rrn, "--password-file", str(password_file)]
+
+
 def test_init_creates_the_demo_ca_once(kiosk, data_dir):
     assert "demo certificate authority" in kiosk("init", "--demo")
     key_before = (data_dir / "ca" / "issuing.key.pem").read_bytes()
@@ -46,19 +50,7 @@ def test_init_creates_the_demo_ca_once(kiosk, data_dir):
 
 def test_selftest_writes_a_bundle_that_independent_readers_open(kiosk, tmp_path, password_file):
     kiosk("init", "--demo")
-    out = kiosk(
-        "selftest",
-        "--out",
-        str(tmp_path / "usb"),
-        "--name",
-        "홍길동",
-        "--english-name",
-        "HONG GILDONG",
-        "--rrn",
-        "900101-1234568",
-        "--password-file",
-        str(password_file),
-    )
+    out = kiosk(*selftest_args(tmp_path / "usb", password_file), "--english-name", "HONG GILDONG")
     folder = tmp_path.joinpath(re.search(r"^bundle:\s+(.+)$", out, re.M).group(1))
     chain = tmp_path.joinpath(re.search(r"^chain:\s+(.+)$", out, re.M).group(1))
     assert folder.parent.parent.parent == tmp_path / "usb" / "NPKI"
@@ -76,33 +68,11 @@ def test_selftest_writes_a_bundle_that_independent_readers_open(kiosk, tmp_path,
 
 def test_selftest_refuses_a_bad_identity_or_password(kiosk, tmp_path, password_file):
     kiosk("init", "--demo")
-    out = kiosk(
-        "selftest",
-        "--out",
-        str(tmp_path / "usb"),
-        "--name",
-        "홍길동",
-        "--rrn",
-        "901301-1234567",
-        "--password-file",
-        str(password_file),
-        ok=False,
-    )
+    out = kiosk(*selftest_args(tmp_path / "usb", password_file, rrn="901301-1234567"), ok=False)
     assert "resident registration number" in out
     weak = tmp_path / "weak"
     weak.write_text("abc")
-    out = kiosk(
-        "selftest",
-        "--out",
-        str(tmp_path / "usb"),
-        "--name",
-        "홍길동",
-        "--rrn",
-        "900101-1234568",
-        "--password-file",
-        str(weak),
-        ok=False,
-    )
+    out = kiosk(*selftest_args(tmp_path / "usb", weak), ok=False)
     assert "length" in out
     assert not (tmp_path / "usb").exists()
 
@@ -113,17 +83,7 @@ def test_selftest_refuses_a_production_ca_unless_allowed(
     monkeypatch.setenv("KIOSK_CA_PASSPHRASE", "a production passphrase")
     EmbeddedCA.create(data_dir / "ca", "a production passphrase", demo=False)
     assert "present" in kiosk("init")  # creates the database, keeps the CA
-    args = [
-        "selftest",
-        "--out",
-        str(tmp_path / "usb"),
-        "--name",
-        "홍길동",
-        "--rrn",
-        "900101-1234568",
-        "--password-file",
-        str(password_file),
-    ]
+    args = selftest_args(tmp_path / "usb", password_file)
     assert "--allow-production-ca" in kiosk(*args, ok=False)
     out = kiosk(*args, "--allow-production-ca")
     assert "revoked:" in out
@@ -133,17 +93,7 @@ def test_ca_show_and_revoke(kiosk, tmp_path, password_file, data_dir):
     kiosk("init", "--demo")
     show = kiosk("ca", "show")
     assert re.search(r"root .*Root CA DEMO", show) and re.search(r"\(\d+ days left\)", show)
-    out = kiosk(
-        "selftest",
-        "--out",
-        str(tmp_path / "usb"),
-        "--name",
-        "홍길동",
-        "--rrn",
-        "900101-1234568",
-        "--password-file",
-        str(password_file),
-    )
+    out = kiosk(*selftest_args(tmp_path / "usb", password_file))
     serial = re.search(r"^serial:\s+(\w+)$", out, re.M).group(1)
     assert "CRL published" in kiosk("ca", "revoke", serial.lower(), "--reason", "keyCompromise")
     crl = x509.load_der_x509_crl((data_dir / "ca" / "crl.der").read_bytes())
@@ -164,15 +114,5 @@ def test_crl_is_served(kiosk, data_dir):
 
 
 def test_selftest_on_a_fresh_demo_data_dir_needs_no_init(kiosk, tmp_path, password_file):
-    out = kiosk(
-        "selftest",
-        "--out",
-        str(tmp_path / "usb"),
-        "--name",
-        "Kim Minjun",
-        "--rrn",
-        "0501014234567",
-        "--password-file",
-        str(password_file),
-    )
+    out = kiosk(*selftest_args(tmp_path / "usb", password_file, name="Kim Minjun", rrn="0501014234567"))
     assert "demo certificate authority" in out and "VID matches" in out

@@ -2,21 +2,10 @@
 
 import pytest
 
-from kiosk.clock import ManualClock
 from kiosk.staff import add_staff
 from tests.walker import Walker
 
 PIN = "482916"
-
-
-@pytest.fixture
-def clock():
-    return ManualClock()
-
-
-@pytest.fixture
-def app_config(app_config, clock):
-    return {**app_config, "KIOSK_CLOCK": clock}
 
 
 @pytest.fixture(autouse=True)
