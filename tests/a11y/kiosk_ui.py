@@ -41,7 +41,9 @@ class KioskUI:
         return self.page.locator("#screen").get_attribute("data-step")
 
     def wait_step(self, name: str) -> None:
-        self.page.wait_for_selector(f'#screen[data-step="{name}"]')
+        """Until the step has settled: htmx moves focus to the heading only after its settle delay, so a
+        key pressed before then would be overtaken by that focus move."""
+        self.page.wait_for_selector(f'#screen[data-step="{name}"]:not(.htmx-settling):not(.htmx-added)')
         self.page.wait_for_load_state("networkidle")
 
     def flow(self):
