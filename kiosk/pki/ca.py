@@ -120,6 +120,12 @@ class CertificateAuthority(Protocol):
     def revoke(self, serial: str, reason: str) -> None:
         """Revoke and publish a new CRL. Revoking a revoked certificate again is a no-op."""
 
+    def unrevoked_serials(self) -> list[str]:
+        """Every serial this CA signed for the kiosk and has not revoked, where the adapter keeps the
+        ledger (the embedded CA). The start-up sweep compares it with the registry: a certificate signed
+        just before a crash, whose registry row was never written, is revoked then. An adapter to a real
+        CA returns []: that CA keeps its own ledger, and cancels what the kiosk never confirmed (certConf)."""
+
     def crl_der(self) -> bytes:
         """The current CRL, DER."""
 

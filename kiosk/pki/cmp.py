@@ -225,6 +225,9 @@ class CmpCA:
             return
         raise self._refused("rr", status, transaction, authenticated=True)
 
+    def unrevoked_serials(self) -> list[str]:
+        return []  # the real CA holds the ledger (kiosk.pki.ca.CertificateAuthority.unrevoked_serials)
+
     def crl_der(self) -> bytes:
         """The CA's CRL from KIOSK_CMP_CRL_URL (the CA publishes it; the kiosk only relays it)."""
         if not self.config.crl_url:

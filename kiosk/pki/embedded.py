@@ -148,6 +148,10 @@ class EmbeddedCA:
             )
         self.publish_crl()
 
+    def unrevoked_serials(self) -> list[str]:
+        rows = self.store.query_all("SELECT serial FROM embedded_ca_issued WHERE revoked_at IS NULL")
+        return [row["serial"] for row in rows]
+
     def crl_der(self) -> bytes:
         path = self.directory / "crl.der"
         if path.is_file():

@@ -138,7 +138,7 @@ class IssuanceService:
             prepared = self._package(issued, encrypt_private_key(key, r, password), replaces)
             self._record(prepared, applicant.customer_key)
         except BaseException:
-            self.ca.revoke(issued.serial, "cessationOfOperation")
+            self._revoke_at_ca(issued.serial)  # a failure here is logged; the start-up sweep retries it
             raise
         finally:
             del key
@@ -234,24 +234,34 @@ class IssuanceService:
     def revoke_undelivered(self) -> int:
         """At start-up: revoke what a crash or power cut left issued but undelivered; returns the count.
 
-        One certificate the CA refuses to revoke (e.g. the CA was recreated) is logged and left for a
+        That is every registry row still 'issued', and every serial the CA's ledger holds unrevoked that
+        the registry never recorded (signed, then the crash came before the row was written). One
+        certificate the CA refuses to revoke (e.g. the CA was recreated) is logged and left for a
         technician; it must not keep the kiosk from starting or the others from being revoked."""
         revoked = 0
         for record in self.registry.undelivered():
             try:
                 self.revoke(record.serial, "cessationOfOperation")
             except PkiError as exc:
-                logs.error(
-                    "pki.revocation_failed",
-                    serial=record.serial,
-                    reason="cessationOfOperation",
-                    error=str(exc),
-                )
+                _log_revocation_failed(record.serial, exc)
                 continue
             revoked += 1
+        recorded = self.registry.serials()
+        unrecorded = [serial for serial in self.ca.unrevoked_serials() if serial not in recorded]
+        revoked += sum(self._revoke_at_ca(serial) for serial in unrecorded)
         if revoked:
-            logs.warning("pki.undelivered_revoked", count=revoked)
+            logs.warning("pki.undelivered_revoked", count=revoked, unrecorded=len(unrecorded) or None)
         return revoked
+
+    def _revoke_at_ca(self, serial: str) -> bool:
+        """Revoke a certificate the registry has no row for; a failure is logged, never raised."""
+        try:
+            self.ca.revoke(serial, "cessationOfOperation")
+        except Exception as exc:  # noqa: BLE001 - the caller is already handling a failure, or sweeping
+            _log_revocation_failed(serial, exc)
+            return False
+        logs.event("pki.certificate_revoked", serial=serial, reason="cessationOfOperation")
+        return True
 
     def revoke(self, serial: str, reason: str) -> None:
         """Revoke at the CA (which publishes a CRL), then in the registry."""
@@ -277,3 +287,7 @@ class IssuanceService:
 
     def ca_chain_pem(self) -> bytes:
         return self.ca.chain_pem()
+
+
+def _log_revocation_failed(serial: str, exc: Exception) -> None:
+    logs.error("pki.revocation_failed", serial=serial, reason="cessationOfOperation", error=str(exc))

@@ -69,6 +69,9 @@ class Registry:
         )
         return [_record(row) for row in rows]
 
+    def serials(self) -> set[str]:
+        return {row["serial"] for row in self.store.query_all("SELECT serial FROM certificates")}
+
     def undelivered(self) -> list[CertificateRecord]:
         rows = self.store.query_all(
             "SELECT * FROM certificates WHERE status = ? ORDER BY issued_at", (ISSUED,)

@@ -2,6 +2,7 @@
 abandon, revoke, and what must never be stored or logged."""
 
 import logging
+import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -183,3 +184,26 @@ def test_one_unrevocable_certificate_does_not_stop_the_others(service, applicant
         assert service.revoke_undelivered() == 1
     assert f"pki.revocation_failed serial={left[0]}" in caplog.text
     assert left[1] in revoked_serials(service)
+
+
+def test_a_certificate_signed_but_never_recorded_is_revoked_at_the_next_start(service, applicant, store, caplog):
+    """The database refuses the registry row and then the CA's revocation (real SQLite errors, raised by
+    triggers): the customer's issuance fails, the technician's log names the serial, and the next
+    start-up finds it in the CA's ledger and revokes it."""
+    store.execute("CREATE TRIGGER refuse_record BEFORE INSERT ON certificates"
+                  " BEGIN SELECT RAISE(ABORT, 'database disk image is malformed'); END")
+    store.execute("CREATE TRIGGER refuse_revocation BEFORE UPDATE ON embedded_ca_issued"
+                  " BEGIN SELECT RAISE(ABORT, 'database disk image is malformed'); END")
+    with caplog.at_level(logging.INFO, logger="cert-kiosk"):
+        with pytest.raises(sqlite3.DatabaseError, match="malformed"):   # the first failure, not the second
+            service.prepare(applicant, PASSWORD)
+        (serial,) = service.ca.unrevoked_serials()
+        assert f"pki.revocation_failed serial={serial} reason=cessationOfOperation" in caplog.text
+        assert service.certificates_for(applicant.customer_key) == []
+        store.execute("DROP TRIGGER refuse_record")
+        store.execute("DROP TRIGGER refuse_revocation")
+        assert service.revoke_undelivered() == 1
+    assert "pki.undelivered_revoked count=1 unrecorded=1" in caplog.text
+    assert revoked_serials(service)[serial] == x509.ReasonFlags.cessation_of_operation
+    assert service.ca.unrevoked_serials() == []
+    assert service.revoke_undelivered() == 0
