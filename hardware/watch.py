@@ -85,6 +85,9 @@ def udev_listener(context) -> Listener:
     def listen(poke: Callable[[], None]) -> Callable[[], None]:
         monitor = pyudev.Monitor.from_netlink(context)
         monitor.filter_by("block")
+        # receiving starts here, before listen() returns: the observer would start it only once its thread
+        # ran, and a stick plugged in before then would be in neither the enumeration nor the events
+        monitor.start()
         observer = pyudev.MonitorObserver(monitor, callback=lambda device: poke(), name="udev-monitor")
         observer.daemon = True
         observer.start()
