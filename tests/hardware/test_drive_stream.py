@@ -30,7 +30,7 @@ def open_stream(live_server):
     return connection, connection.getresponse()
 
 
-def test_the_stream_sends_the_list_at_once_and_a_new_stick_within_300_ms(live_server, data_dir):
+def test_the_stream_sends_the_list_at_once_and_a_new_stick_when_it_arrives(live_server, data_dir):
     connection, response = open_stream(live_server)
     try:
         assert response.status == 200
@@ -40,11 +40,8 @@ def test_the_stream_sends_the_list_at_once_and_a_new_stick_within_300_ms(live_se
         name, html = read_event(response, time.monotonic() + 5)
         assert name == "drives" and "USB를 꽂아 주세요" in html
 
-        inserted = time.monotonic()
         drive = insert_demo_drive(data_dir, "stick", label="우체국 USB")
-        name, html = read_event(response, time.monotonic() + 5)
-        # demo drives are polled every 100 ms (udev's monitor is measured in test_umockdev.py)
-        assert time.monotonic() - inserted < 0.3
+        name, html = read_event(response, time.monotonic() + 5)   # how fast: bench/hotplug
         assert f'value="{drive.id}"' in html and "우체국 USB" in html and 'class="button drive"' in html
     finally:
         response.close()
