@@ -30,7 +30,8 @@ def encrypt_vid(idn: str, r: bytes, kek_certificate: x509.Certificate) -> bytes:
         pkcs7.PKCS7EnvelopeBuilder()
         .set_data(vid_input(idn, r))
         .add_recipient(kek_certificate)
-        .encrypt(serialization.Encoding.DER, [])
+        # Binary: without it the content is treated as S/MIME text and every LF in R becomes CRLF
+        .encrypt(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
     )
 
 
