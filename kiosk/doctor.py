@@ -33,6 +33,7 @@ EARLIEST_YEAR = 2025
 NETWORK_TIMEOUT = 5.0
 BROWSER_UNIT = "cert-kiosk-browser.service"
 UDISKS2_NAME = "org.freedesktop.UDisks2"
+CMP_FILES_FIX = "set KIOSK_CMP_CA_CERTS and KIOSK_CMP_KEK_CERT to the files the bank supplied (docs/cmp.md)"
 
 
 @dataclass(frozen=True)
@@ -92,9 +93,12 @@ def check_database(settings: Settings) -> Check:
 
 
 def check_ca(settings: Settings) -> Check:
-    """Both CA certificates exist, the issuing CA is signed by the root, and both are valid for a while."""
+    """Both CA certificates exist, the issuing CA is signed by the root, and both are valid for a while.
+    With KIOSK_CA=cmp: the CA and key-encryption certificates the bank supplied are, instead."""
     from cryptography.exceptions import InvalidSignature
 
+    if settings.ca_backend == "cmp":
+        return _check_cmp_certificates(settings)
     paths = [ca_path(settings, ROOT_CA_FILE), ca_path(settings, ISSUING_CA_FILE)]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -106,23 +110,43 @@ def check_ca(settings: Settings) -> Check:
     except (ValueError, TypeError, InvalidSignature) as exc:
         return Check("ca", False, f"unreadable or not issued by the root: {exc}",
                      "restore the CA from backup or re-run `kiosk init`; see docs/operations.md")
+    return _valid_for_a_while({"root CA": root, "issuing CA": issuing}, "renew the CA")
+
+
+def _check_cmp_certificates(settings: Settings) -> Check:
+    from kiosk.pki.cmp import CmpConfig
+    from kiosk.pki.errors import CaError
+
+    try:
+        config = CmpConfig.from_settings(settings)
+    except CaError as exc:
+        return Check("ca", False, str(exc), CMP_FILES_FIX)
+    return _valid_for_a_while({"CA": config.issuing, "key-encryption certificate": config.kek_certificate},
+                              "ask the bank for the CA's renewed certificates (docs/cmp.md)")
+
+
+def _valid_for_a_while(certificates: dict, renew: str) -> Check:
+    """Each certificate valid now and for CA_MIN_DAYS_LEFT more days; the detail names the first to expire."""
     now = _now()
-    for label, cert in (("root", root), ("issuing", issuing)):
+    for label, cert in certificates.items():
         if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
-            return Check("ca", False, f"{label} CA not valid now ({cert.not_valid_before_utc:%Y-%m-%d} to "
-                         f"{cert.not_valid_after_utc:%Y-%m-%d})", "check the clock; renew the CA")
-    days_left = min((c.not_valid_after_utc - now).days for c in (root, issuing))
-    detail = f"issuing CA valid until {issuing.not_valid_after_utc:%Y-%m-%d}, {days_left} days left"
+            return Check("ca", False, f"{label} not valid now ({cert.not_valid_before_utc:%Y-%m-%d} to "
+                         f"{cert.not_valid_after_utc:%Y-%m-%d})", f"check the clock; {renew}")
+    label, first = min(certificates.items(), key=lambda item: item[1].not_valid_after_utc)
+    days_left = (first.not_valid_after_utc - now).days
+    detail = f"{label} valid until {first.not_valid_after_utc:%Y-%m-%d}, {days_left} days left"
     if days_left < CA_MIN_DAYS_LEFT:
-        return Check("ca", False, detail,
-                     f"renew the CA before it expires (less than {CA_MIN_DAYS_LEFT} days left)")
+        return Check("ca", False, detail, f"{renew} before it expires (less than {CA_MIN_DAYS_LEFT} days left)")
     return Check("ca", True, detail)
 
 
 def check_crl(settings: Settings) -> Check:
-    """The CRL the kiosk publishes is signed by the issuing CA and its nextUpdate is still ahead."""
+    """The CRL the kiosk publishes is signed by the issuing CA and its nextUpdate is still ahead.
+    With KIOSK_CA=cmp: the CA's CRL that the kiosk relays from KIOSK_CMP_CRL_URL, when one is set."""
     from cryptography import x509
 
+    if settings.ca_backend == "cmp":
+        return _check_cmp_crl(settings)
     path = ca_path(settings, CRL_FILE)
     if not path.exists():
         return Check("crl", False, f"{path} does not exist", "run `kiosk init` (publishes the CRL)")
@@ -131,13 +155,53 @@ def check_crl(settings: Settings) -> Check:
         issuing = _load_certificate(ca_path(settings, ISSUING_CA_FILE))
     except (ValueError, OSError) as exc:
         return Check("crl", False, f"unreadable: {exc}", "run `kiosk init` (re-signs the CRL)")
+    return _current_crl(crl, issuing, "run `kiosk init` (re-signs the CRL)")
+
+
+def _check_cmp_crl(settings: Settings) -> Check:
+    from cryptography import x509
+
+    from kiosk.pki.cmp import CmpConfig, fetch_crl
+    from kiosk.pki.errors import CaError
+
+    if not settings.cmp_crl_url:
+        return Check("crl", True, "published by the CA itself (no KIOSK_CMP_CRL_URL to relay)")
+    try:
+        config = CmpConfig.from_settings(settings)
+        crl = x509.load_der_x509_crl(fetch_crl(config, NETWORK_TIMEOUT))
+    except CaError as exc:
+        return Check("crl", False, str(exc), "check KIOSK_CMP_CRL_URL in /etc/cert-kiosk/kiosk.env and the network")
+    return _current_crl(crl, config.issuing, "the CA's CRL is stale or foreign: call the bank's CA desk")
+
+
+def _current_crl(crl, issuing, fix: str) -> Check:
     if not crl.is_signature_valid(issuing.public_key()):
-        return Check("crl", False, "not signed by the issuing CA", "run `kiosk init` (re-signs the CRL)")
+        return Check("crl", False, "not signed by the issuing CA", fix)
     next_update = crl.next_update_utc
     if next_update is None or next_update <= _now():
         return Check("crl", False, f"stale: nextUpdate {next_update:%Y-%m-%d %H:%M} UTC has passed"
-                     if next_update else "no nextUpdate", "run `kiosk init` (re-signs the CRL)")
+                     if next_update else "no nextUpdate", fix)
     return Check("crl", True, f"next update {next_update:%Y-%m-%d %H:%M} UTC")
+
+
+def check_cmp(settings: Settings) -> Check:
+    """KIOSK_CA=cmp: the CA answers an unauthenticated CMP probe (genm) at KIOSK_CMP_URL. It proves the
+    network path, TLS and a CMP server there; the bank's credentials are only proven by an issuance."""
+    from kiosk.pki.cmp import CmpConfig, probe
+    from kiosk.pki.errors import CaError
+
+    if settings.ca_backend != "cmp":
+        return Check("cmp", True, "not used (KIOSK_CA=embedded)")
+    try:
+        config = CmpConfig.from_settings(settings)
+    except CaError as exc:
+        return Check("cmp", False, str(exc), CMP_FILES_FIX)
+    try:
+        answer = probe(config, NETWORK_TIMEOUT)
+    except CaError as exc:
+        return Check("cmp", False, str(exc),
+                     "check KIOSK_CMP_URL in /etc/cert-kiosk/kiosk.env, the network and the bank's CA service")
+    return Check("cmp", True, f"{config.url} answers CMP ({answer})")
 
 
 def check_smtp(settings: Settings) -> Check:
@@ -243,7 +307,7 @@ def _run(command: list[str]) -> str:
 
 
 CHECKS: list[Callable[[Settings], Check]] = [
-    check_database, check_ca, check_crl, check_smtp, check_udev, check_udisks2, check_browser,
+    check_database, check_ca, check_crl, check_cmp, check_smtp, check_udev, check_udisks2, check_browser,
     check_clock, check_disk,
 ]
 

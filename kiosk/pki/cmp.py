@@ -160,6 +160,30 @@ def _cmp_body(content_type: str, body: bytes, status: int) -> bytes:
     return body
 
 
+def fetch_crl(config: CmpConfig, timeout: float) -> bytes:
+    """The DER CRL at KIOSK_CMP_CRL_URL; raises CaError when none is set, CaUnreachable, CaProtocolError."""
+    if not config.crl_url:
+        raise CaError("KIOSK_CA=cmp: the CA publishes its own CRL (set KIOSK_CMP_CRL_URL to relay it)")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(config.crl_url, timeout=timeout) as response:
+            data = response.read()
+    except (urllib.error.URLError, OSError) as exc:
+        raise CaUnreachable(f"the CA's CRL at {config.crl_url} is unavailable: {exc}") from None
+    try:
+        x509.load_der_x509_crl(data)
+    except ValueError:
+        raise CaProtocolError(f"{config.crl_url} did not return a DER CRL") from None
+    return data
+
+
+def probe(config: CmpConfig, timeout: float) -> str:
+    """One unprotected, empty genm to the CA, no retry (`kiosk doctor`); returns the kind of its answer
+    ("genp" or "error": either shows a CMP server at the URL). Raises CaUnreachable or CaProtocolError."""
+    transport = HttpTransport(config.url, timeout, retries=0)
+    return m.read_reply(transport.send(m.probe(config.issuing.subject))).kind
+
+
 # --- the adapter ---------------------------------------------------------------------------------------
 
 
@@ -230,19 +254,7 @@ class CmpCA:
 
     def crl_der(self) -> bytes:
         """The CA's CRL from KIOSK_CMP_CRL_URL (the CA publishes it; the kiosk only relays it)."""
-        if not self.config.crl_url:
-            raise CaError("KIOSK_CA=cmp: the CA publishes its own CRL (set KIOSK_CMP_CRL_URL to relay it)")
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        try:
-            with opener.open(self.config.crl_url, timeout=self.config.timeout) as response:
-                data = response.read()
-        except (urllib.error.URLError, OSError) as exc:
-            raise CaUnreachable(f"the CA's CRL at {self.config.crl_url} is unavailable: {exc}") from None
-        try:
-            x509.load_der_x509_crl(data)
-        except ValueError:
-            raise CaProtocolError(f"{self.config.crl_url} did not return a DER CRL") from None
-        return data
+        return fetch_crl(self.config, self.config.timeout)
 
     def chain_pem(self) -> bytes:
         return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in self.config.ca_certificates)

@@ -253,17 +253,11 @@ class Transaction:
         return encoder.encode(message)
 
     def _header(self) -> rfc4210.PKIHeader:
-        header = rfc4210.PKIHeader()
-        header["pvno"] = 2
-        header["sender"] = _directory_name(self.sender)
-        header["recipient"] = _directory_name(self.recipient)
-        header["messageTime"] = header["messageTime"].clone(datetime.now(UTC).strftime("%Y%m%d%H%M%SZ"))
+        header = _plain_header(self.sender, self.recipient, self.transaction_id, self.sender_nonce)
         algorithm = self.protection.algorithm()
         header["protectionAlg"]["algorithm"] = algorithm["algorithm"]
         header["protectionAlg"]["parameters"] = algorithm["parameters"]
         header["senderKID"] = self._sender_kid()
-        header["transactionID"] = self.transaction_id
-        header["senderNonce"] = self.sender_nonce
         if self.recip_nonce is not None:
             header["recipNonce"] = self.recip_nonce
         return header
@@ -274,6 +268,29 @@ class Transaction:
         return self.protection.certificate.extensions.get_extension_for_class(
             x509.SubjectKeyIdentifier
         ).value.digest
+
+
+def _plain_header(sender: x509.Name, recipient: x509.Name, transaction_id: bytes, nonce: bytes):
+    header = rfc4210.PKIHeader()
+    header["pvno"] = 2
+    header["sender"] = _directory_name(sender)
+    header["recipient"] = _directory_name(recipient)
+    header["messageTime"] = header["messageTime"].clone(datetime.now(UTC).strftime("%Y%m%d%H%M%SZ"))
+    header["transactionID"] = transaction_id
+    header["senderNonce"] = nonce
+    return header
+
+
+def probe(recipient: x509.Name) -> bytes:
+    """An unprotected, empty general message (genm, RFC 4210 5.3.19) for `kiosk doctor`: it authorises
+    nothing, and a CA answers it with genp or an error message, either of which shows that the CA is
+    there and speaks CMP at this URL."""
+    message = rfc4210.PKIMessage()
+    message["header"] = _plain_header(x509.Name([]), recipient, secrets.token_bytes(16), secrets.token_bytes(16))
+    body = rfc4210.PKIBody()
+    body["genm"] = _in_slot(body.componentType["genm"].asn1Object, rfc4210.GenMsgContent().clear())
+    message["body"] = body
+    return encoder.encode(message)
 
 
 def cert_request(

@@ -21,7 +21,7 @@ from tests.ops.ca_files import write_ca_files
 
 REPO = Path(__file__).resolve().parents[2]
 CHECK_NAMES = [
-    "configuration", "database", "ca", "crl", "smtp", "udev", "udisks2", "browser", "clock", "disk",
+    "configuration", "database", "ca", "crl", "cmp", "smtp", "udev", "udisks2", "browser", "clock", "disk",
 ]
 
 

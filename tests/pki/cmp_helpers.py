@@ -50,7 +50,9 @@ def write_pem(path: Path, *items) -> Path:
     return path
 
 
-def kek_certificate(issuer_cert: x509.Certificate, issuer_key) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+def kek_certificate(
+    issuer_cert: x509.Certificate, issuer_key, days: int = 30
+) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
     """The CA's key-encryption certificate (RSA, keyEncipherment), as a CA would publish it."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     now = datetime.now(UTC)
@@ -61,7 +63,7 @@ def kek_certificate(issuer_cert: x509.Certificate, issuer_key) -> tuple[x509.Cer
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=30))
+        .not_valid_after(now + timedelta(days=days))
         .add_extension(
             x509.KeyUsage(False, False, True, False, False, False, False, False, False), critical=True
         )

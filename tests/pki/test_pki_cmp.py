@@ -442,3 +442,68 @@ def test_from_settings_builds_the_cmp_adapter(authority, pki_settings, store):
     assert isinstance(service.ca, CmpCA)
     assert service.ca.issuer_name() == "cert-kiosk Issuing CA DEMO"
     assert x509.load_pem_x509_certificates(service.ca_chain_pem()) == [authority.issuing, authority.root]
+
+
+# --- kiosk doctor with KIOSK_CA=cmp ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def crl_site(authority, tmp_path):
+    """The CA's CRL on an ordinary web server on loopback, as a CA publishes it (http.server, a thread)."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "ca.crl").write_bytes(authority.embedded.crl_der())
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def cmp_settings(authority, pki_settings, cmp_url: str, crl_url: str = "", kek=None):
+    folder = authority.directory
+    return pki_settings.with_overrides(
+        ca_backend="cmp",
+        cmp_url=cmp_url,
+        cmp_crl_url=crl_url,
+        cmp_ca_certs=str(write_pem(folder / "cmp-ca.pem", authority.issuing, authority.root)),
+        cmp_kek_cert=str(write_pem(folder / "cmp-kek.pem", kek or authority.kek)),
+    )
+
+
+def test_the_doctor_checks_the_ca_the_kiosk_would_talk_to(authority, pki_settings, crl_site):
+    from kiosk import doctor
+
+    _, rsp, _ = authority.certificate_for(generate_key())
+    server = authority.server(rsp, "-srv_secret", secret_for("issue"))
+    kek, _ = kek_certificate(authority.issuing, authority.issuing_key, days=400)
+    settings = cmp_settings(authority, pki_settings, server.url, f"{crl_site}/ca.crl", kek=kek)
+    checks = {check.name: check for check in doctor.run(settings)}
+    assert checks["ca"].ok and "key-encryption certificate valid until" in checks["ca"].detail, checks["ca"]
+    assert checks["crl"].ok and "next update" in checks["crl"].detail, checks["crl"]
+    # the probe is unauthenticated, so the mock CA answers it with an error message: still CMP
+    assert (checks["cmp"].ok, checks["cmp"].detail) == (True, f"{server.url} answers CMP (error)")
+
+
+def test_the_doctor_says_which_ca_part_is_missing_and_what_to_do(authority, pki_settings, crl_site):
+    from kiosk import doctor
+
+    nobody = f"http://127.0.0.1:{free_port()}/"
+    settings = cmp_settings(authority, pki_settings, nobody, f"{nobody}ca.crl")
+    # the fixture's KEK certificate runs out within 30 days
+    ca, crl, cmp = doctor.check_ca(settings), doctor.check_crl(settings), doctor.check_cmp(settings)
+    assert not ca.ok and "key-encryption certificate valid until" in ca.detail and "renewed" in ca.fix
+    assert not crl.ok and "unavailable" in crl.detail and "KIOSK_CMP_CRL_URL" in crl.fix
+    assert not cmp.ok and "did not answer" in cmp.detail and "KIOSK_CMP_URL" in cmp.fix
+    # an ordinary web server at the CMP URL (a wrong address) is not taken for the CA
+    wrong = doctor.check_cmp(cmp_settings(authority, pki_settings, crl_site + "/"))
+    assert not wrong.ok and wrong.detail == f"the CA at {crl_site}/ answered HTTP 501"
+    # and with the embedded CA the CMP line says it is not in use
+    assert doctor.check_cmp(pki_settings).detail == "not used (KIOSK_CA=embedded)"
