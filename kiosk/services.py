@@ -48,9 +48,12 @@ class Services:
     @cached_property
     def directory(self):
         if self.settings.directory_url:
-            from kiosk.identity.http import HttpDirectory, JsonService
+            from kiosk.identity import IdentityServiceUnavailable
+            from kiosk.identity.http import HttpDirectory
+            from kiosk.jsonhttp import JsonService
 
-            return HttpDirectory(JsonService(self.settings.directory_url), self.settings.customer_hash_key)
+            return HttpDirectory(JsonService(self.settings.directory_url, IdentityServiceUnavailable),
+                                 self.settings.customer_hash_key)
         from kiosk.identity.demo import DemoDirectory
 
         return DemoDirectory(self.store, self.settings.customer_hash_key)
@@ -62,9 +65,11 @@ class Services:
     @cached_property
     def accounts(self) -> LockingAccounts:
         if self.settings.accounts_url:
-            from kiosk.identity.http import HttpAccounts, JsonService
+            from kiosk.identity import IdentityServiceUnavailable
+            from kiosk.identity.http import HttpAccounts
+            from kiosk.jsonhttp import JsonService
 
-            verifier = HttpAccounts(JsonService(self.settings.accounts_url))
+            verifier = HttpAccounts(JsonService(self.settings.accounts_url, IdentityServiceUnavailable))
         else:
             from kiosk.identity.demo import DemoAccounts
 

@@ -55,6 +55,7 @@ class Settings:
     cmp_kek_cert: str = ""
     cmp_crl_url: str = ""
     cmp_ra: str = "demo"
+    cmp_ra_url: str = ""
     cmp_timeout_seconds: int = 30
     cmp_retries: int = 2
     cmp_total_timeout_seconds: int = 300
@@ -102,6 +103,7 @@ class Settings:
             cmp_kek_cert=_env("KIOSK_CMP_KEK_CERT", ""),
             cmp_crl_url=_env("KIOSK_CMP_CRL_URL", ""),
             cmp_ra=_env("KIOSK_CMP_RA", "demo"),
+            cmp_ra_url=_env("KIOSK_CMP_RA_URL", ""),
             cmp_timeout_seconds=_env_int("KIOSK_CMP_TIMEOUT_SECONDS", 30),
             cmp_retries=_env_int("KIOSK_CMP_RETRIES", 2),
             cmp_total_timeout_seconds=_env_int("KIOSK_CMP_TOTAL_TIMEOUT_SECONDS", 300),
@@ -152,7 +154,7 @@ class Settings:
         if self.drives_backend == "demo":
             problems.append("KIOSK_DRIVES (demo drives are not allowed in production; use udisks2)")
         if self.ca_backend == "cmp" and self.cmp_ra == "demo":
-            problems.append("KIOSK_CMP_RA (the demo registration agent is not allowed in production)")
+            problems.append("KIOSK_CMP_RA (the demo registration agent is not allowed in production; use http)")
         if problems:
             raise ConfigurationError(
                 "KIOSK_MODE=production refuses to start; set: " + "; ".join(problems)
@@ -161,8 +163,10 @@ class Settings:
 
     def _validate_cmp(self) -> None:
         """KIOSK_CA=cmp cannot work without a URL and the CA's certificates: say which are missing."""
-        if self.cmp_ra != "demo":
-            raise ConfigurationError("KIOSK_CMP_RA must be 'demo' (the bank's RA adapter is docs/cmp.md)")
+        if self.cmp_ra not in ("demo", "http"):
+            raise ConfigurationError("KIOSK_CMP_RA must be 'demo' or 'http' (docs/cmp.md)")
+        if self.cmp_ra == "http" and not self.cmp_ra_url:
+            raise ConfigurationError("KIOSK_CMP_RA=http needs KIOSK_CMP_RA_URL (docs/cmp.md)")
         if self.cmp_timeout_seconds < 1 or self.cmp_retries < 0 or self.cmp_total_timeout_seconds < 1:
             raise ConfigurationError("KIOSK_CMP_TIMEOUT_SECONDS, _TOTAL_TIMEOUT_SECONDS >= 1, _RETRIES >= 0")
         if self.ca_backend != "cmp":
@@ -199,7 +203,8 @@ SETTINGS_TABLE = [
     ("KIOSK_CMP_CA_CERTS", "(empty)", "with `KIOSK_CA=cmp`: PEM file, the issuing CA's certificate first, then its root; issued certificates and signed CMP replies are checked against it"),
     ("KIOSK_CMP_KEK_CERT", "(empty)", "with `KIOSK_CA=cmp`: PEM file, the CA's key-encryption certificate (RSA) that the EncryptedVID is encrypted to"),
     ("KIOSK_CMP_CRL_URL", "(empty)", "with `KIOSK_CA=cmp`: where the CA publishes its CRL; `/pki/crl` relays it (503 when empty)"),
-    ("KIOSK_CMP_RA", "demo", "registration agent handing out reference numbers and authorisation codes; only `demo` exists, refused in production"),
+    ("KIOSK_CMP_RA", "demo", "registration agent handing out reference numbers and authorisation codes: `demo` (refused in production) or `http`, the bank's RA service"),
+    ("KIOSK_CMP_RA_URL", "(empty)", "with `KIOSK_CMP_RA=http`: the bank's registration agent HTTP JSON service (docs/cmp.md)"),
     ("KIOSK_CMP_TIMEOUT_SECONDS", "30", "seconds allowed for one CMP round trip"),
     ("KIOSK_CMP_RETRIES", "2", "retries of a CMP message that cannot have reached the CA (refused connection, HTTP 502/503/504)"),
     ("KIOSK_CMP_TOTAL_TIMEOUT_SECONDS", "300", "longest wait for a certificate the CA answers 'waiting' for (polling)"),

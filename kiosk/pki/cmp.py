@@ -24,12 +24,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from kiosk import logs
+from kiosk.jsonhttp import JsonService
 from kiosk.pki import cmp_messages as m
 from kiosk.pki import profile
 from kiosk.pki.ca import CertificateRequest, IssuedCertificate, Predecessor, check_reason
 from kiosk.pki.encrypted_vid import ENCRYPTED_VID, encrypt_vid
 from kiosk.pki.errors import CaError, CaProtocolError, CaRejected, CaUnreachable, ReferenceRejected
-from kiosk.pki.registration import DemoRegistrationAgent, RegistrationAgent
+from kiosk.pki.registration import DemoRegistrationAgent, HttpRegistrationAgent, RegistrationAgent
 
 CONTENT_TYPE = "application/pkixcmp"  # RFC 6712 3.4
 RETRYABLE_HTTP = (502, 503, 504)
@@ -160,6 +161,16 @@ def _cmp_body(content_type: str, body: bytes, status: int) -> bytes:
     return body
 
 
+def registration_agent(settings) -> RegistrationAgent:
+    if settings.cmp_ra == "http":
+        service = JsonService(settings.cmp_ra_url, CaUnreachable, timeout=settings.cmp_timeout_seconds,
+                              retries=settings.cmp_retries)
+        return HttpRegistrationAgent(service)
+    if settings.cmp_ra == "demo":
+        return DemoRegistrationAgent()
+    raise CaError(f"KIOSK_CMP_RA={settings.cmp_ra!r}: 'demo' or 'http'")
+
+
 def fetch_crl(config: CmpConfig, timeout: float) -> bytes:
     """The DER CRL at KIOSK_CMP_CRL_URL; raises CaError when none is set, CaUnreachable, CaProtocolError."""
     if not config.crl_url:
@@ -207,9 +218,7 @@ class CmpCA:
 
     @classmethod
     def from_settings(cls, settings) -> "CmpCA":
-        if settings.cmp_ra != "demo":
-            raise CaError(f"KIOSK_CMP_RA={settings.cmp_ra!r}: only the demo registration agent exists")
-        return cls(CmpConfig.from_settings(settings), DemoRegistrationAgent())
+        return cls(CmpConfig.from_settings(settings), registration_agent(settings))
 
     # --- the port ----------------------------------------------------------------------------------
 

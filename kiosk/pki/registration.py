@@ -3,7 +3,8 @@
 In real yessign issuance the bank, as registration agent, registers the customer with the CA and hands
 out a reference number (참조번호) and an authorisation code (인가코드); the CMP messages are MAC-protected
 with them (RFC 4210 5.1.3.1). The production adapter is the bank's RA system (its contract is in
-docs/cmp.md); the demo adapter derives both deterministically, so a test CA can be told the secret.
+docs/cmp.md, `HttpRegistrationAgent`); the demo adapter derives both deterministically, so a test CA
+can be told the secret.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ import hmac
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from kiosk import logs
+from kiosk.jsonhttp import JsonService
 from kiosk.pki.ca import CertificateRequest
+from kiosk.pki.errors import CaRejected, CaUnreachable
 
 Purpose = Literal["issue", "reissue"]
 DEMO_KEY = b"cert-kiosk demo registration agent: not for production"
@@ -62,3 +66,43 @@ class DemoRegistrationAgent:
         reference = int.from_bytes(digest[:8], "big") % 10**REFERENCE_DIGITS
         code = int.from_bytes(digest[8:24], "big") % 10**CODE_DIGITS
         return Authorisation(f"{reference:0{REFERENCE_DIGITS}d}", f"{code:0{CODE_DIGITS}d}")
+
+
+class HttpRegistrationAgent:
+    """The bank's registration system as an HTTP JSON service (contract: docs/cmp.md).
+
+    `POST /registrations {purpose, rrn, name, english_name}` and `POST /revocations {serial}` answer
+    `{reference, code}`, or `{refused: true, reason}` when the bank will not register the customer. The
+    resident number goes to the bank's own system, as it does to the customer directory; the code is
+    never logged."""
+
+    def __init__(self, service: JsonService):
+        self.service = service
+
+    def __repr__(self) -> str:
+        return f"HttpRegistrationAgent({self.service.base_url!r})"
+
+    def authorise(self, request: CertificateRequest, purpose: Purpose) -> Authorisation:
+        return self._authorisation("/registrations", {
+            "purpose": purpose, "rrn": request.idn, "name": request.real_name,
+            "english_name": request.english_name,
+        })
+
+    def authorise_revocation(self, serial: str) -> Authorisation:
+        return self._authorisation("/revocations", {"serial": serial})
+
+    def _authorisation(self, path: str, payload: dict) -> Authorisation:
+        answer = self.service.post(path, payload)
+        if answer.get("refused"):
+            reason = str(answer.get("reason") or "no reason given")[:200]
+            logs.warning("pki.ra_refused", path=path, reason=reason)
+            raise CaRejected(f"the bank's registration agent refused: {reason}", status_text=reason)
+        reference, code = answer.get("reference"), answer.get("code")
+        if not _printable(reference) or not _printable(code):
+            raise CaUnreachable(f"{path}: the registration agent's answer has no reference and code")
+        return Authorisation(reference, code)
+
+
+def _printable(value) -> bool:
+    """A reference goes into senderKID and a code into the MAC as ASCII: anything else is a broken answer."""
+    return isinstance(value, str) and 0 < len(value) <= 64 and value.isascii() and value.isprintable()

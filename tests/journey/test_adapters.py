@@ -8,8 +8,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from kiosk.identity import Customer, IdentityServiceUnavailable
-from kiosk.identity.http import HttpAccounts, HttpDirectory, JsonService
+from kiosk.identity.http import HttpAccounts, HttpDirectory
 from kiosk.identity.smtp import SmtpCodeSender
+from kiosk.jsonhttp import JsonService
 from tests.conftest import free_port
 
 
@@ -50,7 +51,7 @@ def bank():
 
 
 def directory(bank, **kw):
-    return HttpDirectory(JsonService(bank.url, backoff=0.01, **kw), "hash-key")
+    return HttpDirectory(JsonService(bank.url, IdentityServiceUnavailable, backoff=0.01, **kw), "hash-key")
 
 
 def test_a_match_returns_the_customer_with_the_banks_opaque_id(bank):
@@ -83,19 +84,19 @@ def test_a_body_that_is_not_json_is_service_unavailable(bank):
     bank.answers["/accounts/verify"] = [(200, "<html>proxy error</html>")]
     customer = Customer("k", "홍길동", "", "hong@example.com", reference="c-42")
     with pytest.raises(IdentityServiceUnavailable):
-        HttpAccounts(JsonService(bank.url)).check(customer, "01234501234567", "1357")
+        HttpAccounts(JsonService(bank.url, IdentityServiceUnavailable)).check(customer, "01234501234567", "1357")
 
 
 def test_an_account_check_is_not_retried_after_the_service_saw_it(bank):
     bank.answers["/accounts/verify"] = [(500, "{}"), (200, {"ok": True})]
     customer = Customer("k", "홍길동", "", "hong@example.com", reference="c-42")
     with pytest.raises(IdentityServiceUnavailable):
-        HttpAccounts(JsonService(bank.url)).check(customer, "01234501234567", "1357")
+        HttpAccounts(JsonService(bank.url, IdentityServiceUnavailable)).check(customer, "01234501234567", "1357")
     assert len(bank.requests) == 1
 
 
 def test_nobody_listening_is_service_unavailable():
-    service = JsonService(f"http://127.0.0.1:{free_port()}", backoff=0.01)
+    service = JsonService(f"http://127.0.0.1:{free_port()}", IdentityServiceUnavailable, backoff=0.01)
     with pytest.raises(IdentityServiceUnavailable):
         HttpDirectory(service, "k").find("홍길동", "9001011234568", "resident_card", date(2015, 3, 2))
 

@@ -507,3 +507,106 @@ def test_the_doctor_says_which_ca_part_is_missing_and_what_to_do(authority, pki_
     assert not wrong.ok and wrong.detail == f"the CA at {crl_site}/ answered HTTP 501"
     # and with the embedded CA the CMP line says it is not in use
     assert doctor.check_cmp(pki_settings).detail == "not used (KIOSK_CA=embedded)"
+
+
+# --- the bank's registration agent over HTTP ---------------------------------------------------------------
+
+NOT_A_SUBSCRIBER = "8501012345674"
+
+
+@pytest.fixture
+def bank_ra():
+    """The bank's registration system on loopback (http.server): it hands out the codes the test CA was
+    started with (the demo derivation), refuses one resident number, and keeps what it was asked."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Registry(BaseHTTPRequestHandler):
+        def do_POST(self):
+            asked = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            self.server.asked.append((self.path, asked))
+            if self.path == "/api/revocations":
+                granted = AGENT.authorise_revocation(asked["serial"])
+            elif asked["rrn"] == NOT_A_SUBSCRIBER:
+                granted = None
+            else:
+                request = CertificateRequest(asked["name"], "", asked["rrn"], b"\0" * 20, generate_key().public_key())
+                granted = AGENT.authorise(request, asked["purpose"])
+            answer = ({"reference": granted.reference, "code": granted.code} if granted else
+                      {"refused": True, "reason": "인터넷뱅킹 미가입 고객"})
+            if self.server.broken:
+                answer = {"reference": 12345678}
+            body = json.dumps(answer).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Registry)
+    server.asked, server.broken = [], False
+    server.url = f"http://127.0.0.1:{server.server_address[1]}/api"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+
+
+def http_agent(url: str):
+    from kiosk.jsonhttp import JsonService
+    from kiosk.pki.registration import HttpRegistrationAgent
+
+    return HttpRegistrationAgent(JsonService(url, CaUnreachable, timeout=5, backoff=0.01))
+
+
+def test_the_banks_registration_agent_authorises_the_issuance(authority, bank_ra, caplog):
+    caplog.set_level(logging.DEBUG)
+    key = generate_key()
+    certificate, rsp, r = authority.certificate_for(key)
+    server = authority.server(rsp, "-srv_secret", secret_for("issue"))
+    _, transport = authority.adapter(server.url)
+    ca = CmpCA(transport_config(authority, server.url), http_agent(bank_ra.url), transport)
+    issued = ca.issue(authority.request(key, r), key)
+    assert issued.serial == f"{certificate.serial_number:040X}"
+    assert body_kinds(transport.sent) == ["ir", "certConf"], server.output()
+    assert bank_ra.asked == [("/api/registrations",
+                              {"purpose": "issue", "rrn": RRN, "name": "홍길동", "english_name": "HONG GILDONG"})]
+    code = AGENT.authorise(authority.request(key, r), "issue").code
+    assert code not in caplog.text and RRN not in caplog.text
+    # revoking what could not be delivered asks the bank for that certificate's credentials
+    assert http_agent(bank_ra.url).authorise_revocation(issued.serial) == AGENT.authorise_revocation(issued.serial)
+    assert bank_ra.asked[-1] == ("/api/revocations", {"serial": issued.serial})
+
+
+def test_a_customer_the_bank_will_not_register_is_refused_before_the_ca_is_asked(authority, bank_ra, caplog):
+    caplog.set_level(logging.INFO)
+    key = generate_key()
+    _, transport = authority.adapter(f"http://127.0.0.1:{free_port()}/")
+    ca = CmpCA(transport_config(authority, transport.url), http_agent(bank_ra.url), transport)
+    stranger = CertificateRequest("김철수", "", NOT_A_SUBSCRIBER, generate_r(), key.public_key())
+    with pytest.raises(CaRejected) as refused:
+        ca.issue(stranger, key)
+    assert refused.value.code == "ca_rejected" and refused.value.status_text == "인터넷뱅킹 미가입 고객"
+    assert "pki.ra_refused path=/registrations" in caplog.text and NOT_A_SUBSCRIBER not in caplog.text
+    assert transport.sent == []
+
+
+def test_an_unreachable_or_broken_registration_agent_is_the_cas_unreachability(authority, bank_ra):
+    key = generate_key()
+    _, transport = authority.adapter(f"http://127.0.0.1:{free_port()}/")
+    nobody = CmpCA(transport_config(authority, transport.url),
+                   http_agent(f"http://127.0.0.1:{free_port()}/api"), transport)
+    with pytest.raises(CaUnreachable, match="/registrations"):
+        nobody.issue(authority.request(key, generate_r()), key)
+    bank_ra.broken = True
+    broken = CmpCA(transport_config(authority, transport.url), http_agent(bank_ra.url), transport)
+    with pytest.raises(CaUnreachable, match="no reference and code"):
+        broken.issue(authority.request(key, generate_r()), key)
+    assert transport.sent == []
+
+
+def transport_config(authority, url: str):
+    return config_for(url, [authority.issuing, authority.root], authority.kek)

@@ -76,3 +76,19 @@ def test_readme_documents_every_setting():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     for name, _default, _meaning in SETTINGS_TABLE:
         assert f"`{name}`" in readme, f"{name} is missing from README.md's configuration table"
+
+
+def test_production_cmp_needs_the_banks_registration_agent(monkeypatch):
+    cmp = {"KIOSK_CA": "cmp", "KIOSK_CMP_URL": "https://ca.example/cmp", "KIOSK_CMP_CA_CERTS": "/etc/ca.pem",
+           "KIOSK_CMP_KEK_CERT": "/etc/kek.pem"}
+    production_env(monkeypatch, **cmp)
+    with pytest.raises(ConfigurationError, match="KIOSK_CMP_RA .the demo registration agent"):
+        Settings.from_env()
+    production_env(monkeypatch, **cmp, KIOSK_CMP_RA="http")
+    with pytest.raises(ConfigurationError, match="KIOSK_CMP_RA=http needs KIOSK_CMP_RA_URL"):
+        Settings.from_env()
+    production_env(monkeypatch, **cmp, KIOSK_CMP_RA="http", KIOSK_CMP_RA_URL="https://ra.example/api")
+    assert Settings.from_env().cmp_ra_url == "https://ra.example/api"
+    production_env(monkeypatch, **cmp, KIOSK_CMP_RA="fax")
+    with pytest.raises(ConfigurationError, match="KIOSK_CMP_RA must be 'demo' or 'http'"):
+        Settings.from_env()
