@@ -87,6 +87,12 @@ def test_a_body_that_is_not_json_is_service_unavailable(bank):
         HttpAccounts(JsonService(bank.url, IdentityServiceUnavailable)).check(customer, "01234501234567", "1357")
 
 
+def test_json_that_is_not_an_object_is_service_unavailable(bank):
+    bank.answers["/customers/match"] = [(200, "[]")]
+    with pytest.raises(IdentityServiceUnavailable, match="not a JSON object"):
+        directory(bank).find("홍길동", "9001011234568", "resident_card", date(2015, 3, 2))
+
+
 def test_an_account_check_is_not_retried_after_the_service_saw_it(bank):
     bank.answers["/accounts/verify"] = [(500, "{}"), (200, {"ok": True})]
     customer = Customer("k", "홍길동", "", "hong@example.com", reference="c-42")
