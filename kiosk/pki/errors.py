@@ -79,6 +79,12 @@ class ReferenceRejected(CaRejected):
     code = "reference_rejected"
 
 
+class RegistrationRefused(CaRejected):
+    """The bank's registration agent would not register the customer: nothing was sent to the CA."""
+
+    code = "registration_refused"
+
+
 class UnknownCertificate(PkiError):
     """No certificate with this serial in the registry."""
 

@@ -17,7 +17,7 @@ from typing import Literal, Protocol
 from kiosk import logs
 from kiosk.jsonhttp import JsonService
 from kiosk.pki.ca import CertificateRequest
-from kiosk.pki.errors import CaRejected, CaUnreachable
+from kiosk.pki.errors import CaUnreachable, RegistrationRefused
 
 Purpose = Literal["issue", "reissue"]
 DEMO_KEY = b"cert-kiosk demo registration agent: not for production"
@@ -96,7 +96,7 @@ class HttpRegistrationAgent:
         if answer.get("refused"):
             reason = str(answer.get("reason") or "no reason given")[:200]
             logs.warning("pki.ra_refused", path=path, reason=reason)
-            raise CaRejected(f"the bank's registration agent refused: {reason}", status_text=reason)
+            raise RegistrationRefused(f"the bank's registration agent refused: {reason}", status_text=reason)
         reference, code = answer.get("reference"), answer.get("code")
         if not _printable(reference) or not _printable(code):
             raise CaUnreachable(f"{path}: the registration agent's answer has no reference and code")

@@ -589,7 +589,7 @@ def test_a_customer_the_bank_will_not_register_is_refused_before_the_ca_is_asked
     stranger = CertificateRequest("김철수", "", NOT_A_SUBSCRIBER, generate_r(), key.public_key())
     with pytest.raises(CaRejected) as refused:
         ca.issue(stranger, key)
-    assert refused.value.code == "ca_rejected" and refused.value.status_text == "인터넷뱅킹 미가입 고객"
+    assert refused.value.code == "registration_refused" and refused.value.status_text == "인터넷뱅킹 미가입 고객"
     assert "pki.ra_refused path=/registrations" in caplog.text and NOT_A_SUBSCRIBER not in caplog.text
     assert transport.sent == []
 
