@@ -18,9 +18,9 @@ import gi
 gi.require_version("UMockdev", "1.0")
 import pyudev  # noqa: E402
 from gi.repository import UMockdev  # noqa: E402
+from umockdev_hotplug import emit  # noqa: E402
 
 from hardware.watch import udev_listener  # noqa: E402
-from umockdev_hotplug import emit  # noqa: E402
 
 
 def main(fixtures: Path) -> None:
