@@ -169,19 +169,17 @@ class Settings:
             raise ConfigurationError("KIOSK_CMP_RA=http needs KIOSK_CMP_RA_URL (docs/cmp.md)")
         if self.cmp_timeout_seconds < 1 or self.cmp_retries < 0 or self.cmp_total_timeout_seconds < 1:
             raise ConfigurationError("KIOSK_CMP_TIMEOUT_SECONDS, _TOTAL_TIMEOUT_SECONDS >= 1, _RETRIES >= 0")
-        if self.ca_backend != "cmp":
-            return
-        missing = [
-            name
-            for name, value in (
-                ("KIOSK_CMP_URL", self.cmp_url),
-                ("KIOSK_CMP_CA_CERTS", self.cmp_ca_certs),
-                ("KIOSK_CMP_KEK_CERT", self.cmp_kek_cert),
-            )
-            if not value
-        ]
-        if missing:
-            raise ConfigurationError("KIOSK_CA=cmp needs " + ", ".join(missing) + " (docs/cmp.md)")
+        if self.ca_backend == "cmp" and (missing := self.cmp_settings_missing()):
+            raise ConfigurationError(missing)
+
+    def cmp_settings_missing(self) -> str:
+        """What KIOSK_CA=cmp lacks, as a sentence naming each variable; empty when nothing is missing."""
+        missing = [name for name, value in (
+            ("KIOSK_CMP_URL", self.cmp_url),
+            ("KIOSK_CMP_CA_CERTS", self.cmp_ca_certs),
+            ("KIOSK_CMP_KEK_CERT", self.cmp_kek_cert),
+        ) if not value]
+        return f"KIOSK_CA=cmp needs {', '.join(missing)} (docs/cmp.md)" if missing else ""
 
 
 # (variable, default in demo mode, meaning) — rendered into README.md's configuration table.

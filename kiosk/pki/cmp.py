@@ -68,17 +68,8 @@ class CmpConfig:
 
     @classmethod
     def from_settings(cls, settings) -> "CmpConfig":
-        missing = [
-            name
-            for name, value in (
-                ("KIOSK_CMP_URL", settings.cmp_url),
-                ("KIOSK_CMP_CA_CERTS", settings.cmp_ca_certs),
-                ("KIOSK_CMP_KEK_CERT", settings.cmp_kek_cert),
-            )
-            if not value
-        ]
-        if missing:
-            raise CaError("KIOSK_CA=cmp needs " + ", ".join(missing) + " (docs/cmp.md)")
+        if missing := settings.cmp_settings_missing():  # settings built in code skip their validation
+            raise CaError(missing)
         return cls(
             url=settings.cmp_url,
             ca_certificates=tuple(_load_pem_certificates(settings.cmp_ca_certs, "KIOSK_CMP_CA_CERTS")),
