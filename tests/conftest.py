@@ -6,6 +6,7 @@ A test that cannot run here fails with the reason (what to install), it is never
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import threading
@@ -26,6 +27,16 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def send_json(handler, answer, status: int = 200) -> None:
+    """Answer a test service's request (http.server) with JSON; a str goes out as it is (broken answers)."""
+    body = answer.encode() if isinstance(answer, str) else json.dumps(answer).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
 
 
 def require_command(name: str, package: str) -> str:

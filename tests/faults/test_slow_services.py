@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.conftest import SmtpOutbox, start_smtp
+from tests.conftest import SmtpOutbox, send_json, start_smtp
 from tests.http_customer import Customer
 from tests.walker import HONG, identity_form
 
@@ -55,13 +55,8 @@ class Directory(BaseHTTPRequestHandler):
         known = request["rrn"] == HONG.rrn.replace("-", "") and request["name"] == HONG.name
         answer = ({"match": True, "customer_id": "C-0001", "name": HONG.name,
                    "english_name": HONG.english_name, "email": HONG.email} if known else {"match": False})
-        body = json.dumps(answer).encode()
         try:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            send_json(self, answer)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the kiosk gave up waiting, as it should
 

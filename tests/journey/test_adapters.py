@@ -11,7 +11,7 @@ from kiosk.identity import Customer, IdentityServiceUnavailable
 from kiosk.identity.http import HttpAccounts, HttpDirectory
 from kiosk.identity.smtp import SmtpCodeSender
 from kiosk.jsonhttp import JsonService
-from tests.conftest import free_port
+from tests.conftest import free_port, send_json
 
 
 class BankService:
@@ -28,12 +28,7 @@ class BankService:
                 if service.delay:
                     threading.Event().wait(service.delay)
                 status, answer = service.answers[self.path].pop(0)
-                payload = answer.encode() if isinstance(answer, str) else json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                send_json(self, answer, status)
 
             def log_message(self, *args):
                 pass

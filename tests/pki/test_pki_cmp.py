@@ -39,7 +39,7 @@ from kiosk.pki.registry import Registry
 from kiosk.pki.verify import verify_bundle
 from kiosk.pki.vid import compute_vid, generate_r
 from kiosk.settings import DEMO_CA_PASSPHRASE
-from tests.conftest import free_port
+from tests.conftest import free_port, send_json
 
 AGENT = DemoRegistrationAgent()
 
@@ -537,12 +537,7 @@ def bank_ra():
                       {"refused": True, "reason": "인터넷뱅킹 미가입 고객"})
             if self.server.broken:
                 answer = {"reference": 12345678}
-            body = json.dumps(answer).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            send_json(self, answer)
 
         def log_message(self, *args):
             pass
