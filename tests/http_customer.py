@@ -68,12 +68,17 @@ def insert_drive(app, name="stick", **options):
     pytest.fail("the demo drive never appeared in the drive list")
 
 
-def walk_to_drive(customer: Customer, read_code: Callable[[], str], service="new", person=HONG) -> None:
-    """From the attract screen to the drive step; `read_code` returns the e-mailed code once it is sent."""
+def walk_to_identity(customer: Customer, service="new") -> None:
+    """From the attract screen to the identity step."""
     customer.get("/")
     customer.post("/start")
     customer.post("/journey/service", {"service": service})
     customer.post("/journey/consent", {"terms": "y", "privacy": "y"})
+
+
+def walk_to_drive(customer: Customer, read_code: Callable[[], str], service="new", person=HONG) -> None:
+    """From the attract screen to the drive step; `read_code` returns the e-mailed code once it is sent."""
+    walk_to_identity(customer, service)
     customer.post("/journey/identity", identity_form(person))
     customer.post("/journey/account", {"account": person.account, "pin": person.pin})
     assert customer.url.endswith("/journey/email"), customer.url

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.conftest import SmtpOutbox, send_json, start_smtp
-from tests.http_customer import Customer
+from tests.http_customer import Customer, walk_to_identity
 from tests.walker import HONG, identity_form
 
 TIMEOUT = 1.0
@@ -86,10 +86,7 @@ class TestSlowSmtp:
             self, app, live_server, slow_smtp):
         app.extensions["kiosk"].code_sender.timeout = TIMEOUT
         customer = Customer(live_server.url)
-        customer.get("/")
-        customer.post("/start")
-        customer.post("/journey/service", {"service": "new"})
-        customer.post("/journey/consent", {"terms": "y", "privacy": "y"})
+        walk_to_identity(customer)
         customer.post("/journey/identity", identity_form())
         started = time.monotonic()
         customer.post("/journey/account", {"account": HONG.account, "pin": HONG.pin})
@@ -113,10 +110,7 @@ class TestDirectoryTimeout:
             self, app, live_server, directory):
         app.extensions["kiosk"].directory.service.timeout = TIMEOUT
         customer = Customer(live_server.url)
-        customer.get("/")
-        customer.post("/start")
-        customer.post("/journey/service", {"service": "new"})
-        customer.post("/journey/consent", {"terms": "y", "privacy": "y"})
+        walk_to_identity(customer)
         started = time.monotonic()
         customer.post("/journey/identity", identity_form())
         assert time.monotonic() - started < TIMEOUT + 2
