@@ -1,5 +1,6 @@
 """Serve the app through waitress (one process, a pool of threads, long-lived SSE streams), tell systemd
-when it is ready (`Type=notify`), and keep its watchdog fed while the app is healthy (kiosk/watchdog.py)."""
+when it is ready (`Type=notify`), and keep its watchdog fed while the app is healthy (kiosk/watchdog.py).
+The fleet's metrics have a listener of their own (docs/fleet.md), never a route of the customer's app."""
 
 from __future__ import annotations
 
@@ -39,9 +40,28 @@ def make_server(app, host: str, port: int, threads: int):
                          asyncore_use_poll=True, channel_timeout=300, connection_limit=200)
 
 
-def serve(app, host: str, port: int, threads: int) -> None:
+def start_metrics(registry, host: str, port: int):
+    """prometheus_client's own HTTP server (a daemon thread per scrape) on `host:port`, or None when it
+    is off (port 0) or cannot listen. A taken port must not keep customers from being served: it is
+    logged, and the fleet sees the kiosk as down (KioskDown, docs/fleet.md)."""
+    if not port:
+        return None
+    from prometheus_client import start_http_server
+
+    try:
+        server, _thread = start_http_server(port, addr=host, registry=registry)
+    except OSError as exc:
+        logs.error("metrics.listen_failed", host=host, port=port, error=str(exc))
+        return None
+    logs.event("metrics.listening", host=host, port=server.server_port)
+    return server
+
+
+def serve(app, host: str, port: int, threads: int, metrics_host: str = "127.0.0.1",
+          metrics_port: int = 0) -> None:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     server = make_server(app, host, port, threads)
+    metrics = start_metrics(app.extensions["kiosk"].metrics.registry, metrics_host, metrics_port)
     logs.event("server.ready", host=host, port=server.effective_port, threads=threads)
     sd_notify(f"READY=1\nSTATUS=serving on {host}:{server.effective_port}")
     interval = interval_from_env()
@@ -54,5 +74,7 @@ def serve(app, host: str, port: int, threads: int) -> None:
         sd_notify("STOPPING=1")
         if watchdog:
             watchdog.stop()
+        if metrics:
+            metrics.shutdown()
         logs.event("server.stopped")
         server.close()

@@ -76,9 +76,12 @@ class Watchdog:
             self._stop.wait(self.interval)
 
     def healthy(self) -> bool:
-        """Run each probe; log a failure once when it starts and once when it ends (no log flood)."""
+        """Run each probe; log a failure once when it starts and once when it ends (no log flood). Each
+        result is also the probe's gauge for the fleet (kiosk_watchdog_probe_healthy)."""
+        gauge = self.app.extensions["kiosk"].metrics.probe_healthy
         for name, probe in probes(self.app):
             reason = _run_probe(probe)
+            gauge.labels(name).set(0 if reason else 1)
             if reason:
                 if self._failing != name:
                     logs.error("watchdog.probe_failed", probe=name, reason=reason)

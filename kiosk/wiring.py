@@ -13,6 +13,7 @@ from kiosk.identity import CodeSender, CustomerDirectory, IdentityServiceUnavail
 from kiosk.identity.lockouts import LockingAccounts, Lockouts
 from kiosk.journey.flow import CustomerFlow
 from kiosk.jsonhttp import JsonService
+from kiosk.metrics import KioskMetrics, KioskStateCollector, MeasuredCA
 from kiosk.pki.issuance import IssuanceService
 from kiosk.settings import ConfigurationError, Settings
 from kiosk.staff import StaffGate
@@ -36,12 +37,14 @@ class Kiosk:
     issuance: IssuanceService
     drives: DriveManager
     flow: CustomerFlow
+    metrics: KioskMetrics
 
     def prepare_to_serve(self) -> None:
         """Before the first customer: revoke what a crash left undelivered."""
         revoked = self.issuance.revoke_undelivered()  # logs pki.undelivered_revoked
-        if revoked:
-            self.audit.record("system", "certificate.revoked", detail=f"undelivered_at_start={revoked}")
+        for _ in range(revoked):  # one row per certificate, as the staff console counts revocations
+            self.audit.record("system", "certificate.revoked", detail="undelivered_at_start")
+            self.metrics.audited("certificate.revoked", when="start_up")
 
     def close(self) -> None:
         self.drives.stop()
@@ -60,14 +63,21 @@ def wire(settings: Settings, clock: Clock | None = None) -> Kiosk:
     accounts = LockingAccounts(account_verifier(settings, store), lockouts)
     directory = customer_directory(settings, store)
     sender = code_sender(settings, store)
-    issuance = IssuanceService.from_settings(settings.pki, store)
+    metrics = KioskMetrics()
+    issuance = IssuanceService.from_settings(settings.pki, store, wrap_ca=lambda ca: MeasuredCA(ca, metrics))
     drives = DriveManager.from_backend(settings.drives_backend, settings.data_dir)
     drives.start()
     flow = CustomerFlow(directory=directory, accounts=accounts, code_sender=sender, issuance=issuance,
-                        drives=drives, audit=audit, clock=clock)
-    return Kiosk(settings=settings, clock=clock, store=store, state=KioskState(store), audit=audit,
+                        drives=drives, audit=audit, clock=clock, metrics=metrics)
+    state = KioskState(store)
+    metrics.add(KioskStateCollector(
+        out_of_service=lambda: state.out_of_service, ca_chain_pem=issuance.ca_chain_pem,
+        crl_path=settings.pki.ca_dir / "crl.der" if settings.ca_backend == "embedded" else None,
+        data_dir=settings.data_dir, drives=drives.drives))
+    return Kiosk(settings=settings, clock=clock, store=store, state=state, audit=audit,
                  lockouts=lockouts, directory=directory, accounts=accounts, code_sender=sender,
-                 staff_gate=StaffGate(store, clock=clock), issuance=issuance, drives=drives, flow=flow)
+                 staff_gate=StaffGate(store, clock=clock), issuance=issuance, drives=drives, flow=flow,
+                 metrics=metrics)
 
 
 def refuse_demo_data_in_production(settings: Settings, store: Store) -> None:

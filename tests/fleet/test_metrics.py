@@ -1,0 +1,71 @@
+"""The metrics of one kiosk, in process: a registry per kiosk, never on the customer's origin, the
+listener `kiosk serve` starts, and the gauges read at scrape time."""
+
+from __future__ import annotations
+
+import urllib.request
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from kiosk.server import start_metrics
+from tests.conftest import free_port
+
+
+def samples(registry) -> dict[tuple[str, tuple], float]:
+    from prometheus_client import generate_latest
+
+    text = generate_latest(registry).decode()
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def test_each_kiosk_counts_on_its_own_registry(app, app_config, tmp_path):
+    from kiosk.web import create_app
+
+    other = create_app({**app_config, "data_dir": tmp_path / "other"})
+    try:
+        ours, theirs = app.extensions["kiosk"].metrics, other.extensions["kiosk"].metrics
+        assert ours.registry is not theirs.registry
+        ours.lockouts.inc()
+        assert samples(ours.registry)[("kiosk_lockouts_total", ())] == 1
+        assert samples(theirs.registry)[("kiosk_lockouts_total", ())] == 0
+    finally:
+        other.extensions["kiosk"].close()
+
+
+def test_the_customers_origin_serves_no_metrics(client):
+    assert client.get("/metrics").status_code == 404
+
+
+def test_the_listener_serves_the_kiosks_registry_on_its_own_port(app):
+    registry = app.extensions["kiosk"].metrics.registry
+    server = start_metrics(registry, "127.0.0.1", free_port())
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/metrics", timeout=10) as answer:
+            text = answer.read().decode()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert 'kiosk_build_info{revision="' in text
+    assert "kiosk_out_of_service 0.0" in text
+
+
+def test_state_gauges_are_read_at_scrape(app):
+    kiosk = app.extensions["kiosk"]
+    before = samples(kiosk.metrics.registry)
+    assert before[("kiosk_out_of_service", ())] == 0
+    assert before[("kiosk_ca_certificate_expiry_seconds", (("certificate", "issuing"),))] > 86400
+    assert before[("kiosk_data_dir_free_bytes", ())] > 0
+    kiosk.state.set_out_of_service(True)
+    assert samples(kiosk.metrics.registry)[("kiosk_out_of_service", ())] == 1
+
+
+def test_a_taken_port_is_logged_and_leaves_the_kiosk_serving(app, caplog):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        assert start_metrics(app.extensions["kiosk"].metrics.registry, "127.0.0.1",
+                             taken.getsockname()[1]) is None
+    assert "metrics.listen_failed" in caplog.text
