@@ -8,7 +8,7 @@ Labels are typed codes only (a service, a step, a reason code, a probe name): ne
 number, an e-mail address, an account, a serial or a customer hash. Counters start at zero with each
 process; Prometheus' `increase()` and `rate()` read across restarts. The staff console's "today" counts
 come from the audit log, which outlives a restart; each of them moves together with one counter here
-(`AUDITED`), in the same call, so both agree (tests/fleet/test_console_counts.py).
+(`CONSOLE_COUNTS`), in the same call, so both agree (tests/fleet/test_console_counts.py).
 """
 
 from __future__ import annotations
@@ -111,33 +111,29 @@ class KioskMetrics:
     def add(self, collector: Collector) -> None:
         self.registry.register(collector)
 
-    # --- the audited counts the staff console shows ---------------------------------------------------
+    # --- the counts the staff console shows ----------------------------------------------------------
 
     def audited(self, action: str, **labels: str) -> None:
-        """Move the counter that pairs with audit `action` (AUDITED); other actions move none."""
-        counter = AUDITED.get(action)
-        if counter is not None:
-            counter(self, **labels).inc()
+        """Move the counter that pairs with audit `action` (CONSOLE_COUNTS); other actions move none."""
+        attribute = CONSOLE_COUNTS.get(action)
+        if attribute is not None:
+            counter = getattr(self, attribute)
+            (counter.labels(**labels) if labels else counter).inc()
 
     def audited_total(self, action: str) -> float:
         """Since this process started: the sum over labels of the counter paired with `action`."""
-        name = AUDITED_METRIC[action]
-        return sum(sample.value for metric in self.registry.collect() for sample in metric.samples
-                   if sample.name == name)
+        counter = getattr(self, CONSOLE_COUNTS[action])
+        return sum(sample.value for family in counter.collect() for sample in family.samples
+                   if sample.name.endswith("_total"))
 
 
-# audit action -> the counter that moves with each audit row of it (docs/fleet.md, "two counts")
-AUDITED: dict[str, Callable[..., Counter]] = {
-    "certificate.delivered": lambda m, service: m.issuances_completed.labels(service),
-    "certificate.revoked": lambda m, when: m.undelivered_revoked.labels(when),
-    "customer.locked": lambda m: m.lockouts,
-    "session.reset": lambda m, reason: m.session_resets.labels(reason),
-}
-AUDITED_METRIC = {
-    "certificate.delivered": "kiosk_issuances_completed_total",
-    "certificate.revoked": "kiosk_undelivered_revoked_total",
-    "customer.locked": "kiosk_lockouts_total",
-    "session.reset": "kiosk_session_resets_total",
+# The staff console's "today" counts (audit actions, read from the audit log, which outlives a restart)
+# and the counter each one moves together with, in the same call: one increment per audit row.
+CONSOLE_COUNTS = {
+    "certificate.delivered": "issuances_completed",
+    "certificate.revoked": "undelivered_revoked",
+    "customer.locked": "lockouts",
+    "session.reset": "session_resets",
 }
 
 

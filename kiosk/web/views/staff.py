@@ -10,6 +10,7 @@ from flask import Blueprint, g, make_response, redirect, render_template, reques
 from flask_babel import gettext as _
 
 from kiosk import logs
+from kiosk.metrics import CONSOLE_COUNTS
 from kiosk.pii import customer_key, mask_rrn
 from kiosk.staff import StaffSignInLocked
 from kiosk.web.base import current_kiosk
@@ -148,9 +149,7 @@ def console_state() -> dict:
         "out_of_service": svc.state.out_of_service,
         "staff_called": svc.state.staff_called,
         "events": svc.audit.recent(15),
-        "counts": {action: svc.audit.count_today(action)
-                   for action in ("certificate.delivered", "certificate.revoked", "customer.locked",
-                                  "session.reset")},
+        "counts": {action: svc.audit.count_today(action) for action in CONSOLE_COUNTS},
         "locked": svc.lockouts.locked_keys(),
         "drives": svc.drives.drives(),
         "outbox": svc.code_sender.recent(5) if svc.settings.is_demo and hasattr(svc.code_sender, "recent") else [],
