@@ -35,8 +35,9 @@ CA_OPERATIONS = ("issue", "reissue", "renew", "revoke")
 # flow adds itself ("database" is reported as issuance_failed to the customer, but the fleet wants it apart)
 DRIVE_ERROR_CODES = ("drive_removed", "drive_full", "read_only", "unsupported_fs", "unsafe_path",
                      "mount_failed", "write_failed", "verify_failed", "drive_error")
-FAILURE_REASONS = ("issuance_failed", "ca_unreachable", "ca_rejected", "reference_rejected",
-                   "registration_refused", *DRIVE_ERROR_CODES, "database", "crashed")
+CA_ERROR_CODES = ("issuance_failed", "ca_unreachable", "ca_rejected", "reference_rejected",
+                  "registration_refused")  # PkiError.code
+FAILURE_REASONS = (*CA_ERROR_CODES, *DRIVE_ERROR_CODES, "database", "crashed")
 # Seconds: an embedded CA signs in milliseconds, a CMP round trip to a bank's CA takes seconds, and a
 # waiting CA is polled for up to KIOSK_CMP_TOTAL_TIMEOUT_SECONDS.
 CA_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
@@ -103,6 +104,8 @@ class KioskMetrics:
                 self.drive_errors.labels(operation, code)
         for operation in CA_OPERATIONS:
             self.ca_seconds.labels(operation)
+            for reason in CA_ERROR_CODES:
+                self.ca_errors.labels(operation, reason)
         for reason in SESSION_END_REASONS:
             self.session_resets.labels(reason)
         for when in ("session_end", "start_up"):
