@@ -61,9 +61,9 @@ def serve(app, host: str, port: int, threads: int, metrics_host: str = "127.0.0.
           metrics_port: int = 0) -> None:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     server = make_server(app, host, port, threads)
-    metrics = start_metrics(app.extensions["kiosk"].metrics.registry, metrics_host, metrics_port)
     logs.event("server.ready", host=host, port=server.effective_port, threads=threads)
     sd_notify(f"READY=1\nSTATUS=serving on {host}:{server.effective_port}")
+    metrics = start_metrics(app.extensions["kiosk"].metrics.registry, metrics_host, metrics_port)
     interval = interval_from_env()
     watchdog = Watchdog(app, interval, sd_notify).start() if interval else None
     try:
