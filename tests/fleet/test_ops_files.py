@@ -71,3 +71,11 @@ def test_the_dashboard_is_grafana_json_with_a_query_in_every_panel():
     for panel in panels:
         if panel["type"] != "row":
             assert panel["targets"] and all(t["expr"].strip() for t in panel["targets"]), panel["title"]
+
+
+def test_docs_fleet_lists_every_exported_metric(app):
+    text = (OPS.parent / "docs" / "fleet.md").read_text(encoding="utf-8")
+    text_families = {name.removesuffix("_total") for name in re.findall(r"`(kiosk_[a-z0-9_]+)`", text)}
+    exported = {name for name in exported_names(app)
+                if not name.endswith(("_bucket", "_count", "_sum", "_total"))}
+    assert exported - text_families == set()
