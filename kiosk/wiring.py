@@ -70,8 +70,16 @@ def wire(settings: Settings, clock: Clock | None = None) -> Kiosk:
     flow = CustomerFlow(directory=directory, accounts=accounts, code_sender=sender, issuance=issuance,
                         drives=drives, audit=audit, clock=clock, metrics=metrics)
     state = KioskState(store)
+
+    def out_of_service() -> bool:
+        """Read on the scrape's own short-lived thread, whose connection is closed after the read."""
+        try:
+            return state.out_of_service
+        finally:
+            store.close()
+
     metrics.add(KioskStateCollector(
-        out_of_service=lambda: state.out_of_service, ca_chain_pem=issuance.ca_chain_pem,
+        out_of_service=out_of_service, ca_chain_pem=issuance.ca_chain_pem,
         crl_path=settings.pki.ca_dir / "crl.der" if settings.ca_backend == "embedded" else None,
         data_dir=settings.data_dir, drives=drives.drives))
     return Kiosk(settings=settings, clock=clock, store=store, state=state, audit=audit,
