@@ -88,3 +88,34 @@ def test_scrapes_leave_no_database_connection_open(app):
         server.shutdown()
         server.server_close()
     assert after - before < 10, f"{after - before} descriptors more after 30 scrapes"
+
+
+def test_the_metrics_port_must_differ_from_the_customers(monkeypatch):
+    import pytest
+
+    from kiosk.settings import ConfigurationError, Settings
+
+    monkeypatch.setenv("KIOSK_PORT", "8080")
+    monkeypatch.setenv("KIOSK_METRICS_PORT", "8080")
+    with pytest.raises(ConfigurationError, match="KIOSK_METRICS_PORT"):
+        Settings.from_env()
+    monkeypatch.setenv("KIOSK_METRICS_PORT", "0")
+    assert Settings.from_env().metrics_port == 0
+
+
+def test_the_ca_is_timed_per_operation_and_its_failures_counted_by_code(app):
+    import pytest
+
+    from kiosk.metrics import MeasuredCA
+    from kiosk.pki.errors import CaUnreachable
+
+    class FakeUnreachableCA:
+        def issue(self, request, key):
+            raise CaUnreachable("connection refused")
+
+    metrics = app.extensions["kiosk"].metrics
+    with pytest.raises(CaUnreachable):
+        MeasuredCA(FakeUnreachableCA(), metrics).issue(None, None)
+    after = samples(metrics.registry)
+    assert after[("kiosk_ca_errors_total", (("operation", "issue"), ("reason", "ca_unreachable")))] == 1
+    assert after[("kiosk_ca_request_seconds_count", (("operation", "issue"),))] == 1
