@@ -66,6 +66,9 @@ class KioskMetrics:
         self.journeys_abandoned = Counter("kiosk_journeys_abandoned_total",
                                           "Journeys whose session ended before the done step, by the step",
                                           ["step"], registry=r)
+        self.drive_events = Counter("kiosk_drive_events_total",
+                                    "USB sticks added to and removed from the list, and ejected after a delivery",
+                                    ["event"], registry=r)
         self.drive_errors = Counter("kiosk_drive_errors_total",
                                     "Drive writes, verifies and ejects that failed, by typed code",
                                     ["operation", "code"], registry=r)
@@ -102,6 +105,8 @@ class KioskMetrics:
         for step in Step:
             self.steps_reached.labels(step.value)
             self.journeys_abandoned.labels(step.value)
+        for event in ("added", "removed", "ejected"):
+            self.drive_events.labels(event)
         for code in DRIVE_ERROR_CODES:
             for operation in ("write", "eject"):
                 self.drive_errors.labels(operation, code)
@@ -160,6 +165,21 @@ def revision() -> str:
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
     return result.stdout.strip() if result.returncode == 0 else "unknown"
+
+
+class DriveEvents:
+    """A DriveManager subscriber (called on the watcher thread after each change of the list) that counts
+    sticks arriving and leaving; it must not block, and only compares ids."""
+
+    def __init__(self, metrics: KioskMetrics, listed: list):
+        self._metrics = metrics
+        self._ids = {drive.id for drive in listed}
+
+    def __call__(self, listed: list) -> None:
+        ids = {drive.id for drive in listed}
+        self._metrics.drive_events.labels("added").inc(len(ids - self._ids))
+        self._metrics.drive_events.labels("removed").inc(len(self._ids - ids))
+        self._ids = ids
 
 
 class MeasuredCA:

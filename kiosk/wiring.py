@@ -13,7 +13,7 @@ from kiosk.identity import CodeSender, CustomerDirectory, IdentityServiceUnavail
 from kiosk.identity.lockouts import LockingAccounts, Lockouts
 from kiosk.journey.flow import CustomerFlow
 from kiosk.jsonhttp import JsonService
-from kiosk.metrics import KioskMetrics, KioskStateCollector, MeasuredCA
+from kiosk.metrics import DriveEvents, KioskMetrics, KioskStateCollector, MeasuredCA
 from kiosk.pki.issuance import IssuanceService
 from kiosk.settings import ConfigurationError, Settings
 from kiosk.staff import StaffGate
@@ -67,6 +67,7 @@ def wire(settings: Settings, clock: Clock | None = None) -> Kiosk:
     issuance = IssuanceService.from_settings(settings.pki, store, wrap_ca=lambda ca: MeasuredCA(ca, metrics))
     drives = DriveManager.from_backend(settings.drives_backend, settings.data_dir)
     drives.start()
+    drives.subscribe(DriveEvents(metrics, drives.drives()))
     flow = CustomerFlow(directory=directory, accounts=accounts, code_sender=sender, issuance=issuance,
                         drives=drives, audit=audit, clock=clock, metrics=metrics)
     state = KioskState(store)

@@ -236,6 +236,7 @@ class CustomerFlow:
         run.mark("eject", "active")
         try:
             self.drives.eject(visit.drive_id)
+            self.metrics.drive_events.labels("ejected").inc()
             run.ejected = True
             run.mark("eject", "done")
         except DriveError as exc:

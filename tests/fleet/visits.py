@@ -59,6 +59,9 @@ EXPECTED = {
     'kiosk_issuances_completed_total{service="new"}': 1,
     'kiosk_issuances_failed_total{service="new",reason="drive_full"}': 2,
     'kiosk_drive_errors_total{operation="write",code="drive_full"}': 2,
+    'kiosk_drive_events_total{event="added"}': 2,  # the tiny stick and the good one
+    'kiosk_drive_events_total{event="ejected"}': 1,
+    'kiosk_drive_events_total{event="removed"}': 1,  # the good one, once ejected
     'kiosk_session_resets_total{reason="customer_reset"}': 3,
     'kiosk_lockouts_total': 1,
     'kiosk_undelivered_revoked_total{when="session_end"}': 1,
