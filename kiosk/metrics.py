@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
@@ -168,18 +169,21 @@ def revision() -> str:
 
 
 class DriveEvents:
-    """A DriveManager subscriber (called on the watcher thread after each change of the list) that counts
-    sticks arriving and leaving; it must not block, and only compares ids."""
+    """A DriveManager subscriber that counts sticks arriving and leaving. It is called after each change
+    of the list, on the watcher thread or on an issuing worker (a refresh after an eject), so it compares
+    ids under a lock of its own and never blocks."""
 
     def __init__(self, metrics: KioskMetrics, listed: list):
         self._metrics = metrics
         self._ids = {drive.id for drive in listed}
+        self._lock = threading.Lock()
 
     def __call__(self, listed: list) -> None:
         ids = {drive.id for drive in listed}
-        self._metrics.drive_events.labels("added").inc(len(ids - self._ids))
-        self._metrics.drive_events.labels("removed").inc(len(self._ids - ids))
-        self._ids = ids
+        with self._lock:
+            added, removed, self._ids = ids - self._ids, self._ids - ids, ids
+        self._metrics.drive_events.labels("added").inc(len(added))
+        self._metrics.drive_events.labels("removed").inc(len(removed))
 
 
 class MeasuredCA:
