@@ -27,9 +27,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from kiosk.journey.machine import Service, Step
+from kiosk.journey.machine import Journey, Service, Step
 from kiosk.pki.errors import PkiError
 
+ISSUING_SERVICES = [service for service in Service if Step.ISSUING in Journey(service=service).steps]
 SESSION_END_REASONS = ("customer_reset", "idle", "hard_limit", "staff_reset", "out_of_service")
 CA_OPERATIONS = ("issue", "reissue", "renew", "revoke")
 # the typed codes an issuing run can fail with: PkiError.code, hardware.DriveError.code, and the two the
@@ -98,7 +99,7 @@ class KioskMetrics:
     def _zero_known_series(self) -> None:
         """Every known label set exported at 0 from the start, so ratios and `increase()` have a
         baseline and a dashboard shows 0 rather than 'no data'."""
-        for service in Service:
+        for service in ISSUING_SERVICES:
             self.issuances_started.labels(service.value)
             self.issuances_completed.labels(service.value)
             for reason in FAILURE_REASONS:

@@ -277,7 +277,7 @@ class CustomerFlow:
             self._abandon(visit)
         finally:
             journey = visit.journey
-            if journey.current is not Step.DONE:
+            if journey.current is not journey.steps[-1]:  # done, or the check screen: a visit's end
                 self.metrics.journeys_abandoned.labels(journey.current.value).inc()
             visit.wipe()
             logs.event("session.reset", reason=reason)

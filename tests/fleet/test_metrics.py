@@ -119,3 +119,19 @@ def test_the_ca_is_timed_per_operation_and_its_failures_counted_by_code(app):
     after = samples(metrics.registry)
     assert after[("kiosk_ca_errors_total", (("operation", "issue"), ("reason", "ca_unreachable")))] == 1
     assert after[("kiosk_ca_request_seconds_count", (("operation", "issue"),))] == 1
+
+
+def test_a_visit_ends_abandoned_only_before_its_last_step(app, client):
+    """내 인증서 확인 ends on its check screen, an issuance on done: neither is abandoned; an issuance
+    left at the consent step is."""
+    metrics = app.extensions["kiosk"].metrics
+    for service in ("check", "new"):
+        client.post("/start")
+        client.post("/journey/service", data={"service": service})
+        client.post("/reset")
+    after = samples(metrics.registry)
+    abandoned = {labels[0][1]: value for (name, labels), value in after.items()
+                 if name == "kiosk_journeys_abandoned_total" and value}
+    assert abandoned == {"consent": 1}
+    assert after[("kiosk_journey_steps_reached_total", (("step", "check"),))] == 1
+    assert ("kiosk_issuances_started_total", (("service", "check"),)) not in after
