@@ -72,7 +72,7 @@ class KioskMetrics:
                                     "USB sticks added to and removed from the list, and ejected after a delivery",
                                     ["event"], registry=r)
         self.drive_errors = Counter("kiosk_drive_errors_total",
-                                    "Drive writes, verifies and ejects that failed, by typed code",
+                                    "Drive writes, verifies, ejects and reads (내 인증서 확인) that failed, by typed code",
                                     ["operation", "code"], registry=r)
         self.ca_seconds = Histogram("kiosk_ca_request_seconds", "Round trips to the CA, by operation",
                                     ["operation"], buckets=CA_BUCKETS, registry=r)
@@ -110,7 +110,7 @@ class KioskMetrics:
         for event in ("added", "removed", "ejected"):
             self.drive_events.labels(event)
         for code in DRIVE_ERROR_CODES:
-            for operation in ("write", "eject"):
+            for operation in ("write", "eject", "read"):
                 self.drive_errors.labels(operation, code)
         for operation in CA_OPERATIONS:
             self.ca_seconds.labels(operation)

@@ -171,7 +171,11 @@ class CustomerFlow:
         """내 인증서 확인: read every certificate on the stick (nothing is written) and judge each.
         Raises DriveError (the view says what to do); the stick stays in, unmounted."""
         visit.journey.require(Step.CHECK)
-        contents = self.drives.read_certificates(drive_id)
+        try:
+            contents = self.drives.read_certificates(drive_id)
+        except DriveError as exc:
+            self.metrics.drive_errors.labels("read", exc.code).inc()
+            raise
         visit.stick = self.issuance.inspect(contents.folders)
         visit.stick_truncated = contents.truncated
         logs.event("check.read", certificates=len(visit.stick), truncated=str(contents.truncated).lower())
