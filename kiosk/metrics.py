@@ -14,6 +14,7 @@ come from the audit log, which outlives a restart; each of them moves together w
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import subprocess
 import threading
 import time
@@ -248,8 +249,12 @@ class KioskStateCollector(Collector):
         return []  # read at scrape time only: registering must not read the CA or the disk
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        yield GaugeMetricFamily("kiosk_out_of_service", "1 while staff hold the kiosk out of service",
-                                value=1 if self.out_of_service() else 0)
+        out = GaugeMetricFamily("kiosk_out_of_service", "1 while staff hold the kiosk out of service")
+        try:
+            out.add_metric([], 1 if self.out_of_service() else 0)
+        except sqlite3.Error:
+            pass  # the database is locked or gone: the store's own errors say so, the scrape goes on
+        yield out
         yield from self._ca_expiry()
         yield from self._crl_expiry()
         free = GaugeMetricFamily("kiosk_data_dir_free_bytes", "Free bytes on the data directory's disk")

@@ -135,3 +135,19 @@ def test_a_visit_ends_abandoned_only_before_its_last_step(app, client):
     assert abandoned == {"consent": 1}
     assert after[("kiosk_journey_steps_reached_total", (("step", "check"),))] == 1
     assert ("kiosk_issuances_started_total", (("service", "check"),)) not in after
+
+
+def test_a_database_that_cannot_be_read_leaves_only_its_gauge_out(app):
+    import sqlite3
+
+    from kiosk.metrics import KioskStateCollector
+
+    def locked() -> bool:
+        raise sqlite3.OperationalError("database is locked")
+
+    kiosk = app.extensions["kiosk"]
+    collector = KioskStateCollector(out_of_service=locked, ca_chain_pem=kiosk.issuance.ca_chain_pem,
+                                    crl_path=None, data_dir=kiosk.settings.data_dir, drives=kiosk.drives.drives)
+    families = {family.name: family.samples for family in collector.collect()}
+    assert families["kiosk_out_of_service"] == []
+    assert families["kiosk_data_dir_free_bytes"]
