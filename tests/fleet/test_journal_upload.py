@@ -110,7 +110,7 @@ def line_count(log: str) -> int:
     return export_entries(log, *KIOSK_A, BOOT_ID, 0).count(b"\n\n")
 
 
-def test_a_kiosks_uploaded_log_is_found_centrally_by_machine_id_and_event(kiosk_log, central, tmp_path):
+def test_real_upload_and_journal_remote_find_one_kiosk_by_machine_id_and_event_journald_stood_in(kiosk_log, central, tmp_path):
     url, directory = central
     for machine_id, hostname in (KIOSK_A, KIOSK_B):
         upload(url, kiosk_journal(tmp_path, kiosk_log, machine_id, hostname), tmp_path / f"{hostname}.state")
@@ -130,7 +130,7 @@ def test_a_kiosks_uploaded_log_is_found_centrally_by_machine_id_and_event(kiosk_
     assert len(by_host) == lines == len(central_entries(directory, f"_MACHINE_ID={KIOSK_A[0]}", at_least=lines))
 
 
-def test_the_upload_resumes_after_its_saved_cursor_losing_nothing(kiosk_log, central, tmp_path):
+def test_real_upload_resumes_after_its_saved_cursor_losing_nothing_journald_stood_in(kiosk_log, central, tmp_path):
     """Lines logged while the central host was unreachable are sent by the next run (--save-state).
     Found here: systemd 252's journal-upload starts at its saved cursor, not after it, so the last entry
     of the previous run arrives a second time (at-least-once; docs/fleet.md says so)."""
