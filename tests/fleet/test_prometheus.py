@@ -72,10 +72,14 @@ class Prometheus:
             [require_command("prometheus", "prometheus"), f"--config.file={config}",
              f"--storage.tsdb.path={tmp / 'tsdb'}", f"--web.listen-address=127.0.0.1:{self.port}"],
             stdout=self.log, stderr=subprocess.STDOUT)
-        poll(self.ready, "Prometheus answers /-/ready")
+        try:
+            poll(self.ready, "Prometheus answers /-/ready")
+        except BaseException:
+            self.stop()  # never leave a Prometheus behind on a shared machine
+            raise
 
     def ready(self) -> bool:
-        assert self.process.poll() is None, (self.log.name and Path(self.log.name).read_text())
+        assert self.process.poll() is None, Path(self.log.name).read_text()
         try:
             return "Ready" in get(self.url + "/-/ready")
         except OSError:
@@ -95,8 +99,9 @@ class Prometheus:
                 and a["state"] == "firing"]
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
         self.log.close()
 
 
