@@ -61,17 +61,19 @@ def central(tmp_path):
     directory.mkdir()
     receiver = subprocess.Popen([JOURNAL_REMOTE, f"--listen-http=127.0.0.1:{port}", f"--output={directory}/",
                                  "--split-mode=host"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            assert receiver.poll() is None and time.monotonic() < deadline, receiver.stdout.read().decode()
-            time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", directory
-    receiver.terminate()
-    receiver.wait(timeout=20)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                assert receiver.poll() is None and time.monotonic() < deadline, "journal-remote did not listen"
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}", directory
+    finally:
+        receiver.terminate()
+        receiver.wait(timeout=20)
 
 
 def kiosk_journal(tmp_path, log: str, machine_id: str, hostname: str):
