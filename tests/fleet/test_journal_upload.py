@@ -60,7 +60,7 @@ def central(tmp_path):
     port, directory = free_port(), tmp_path / "central"
     directory.mkdir()
     receiver = subprocess.Popen([JOURNAL_REMOTE, f"--listen-http=127.0.0.1:{port}", f"--output={directory}/",
-                                 "--split-mode=host"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                                 "--split-mode=host"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
         while True:
