@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from hardware import Drive, DriveManager
-from hardware.demo import demo_drives_dir, insert_demo_drive
+from hardware.demo import demo_drives_dir, insert_demo_drive, remove_demo_drive
 
 DEMO_DRIVES = (
     {"name": "post-office", "label": "우체국 USB", "fs_type": "vfat", "size_bytes": 64 * 1024 * 1024},
@@ -78,8 +78,48 @@ def drives_command(as_json: bool, watch: bool, mountinfo: Path) -> None:
         manager.stop()
 
 
+@click.group("demo-drives")
+def demo_drives() -> None:
+    """Plug demo sticks in and out (demo mode), to try every service without hardware."""
+
+
+@demo_drives.command("insert")
+@click.argument("name")
+@click.option("--label", default=None, help="the stick's label (default: the name)")
+@click.option("--read-only", is_flag=True, help="a write-protected stick")
+@click.option("--size-mb", type=click.IntRange(1, 4096), default=64, show_default=True)
+def demo_insert(name: str, label: str | None, read_only: bool, size_mb: int) -> None:
+    """Plug the demo stick NAME in (again: its files stay, as on a real stick)."""
+    from kiosk.commands import load_settings
+
+    settings = load_settings()
+    if settings.drives_backend != "demo":
+        raise click.ClickException("demo sticks need KIOSK_DRIVES=demo")
+    try:
+        drive = insert_demo_drive(settings.data_dir, name, label=label or name,
+                                  size_bytes=size_mb * 1024 * 1024, read_only=read_only)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="NAME") from exc
+    click.echo(f"inserted {drive.display_name} ({'eligible' if drive.eligible else drive.reason})")
+
+
+@demo_drives.command("remove")
+@click.argument("name")
+def demo_remove(name: str) -> None:
+    """Pull the demo stick NAME out; its files go with it."""
+    from kiosk.commands import load_settings
+
+    settings = load_settings()
+    try:
+        remove_demo_drive(settings.data_dir, name)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="NAME") from exc
+    click.echo(f"removed {name}")
+
+
 def register(group: click.Group) -> None:
     group.add_command(drives_command)
+    group.add_command(demo_drives)
 
 
 def initialise(settings, store, demo: bool, echo) -> None:
