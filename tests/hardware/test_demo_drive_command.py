@@ -46,14 +46,15 @@ def test_sticks_plugged_in_and_out_from_the_command_line_reach_the_running_kiosk
     assert listed(app) == {"내 USB": True}
 
 
-def test_an_ejected_stick_inserted_again_keeps_its_files(app, kiosk_command):
-    kiosk_command("demo-drives", "insert", "mine")
+def test_an_ejected_stick_inserted_again_keeps_its_files_and_label(app, kiosk_command):
+    kiosk_command("demo-drives", "insert", "mine", "--label", "우체국 USB")
     root = app.extensions["kiosk"].settings.data_dir / "demo-drives" / "mine" / "root"
     (root / "kept.txt").write_text("still here")
     (root.parent / "ejected").touch()     # what the kiosk's eject does to a demo stick
     kiosk_command("demo-drives", "insert", "mine")
     assert (root / "kept.txt").read_text() == "still here"
     assert not (root.parent / "ejected").exists()
+    assert listed(app) == {"우체국 USB": True}
 
 
 def test_a_name_that_is_not_a_demo_stick_name_is_refused_politely(kiosk_command):
