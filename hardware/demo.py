@@ -57,6 +57,17 @@ def remove_demo_drive(data_dir: Path, name: str) -> None:
     shutil.rmtree(_folder(data_dir, name), ignore_errors=True)
 
 
+def reinsert_ejected_demo_drives(data_dir: Path) -> int:
+    """Plug every ejected demo stick back in, files and all (the staff console's demo button); returns
+    how many came back."""
+    base = demo_drives_dir(data_dir)
+    markers = [folder / "ejected" for folder in sorted(base.iterdir())] if base.is_dir() else []
+    present = [marker for marker in markers if marker.exists()]
+    for marker in present:
+        marker.unlink(missing_ok=True)
+    return len(present)
+
+
 def demo_drive(folder: Path) -> Drive:
     meta = json.loads((folder / "drive.json").read_text())
     read_only = bool(meta.get("read_only"))

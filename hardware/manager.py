@@ -26,7 +26,7 @@ from hardware.log import LOGGER, event
 from hardware.mount import DirectMounter, Mounter
 from hardware.read import StickContents, read_certificate_folders
 from hardware.watch import Listener, Watcher, polling_listener, udev_listener
-from hardware.write import write_bundle
+from hardware.write import remove_bundle, write_bundle
 
 BACKENDS = ("demo", "udisks2", "mount")
 Subscriber = Callable[[list[Drive]], None]
@@ -199,6 +199,16 @@ class DriveManager:
             raise UnsupportedFilesystem(drive.reason_description, device=drive.device)
         raise UnsafePath(f"{drive.device} is not a drive the kiosk writes to ({drive.reason})",
                          device=drive.device)
+
+    def remove_replaced(self, drive_id: str, folder: str, belongs: Callable[[bytes], bool]) -> bool:
+        """After a reissue is verified on the stick: take the replaced certificate's folder off it (see
+        hardware.write.remove_bundle). Raises a `DriveError`; True when something was removed."""
+        drive = self.find(drive_id)
+        volume = self.mounter.mount(drive)
+        removed = remove_bundle(volume.root, folder, belongs, device=drive.device)
+        if removed:
+            event("drive.replaced_removed", device=drive.device, id=drive.id)
+        return removed
 
     def read_certificates(self, drive_id: str) -> StickContents:
         """Mount read-only, read every certificate folder, unmount. Write-protected sticks can be read

@@ -212,6 +212,7 @@ class CustomerFlow:
                         service=visit.journey.service.value)
             logs.event("issue.completed", serial=prepared.serial, service=visit.journey.service.value)
             visit.password = ""
+            self._remove_replaced(visit)
             self._eject(visit, run)
             with visit.lock:
                 if not visit.ended:
@@ -244,6 +245,23 @@ class CustomerFlow:
                               rrn=visit.rrn, customer_key=customer.customer_key)
         visit.prepared = self.issuance.prepare(applicant, visit.password, replaces=visit.replaces)
         run.mark("prepare", "done")
+
+    def _remove_replaced(self, visit: Visit) -> None:
+        """A reissue: the replaced (now revoked) certificate's folder leaves the stick the new one is on,
+        so the customer's banking software lists one certificate, not two. The new bundle is verified
+        already; a failure here is logged and the customer keeps what they came for."""
+        if visit.replaces is None:
+            return
+        old = visit.replaces
+        try:
+            removed = self.drives.remove_replaced(
+                visit.drive_id, self.issuance.bundle_folder_of(old),
+                lambda der: self.issuance.is_certificate(old, der))
+        except (DriveError, ValueError) as exc:
+            logs.warning("issue.replaced_not_removed", serial=old, reason=getattr(exc, "code", "unsafe_name"))
+            return
+        if removed:
+            logs.event("issue.replaced_removed", serial=old)
 
     def _eject(self, visit: Visit, run: IssuingRun) -> None:
         run.mark("eject", "active")

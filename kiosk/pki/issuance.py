@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from kiosk import logs
 from kiosk.pki import inspection, profile
-from kiosk.pki.bundle import Bundle, build_bundle
+from kiosk.pki.bundle import Bundle, build_bundle, bundle_folder
 from kiosk.pki.ca import (
     CertificateAuthority,
     CertificateRequest,
@@ -228,6 +228,18 @@ class IssuanceService:
                 self.revoke(replaced, "superseded")
             except PkiError as exc:  # the customer has the new one; a technician finishes the revocation
                 logs.error("pki.revocation_failed", serial=replaced, reason="superseded", error=str(exc))
+
+    def bundle_folder_of(self, serial: str) -> str:
+        """Where the bundle of a certificate this kiosk issued lies on a drive."""
+        return bundle_folder(self.ca_folder, self.registry.get(serial).subject_dn)
+
+    @staticmethod
+    def is_certificate(serial: str, der: bytes) -> bool:
+        """`der` is the certificate `serial` (a customer's file of that name may be anything)."""
+        try:
+            return serial_hex(x509.load_der_x509_certificate(der).serial_number) == serial
+        except ValueError:
+            return False
 
     def abandon(self, serial: str) -> bool:
         """The session ended: revoke the certificate if it never reached a drive. Idempotent."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, g, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from kiosk import logs
@@ -106,6 +106,21 @@ def toggle_service():
     audit("kiosk.out_of_service" if out else "kiosk.in_service")
     logs.warning("kiosk.out_of_service" if out else "kiosk.in_service", staff=g.staff)
     return console_response(_("점검 중으로 바꾸었습니다.") if out else _("운영을 다시 시작했습니다."))
+
+
+@bp.post("/demo-drives/reinsert")
+@signed_in
+def reinsert_demo_drives():
+    """Demo mode: the sticks the kiosk ejected after an issuance are plugged in again, to try the next
+    service (재발급, 내 인증서 확인) without touching the data directory."""
+    from hardware.demo import reinsert_ejected_demo_drives
+
+    settings = current_kiosk().settings
+    if not settings.is_demo or settings.drives_backend != "demo":
+        abort(404)
+    count = reinsert_ejected_demo_drives(settings.data_dir)
+    audit("demo.drives_reinserted", detail=f"drives={count}")
+    return console_response(_("데모 USB %(count)d개를 다시 꽂았습니다.", count=count))
 
 
 @bp.post("/staff-call/clear")
