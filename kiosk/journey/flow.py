@@ -104,6 +104,9 @@ class CustomerFlow:
             self.journey.complete(Step.ACCOUNT)
             logs.event("identity.account_verified", customer=customer)
             return Outcome.OK, check
+        if check.locked and not check.checked:
+            logs.warning("identity.account_refused_locked", customer=customer)
+            return Outcome.LOCKED, check
         if check.locked:
             logs.warning("identity.account_locked", customer=customer)
             self._audit("customer.locked", self.customer.customer_key)
