@@ -29,7 +29,7 @@ from kiosk.journey.email_code import CodeResult, ResendRefused
 from kiosk.journey.flow import STAGES, CustomerFlow, Outcome
 from kiosk.pki.password import unmet_rules
 from kiosk.services import services
-from kiosk.web import A11Y_MODES, LANGUAGES
+from kiosk.web import A11Y_MODES, LANGUAGES, local_path
 
 bp = Blueprint("customer", __name__)
 
@@ -107,10 +107,7 @@ def reset():
 def language():
     lang = request.form.get("lang", "ko")
     session["lang"] = lang if lang in LANGUAGES else "ko"
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("customer.attract")
-    return redirect(target, code=303)
+    return back_to_next()
 
 
 @bp.post("/accessibility")
@@ -121,10 +118,7 @@ def accessibility():
     if mode in A11Y_MODES:
         modes ^= {mode}
     session["a11y"] = [m for m in A11Y_MODES if m in modes]
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("customer.attract")
-    return redirect(target, code=303)
+    return back_to_next()
 
 
 @bp.post("/call-staff")
@@ -370,6 +364,17 @@ def issuing_status():
 
 
 # --- helpers -----------------------------------------------------------------------------------------
+
+def back_to_next():
+    """Back to the page the button was pressed on, when `next` is a path of this app (kiosk.web.local_path)."""
+    target = request.form.get("next", "")
+    path = local_path(target)
+    if path is None:
+        if target:
+            logs.warning("http.next_refused", path=request.path, length=len(target))
+        path = url_for("customer.attract")
+    return redirect(path, code=303)
+
 
 def navigate_to(path: str):
     """Tell htmx to load `path` into the screen, as a step change does (no full reload)."""
