@@ -4,12 +4,14 @@ checking their ID in person. Every action is audited."""
 
 from __future__ import annotations
 
+import re
 from functools import wraps
 
 from flask import Blueprint, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from kiosk import logs
+from kiosk.forms import digits_only
 from kiosk.pii import customer_key, mask_rrn
 from kiosk.services import services
 from kiosk.staff import StaffSignInLocked
@@ -120,8 +122,8 @@ def clear_staff_call():
 def unlock():
     """Staff type the resident number from the ID card in front of them; only its keyed hash is used."""
     svc = services()
-    rrn = "".join(ch for ch in request.form.get("rrn", "") if ch.isdigit())
-    if len(rrn) != 13:
+    rrn = digits_only(request.form.get("rrn", ""))
+    if not re.fullmatch(r"[0-9]{13}", rrn):
         return console_response(_("주민등록번호 13자리를 입력해 주세요."), status=422)
     key = customer_key(svc.settings.customer_hash_key, rrn)
     if svc.lockouts.reset(key):
