@@ -45,9 +45,9 @@ def sign_in():
 def post_sign_in():
     svc = services()
     name = (request.form.get("name") or "").strip()[:40]
-    pin = (request.form.get("pin") or "")[:12]
+    pin = digits_only(request.form.get("pin") or "")[:12]
     try:
-        token = svc.staff_gate.sign_in(name, pin)
+        token = svc.staff_gate.sign_in(name, pin, source=request.remote_addr or "")
     except StaffSignInLocked as locked:
         logs.warning("staff.sign_in_locked", seconds_left=locked.seconds_left)
         message = _("로그인 실패가 5번 넘어 %(minutes)d분 동안 잠겼습니다.", minutes=(locked.seconds_left + 59) // 60)
