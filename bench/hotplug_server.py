@@ -36,7 +36,7 @@ def main() -> None:
     from waitress import serve
     from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-    from kiosk import create_app
+    from kiosk.web import create_app
 
     testbed = UMockdev.Testbed.new()
     description = FIXTURE.read_text()

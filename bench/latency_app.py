@@ -23,8 +23,8 @@ def bare_app() -> Flask:
 def main() -> None:
     from waitress import serve
 
-    from kiosk import create_app
     from kiosk.identity.demo import seed_demo_customers
+    from kiosk.web import create_app
 
     kiosk = create_app({"data_dir": sys.argv[1], "log_level": "warning"})
     services = kiosk.extensions["kiosk"]

@@ -48,8 +48,8 @@ def init(demo: bool) -> None:
 @main.command()
 def serve() -> None:
     """Serve the kiosk through the production WSGI server."""
-    from kiosk import create_app
     from kiosk.server import serve as run_server
+    from kiosk.web import create_app
 
     settings = load_settings()
     logs.setup(settings.log_level)

@@ -12,9 +12,9 @@ from flask import Flask, current_app
 from kiosk import logs
 from kiosk.clock import Clock
 from kiosk.identity.lockouts import LockingAccounts, Lockouts
-from kiosk.sessions import ServerSession, ServerSideSessionInterface, SessionStore
 from kiosk.settings import ConfigurationError, Settings
 from kiosk.store import Store
+from kiosk.web.sessions import ServerSession, ServerSideSessionInterface, SessionStore
 
 
 @dataclass
@@ -88,7 +88,7 @@ class Services:
 
     @cached_property
     def audit(self):
-        from kiosk.audit import AuditLog
+        from kiosk.store.audit import AuditLog
 
         return AuditLog(self.store)
 

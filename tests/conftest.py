@@ -15,8 +15,14 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
-from kiosk import create_app
+from kiosk.web import create_app
+
+# Tests pin behaviour, never speed: Hypothesis' timing checks (deadline, too_slow) would fail on a busy
+# two-core CI machine for reasons that have nothing to do with the code under test.
+settings.register_profile("kiosk", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("kiosk")
 
 KIOSK_SCREEN = {"width": 1080, "height": 1920}  # portrait 1080x1920, UX.md
 CHROMIUM = "/usr/bin/chromium"

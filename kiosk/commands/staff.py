@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from kiosk.audit import AuditLog
 from kiosk.staff import add_staff
 from kiosk.store import Store
+from kiosk.store.audit import AuditLog
 
 DEMO_STAFF = ("데모직원", "246810")  # README lists it; only `kiosk init --demo` creates it
 

@@ -57,7 +57,7 @@ class CustomerFlow:
     prepared: object | None = None      # kiosk.pki.issuance.PreparedCertificate
     delivered_serial: str | None = None
     run: IssuingRun | None = None
-    audit: object | None = None         # kiosk.audit.AuditLog
+    audit: object | None = None         # kiosk.store.audit.AuditLog
     ended: bool = False                 # the session ended (reset, idle, staff) while issuing ran
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 

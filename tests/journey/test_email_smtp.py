@@ -10,7 +10,7 @@ from tests.walker import Walker
 
 
 def make_app(app_config, smtp_url):
-    from kiosk import create_app
+    from kiosk.web import create_app
 
     app = create_app({**app_config, "smtp_url": smtp_url})
     services = app.extensions["kiosk"]

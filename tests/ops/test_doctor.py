@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import create_app, doctor
+from kiosk import doctor
 from kiosk.settings import Settings
+from kiosk.web import create_app
 from tests.conftest import free_port
 from tests.ops.ca_files import write_ca_files
 

@@ -10,8 +10,8 @@ import urllib.request
 
 import pytest
 
-from kiosk import create_app
 from kiosk.staff import add_staff
+from kiosk.web import create_app
 from tests.conftest import LiveServer
 from tests.http_customer import Customer
 

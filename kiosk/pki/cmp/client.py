@@ -25,12 +25,12 @@ from cryptography.x509.oid import NameOID
 
 from kiosk import logs
 from kiosk.jsonhttp import JsonService
-from kiosk.pki import cmp_messages as m
 from kiosk.pki import profile
 from kiosk.pki.ca import CertificateRequest, IssuedCertificate, Predecessor, check_reason
-from kiosk.pki.encrypted_vid import ENCRYPTED_VID, encrypt_vid
+from kiosk.pki.cmp import messages as m
+from kiosk.pki.cmp.encrypted_vid import ENCRYPTED_VID, encrypt_vid
+from kiosk.pki.cmp.registration import DemoRegistrationAgent, HttpRegistrationAgent, RegistrationAgent
 from kiosk.pki.errors import CaError, CaProtocolError, CaRejected, CaUnreachable, ReferenceRejected
-from kiosk.pki.registration import DemoRegistrationAgent, HttpRegistrationAgent, RegistrationAgent
 
 CONTENT_TYPE = "application/pkixcmp"  # RFC 6712 3.4
 RETRYABLE_HTTP = (502, 503, 504)

@@ -13,9 +13,9 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from kiosk import logs
-from kiosk.keypad import secure_keypad_layout
 from kiosk.pii import mask_email
 from kiosk.settings import PROJECT_ROOT
+from kiosk.web.keypad import secure_keypad_layout
 
 csrf = CSRFProtect()
 babel = Babel()

@@ -14,7 +14,13 @@ from flask import Blueprint, abort, make_response, redirect, render_template, re
 from flask_babel import gettext as _
 
 from kiosk import logs
-from kiosk.forms import (
+from kiosk.journey import Service, Step, StepNotAllowed
+from kiosk.journey.email_code import CodeResult, ResendRefused
+from kiosk.journey.flow import STAGES, CustomerFlow, Outcome
+from kiosk.pki.password import unmet_rules
+from kiosk.services import services
+from kiosk.web.base import A11Y_MODES, LANGUAGES, local_path
+from kiosk.web.forms import (
     PASSWORD_RULE_TEXT,
     AccountForm,
     CodeForm,
@@ -24,12 +30,6 @@ from kiosk.forms import (
     PasswordForm,
     ReplaceForm,
 )
-from kiosk.journey import Service, Step, StepNotAllowed
-from kiosk.journey.email_code import CodeResult, ResendRefused
-from kiosk.journey.flow import STAGES, CustomerFlow, Outcome
-from kiosk.pki.password import unmet_rules
-from kiosk.services import services
-from kiosk.web import A11Y_MODES, LANGUAGES, local_path
 
 bp = Blueprint("customer", __name__)
 

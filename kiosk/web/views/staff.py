@@ -11,10 +11,10 @@ from flask import Blueprint, g, make_response, redirect, render_template, reques
 from flask_babel import gettext as _
 
 from kiosk import logs
-from kiosk.forms import digits_only
 from kiosk.pii import customer_key, mask_rrn
 from kiosk.services import services
 from kiosk.staff import StaffSignInLocked
+from kiosk.web.forms import digits_only
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 COOKIE = "kiosk_staff"
