@@ -178,8 +178,7 @@ def page_email(flow, form=None, message=None, status=200):
 
 
 def page_replace(flow):
-    records = services().issuance.certificates_for(flow.customer.customer_key)
-    replaceable = [r for r in records if r.status in ("issued", "delivered")]
+    replaceable = services().issuance.replaceable(flow.customer.customer_key)
     return render_step(Step.REPLACE, form=ReplaceForm(), records=replaceable)
 
 
@@ -311,8 +310,7 @@ def post_email_resend(flow):
 @in_step(Step.REPLACE)
 def post_replace(flow):
     form = ReplaceForm()
-    records = {r.serial: r for r in services().issuance.certificates_for(flow.customer.customer_key)
-               if r.status in ("issued", "delivered")}
+    records = {r.serial: r for r in services().issuance.replaceable(flow.customer.customer_key)}
     if not form.validate_on_submit() or form.serial.data not in records:
         return render_step(Step.REPLACE, status=422, form=form, records=list(records.values()),
                            message=_("바꿀 인증서를 선택해 주세요."))
