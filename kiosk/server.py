@@ -8,7 +8,7 @@ import signal
 import socket
 
 from kiosk import logs
-from kiosk.watchdog import Watchdog, interval_from_env
+from kiosk.watchdog import Watchdog, interval_from_env, probe_address
 
 
 def sd_notify(message: str) -> bool:
@@ -45,7 +45,8 @@ def serve(app, host: str, port: int, threads: int) -> None:
     logs.event("server.ready", host=host, port=server.effective_port, threads=threads)
     sd_notify(f"READY=1\nSTATUS=serving on {host}:{server.effective_port}")
     interval = interval_from_env()
-    watchdog = Watchdog(app, interval, sd_notify).start() if interval else None
+    address = probe_address(host, server.effective_port)
+    watchdog = Watchdog(app, interval, sd_notify, address=address).start() if interval else None
     try:
         server.run()
     except KeyboardInterrupt:
