@@ -47,6 +47,11 @@ class Services:
 
     @cached_property
     def directory(self):
+        from kiosk.identity.limits import LimitedDirectory
+
+        return LimitedDirectory(self._directory_adapter(), self.clock)
+
+    def _directory_adapter(self):
         if self.settings.directory_url:
             from kiosk.identity import IdentityServiceUnavailable
             from kiosk.identity.http import HttpDirectory
