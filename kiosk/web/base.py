@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import unicodedata
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask, abort, g, redirect, render_template, request, session, url_for
 from flask_babel import Babel, format_currency, format_date, format_decimal, get_locale, get_translations
@@ -130,13 +130,29 @@ def init_app(app: Flask) -> None:
         if request.content_length is not None and request.content_length > limit:
             abort(413)
 
+    @app.before_request
+    def refuse_cross_origin_posts():
+        """Defence in depth beside the CSRF token: a browser names the page's origin on every POST
+        (`Origin`; our pages send their own, see Referrer-Policy below). Another origin, or `null`
+        (a sandboxed frame, a privacy-stripped request), is refused; a client that sends neither
+        header is no browser and still needs the token."""
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return None
+        source = request.headers.get("Origin") or request.headers.get("Referer")
+        if source is None or _same_origin(source, request.host_url):
+            return None
+        logs.warning("http.origin_refused", path=request.path, origin=source[:100])
+        return _error_page(400, "csrf"), 400
+
     @app.after_request
     def harden(response):
         headers = response.headers
         headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         headers["X-Frame-Options"] = "DENY"
         headers["X-Content-Type-Options"] = "nosniff"
-        headers["Referrer-Policy"] = "no-referrer"
+        # same-origin, not no-referrer: under no-referrer a browser sends `Origin: null` on POSTs, and
+        # the origin check above could not tell our own pages from a sandboxed frame elsewhere
+        headers["Referrer-Policy"] = "same-origin"
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), usb=()"
         headers["Cross-Origin-Opener-Policy"] = "same-origin"
         if not request.path.startswith("/static/"):
@@ -171,6 +187,11 @@ def init_app(app: Flask) -> None:
         # the technician gets the traceback in the journal; the customer gets a polite screen
         logs.error("http.unhandled", exc_info=True, path=request.path, error=type(error).__name__)
         return _error_page(500, "http"), 500
+
+
+def _same_origin(source: str, host_url: str) -> bool:
+    theirs, ours = urlsplit(source), urlsplit(host_url)
+    return (theirs.scheme, theirs.netloc) == (ours.scheme, ours.netloc)
 
 
 def _error_page(status: int, kind: str):
