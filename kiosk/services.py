@@ -170,12 +170,16 @@ class Services:
         flow = session.get("flow")
         if flow is None:
             return
+        # the audit log is permanent: a session ending before anyone was identified holds nothing of a
+        # customer, and auditing it let a flood of POST /start write thousands of rows (issue 20)
+        had_customer = flow.customer is not None or flow.prepared is not None
         try:
             flow.abandon(self.issuance if flow.prepared is not None else None)
         finally:
             flow.wipe()
             logs.event("session.reset", reason=reason)
-            self.audit.record("system", "session.reset", detail=f"reason={reason}")
+            if had_customer:
+                self.audit.record("system", "session.reset", detail=f"reason={reason}")
 
     def prepare_to_serve(self) -> None:
         """Before the first customer: revoke what a crash left undelivered, start the drive watcher

@@ -18,6 +18,7 @@ from kiosk.web.forms import digits_only
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 COOKIE = "kiosk_staff"
+CONSOLE_SESSIONS = 10
 
 
 def signed_in(view):
@@ -147,7 +148,8 @@ def console_state() -> dict:
     ]
     return {
         "staff": g.staff,
-        "customers": customers,
+        "customers": customers[:CONSOLE_SESSIONS],  # a flood of sessions must not bloat the console
+        "more_customers": max(len(customers) - CONSOLE_SESSIONS, 0),
         "out_of_service": svc.out_of_service(),
         "staff_called": svc.state("staff_called") == "1",
         "events": svc.audit.recent(15),
