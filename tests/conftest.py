@@ -89,9 +89,7 @@ def app(app_config, ca_template):
     seed_demo_customers(services.store, services.settings.customer_hash_key)
     yield app
     # a suite of hundreds of apps must not pile up threads and descriptors
-    if "drives" in services.__dict__:
-        services.drives.stop()
-    services.store.close_all()
+    services.close()
 
 
 @pytest.fixture

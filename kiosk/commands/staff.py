@@ -25,7 +25,7 @@ def initialise(settings, store, demo, echo) -> None:
 
 
 def _store() -> Store:
-    from kiosk.cli import load_settings
+    from kiosk.commands import load_settings
 
     store = Store(load_settings().database_path)
     store.check_current()

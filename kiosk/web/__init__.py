@@ -13,10 +13,10 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     `Settings` fields (``{"data_dir": tmp_path}``), upper-case keys go to Flask's config
     (``KIOSK_CLOCK``: a `kiosk.clock.ManualClock` for tests of timeouts)."""
     from kiosk import logs
-    from kiosk.services import Services
-    from kiosk.web import base
+    from kiosk.web import base, sessions
     from kiosk.web.views import customer, drives, health, staff
     from kiosk.web.views import pki as pki_views
+    from kiosk.wiring import wire
 
     overrides = dict(config or {}) if not isinstance(config, Settings) else {}
     settings = config if isinstance(config, Settings) else Settings.from_env()
@@ -41,11 +41,19 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     )
     app.config.update({k: v for k, v in overrides.items() if k.isupper()})
 
-    Services.init_app(app, settings, clock=app.config.get("KIOSK_CLOCK"))
+    kiosk = wire(settings, clock=app.config.get("KIOSK_CLOCK"))
+    app.extensions["kiosk"] = kiosk
+    sessions.init_app(app, settings, kiosk)
     base.init_app(app)
-    app.register_blueprint(customer.bp)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(staff.bp)
-    app.register_blueprint(drives.bp)
-    app.register_blueprint(pki_views.bp)
+    for blueprint in (customer.bp, health.bp, staff.bp, drives.bp, pki_views.bp):
+        app.register_blueprint(blueprint)
     return app
+
+
+def prepare_to_serve(app: Flask) -> None:
+    """Before the first customer: the start-up sweep, and the janitor that ends idle sessions."""
+    from kiosk.web.sessions import session_store
+
+    app.extensions["kiosk"].prepare_to_serve()
+    with app.app_context():
+        session_store().start_janitor()

@@ -7,7 +7,7 @@ import sqlite3
 import unicodedata
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, abort, g, redirect, render_template, request, session, url_for
+from flask import Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import Babel, format_currency, format_date, format_decimal, get_locale, get_translations
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -16,6 +16,7 @@ from kiosk import logs
 from kiosk.pii import mask_email
 from kiosk.settings import PROJECT_ROOT
 from kiosk.web.keypad import secure_keypad_layout
+from kiosk.wiring import Kiosk
 
 csrf = CSRFProtect()
 babel = Babel()
@@ -58,6 +59,22 @@ def local_path(target: str | None) -> str | None:
         return None
     if _UNSAFE_IN_PATH.search(target) or not target.startswith("/") or target.startswith("//"):
         return None
+    return target
+
+
+def current_kiosk() -> Kiosk:
+    """The kiosk's parts, wired once at start-up (kiosk.wiring)."""
+    return current_app.extensions["kiosk"]
+
+
+def safe_next(target: str) -> str:
+    """Where a language or accessibility switch returns to: a path of this app (`local_path`), else
+    the attract screen; a refused `next` is logged."""
+    path = local_path(target)
+    if path is None:
+        if target:
+            logs.warning("http.next_refused", path=request.path, length=len(target))
+        return url_for("customer.attract")
     return target
 
 

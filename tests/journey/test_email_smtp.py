@@ -46,7 +46,7 @@ def test_a_malformed_code_does_not_use_up_a_try(app_config, smtp_server, code):
     walker = Walker(app, app.test_client())
     walker.to_email()
     walker.post("/journey/email", {"code": code})
-    assert walker.flow().challenge.tries == 0
+    assert walker.visit().challenge.tries == 0
 
 
 def test_resend_after_smtp_came_back_sends_the_first_code(app_config, smtp_server):

@@ -438,7 +438,7 @@ def test_from_settings_builds_the_cmp_adapter(authority, pki_settings, store):
         cmp_kek_cert=str(write_pem(directory / "kek.pem", authority.kek)),
     )
     settings.validate()
-    service = IssuanceService.from_settings(settings, store)
+    service = IssuanceService.from_settings(settings.pki, store)
     assert isinstance(service.ca, CmpCA)
     assert service.ca.issuer_name() == "cert-kiosk Issuing CA DEMO"
     assert x509.load_pem_x509_certificates(service.ca_chain_pem()) == [authority.issuing, authority.root]

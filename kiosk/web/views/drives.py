@@ -8,7 +8,7 @@ import threading
 from flask import Blueprint, Response, current_app, render_template, request, stream_with_context
 
 from kiosk import logs
-from kiosk.services import services
+from kiosk.web.base import current_kiosk
 
 bp = Blueprint("drives", __name__, url_prefix="/drives")
 
@@ -79,14 +79,14 @@ def _slots() -> StreamSlots:
     with _slots_lock:
         slots = current_app.extensions.get("drive_streams")
         if slots is None:
-            threads = services().settings.threads
+            threads = current_kiosk().settings.threads
             slots = current_app.extensions["drive_streams"] = StreamSlots(
                 total=current_app.config.get("DRIVES_MAX_STREAMS", max(1, threads // 4)), per_client=2)
         return slots
 
 
 def _manager():
-    manager = services().drives
+    manager = current_kiosk().drives
     manager.start()  # lazily, on the first screen that needs drives; idempotent
     return manager
 
