@@ -100,13 +100,13 @@ def demo_signature(data_dir: Path) -> tuple:
 class DemoMounter:
     """Mounting a demo drive is finding its folder; free space is its nominal size minus what it holds."""
 
-    def mount(self, drive: Drive) -> Volume:
+    def mount(self, drive: Drive, read_only: bool = False) -> Volume:
         folder = Path(drive.sys_path)
         if not (folder / "root").is_dir() or (folder / "ejected").exists():
             raise DriveRemoved(f"{drive.device} is not inserted", device=drive.device)
         if drive.fs_type not in NAME_OPTIONS:
             raise UnsupportedFilesystem(f"will not mount {drive.fs_type}", device=drive.device)
-        return Volume(folder / "root", read_only=drive.read_only,
+        return Volume(folder / "root", read_only=drive.read_only or read_only,
                       free_bytes=lambda: drive.size_bytes - _used_bytes(folder / "root"))
 
     def unmount(self, drive: Drive) -> None:

@@ -158,6 +158,15 @@ class CustomerFlow:
             visit.journey.complete(Step.DRIVE)
         return True
 
+    def check_stick(self, visit: Visit, drive_id: str) -> None:
+        """내 인증서 확인: read every certificate on the stick (nothing is written) and judge each.
+        Raises DriveError (the view says what to do); the stick stays in, unmounted."""
+        visit.journey.require(Step.CHECK)
+        contents = self.drives.read_certificates(drive_id)
+        visit.stick = self.issuance.inspect(contents.folders)
+        visit.stick_truncated = contents.truncated
+        logs.event("check.read", certificates=len(visit.stick), truncated=str(contents.truncated).lower())
+
     def start_issuing(self, visit: Visit) -> None:
         """The pipeline runs in a worker thread of its own; the issuing screen polls `visit.run`."""
         visit.worker = threading.Thread(target=self.issue_and_deliver, args=(visit,), name="issuing",

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
 
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from kiosk import logs
-from kiosk.pki import profile
+from kiosk.pki import inspection, profile
 from kiosk.pki.bundle import Bundle, build_bundle
 from kiosk.pki.ca import (
     CertificateAuthority,
@@ -26,10 +27,12 @@ from kiosk.pki.ca import (
     IssuedCertificate,
     Predecessor,
     check_reason,
+    serial_hex,
 )
 from kiosk.pki.config import PkiSettings
 from kiosk.pki.embedded import EmbeddedCA, Profile, utcnow
 from kiosk.pki.errors import AlreadyReplaced, CaError, InvalidTransition, NotRenewable, PkiError, WeakPassword
+from kiosk.pki.inspection import CertificateOnStick
 from kiosk.pki.keyfile import encrypt_private_key
 from kiosk.pki.keys import generate_key
 from kiosk.pki.password import unmet_rules
@@ -288,6 +291,29 @@ class IssuanceService:
         return (
             record.status == DELIVERED and record.not_after - profile.RENEWAL_WINDOW <= now < record.not_after
         )
+
+    def inspect(self, folders) -> list[CertificateOnStick]:
+        """What a customer's stick holds (hardware.read folders), judged against this kiosk's registry
+        and its CA's CRL: ours or not, revoked, expiring, expired."""
+        revoked = self._revoked_serials()
+
+        def is_ours(certificate) -> bool:
+            return self.registry.find(serial_hex(certificate.serial_number)) is not None
+
+        def is_revoked(serial: str) -> bool:
+            record = self.registry.find(serial)
+            return serial in revoked or (record is not None and record.status == REVOKED)
+
+        return inspection.inspect(folders, self.clock(), is_ours, is_revoked)
+
+    def _revoked_serials(self) -> set[str]:
+        """The CRL's serials; empty when the CA publishes none here (the registry still knows ours)."""
+        try:
+            crl = x509.load_der_x509_crl(self.crl_der())
+        except (PkiError, ValueError) as exc:
+            logs.warning("pki.crl_unavailable", error=str(exc))
+            return set()
+        return {serial_hex(entry.serial_number) for entry in crl}
 
     def crl_der(self) -> bytes:
         return self.ca.crl_der()
