@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from hardware import DriveManager
 from kiosk.clock import Clock
 from kiosk.identity import CodeSender, CustomerDirectory, IdentityServiceUnavailable
+from kiosk.identity.limits import LimitedDirectory
 from kiosk.identity.lockouts import LockingAccounts, Lockouts
 from kiosk.journey.flow import CustomerFlow
 from kiosk.jsonhttp import JsonService
@@ -61,7 +62,7 @@ def wire(settings: Settings, clock: Clock | None = None) -> Kiosk:
     audit = AuditLog(store)
     lockouts = Lockouts(store)
     accounts = LockingAccounts(account_verifier(settings, store), lockouts)
-    directory = customer_directory(settings, store)
+    directory = LimitedDirectory(customer_directory(settings, store), clock)  # no oracle (issue 20)
     sender = code_sender(settings, store)
     metrics = KioskMetrics()
     issuance = IssuanceService.from_settings(settings.pki, store, wrap_ca=lambda ca: MeasuredCA(ca, metrics))

@@ -103,6 +103,9 @@ class CustomerFlow:
             self._complete(visit, Step.ACCOUNT)
             logs.event("identity.account_verified", customer=customer)
             return Outcome.OK, check
+        if check.locked and not check.checked:
+            logs.warning("identity.account_refused_locked", customer=customer)
+            return Outcome.LOCKED, check
         if check.locked:
             logs.warning("identity.account_locked", customer=customer)
             self._audit("customer.locked", visit.customer.customer_key)
@@ -137,9 +140,9 @@ class CustomerFlow:
         return result
 
     def replaceable(self, visit: Visit) -> list[CertificateRecord]:
-        """The customer's certificates a reissue may replace."""
-        records = self.issuance.certificates_for(visit.customer.customer_key)
-        return [r for r in records if r.status in ("issued", "delivered")]
+        """The customer's certificates a reissue may replace: delivered, and not being replaced by another
+        session (the registry decides, issue 20)."""
+        return self.issuance.replaceable(visit.customer.customer_key)
 
     def choose_replacement(self, visit: Visit, serial: str) -> bool:
         """False when `serial` is not one of the customer's replaceable certificates."""
@@ -294,6 +297,9 @@ class CustomerFlow:
         """The session ended (처음으로, idle, hard limit, staff): a write under way is let finish, so the
         stick never keeps a revoked certificate; an issued certificate that never reached a drive is
         revoked; everything secret is dropped."""
+        # the audit log is permanent: a visit ending before anyone was identified holds nothing of a
+        # customer, and auditing it let a flood of POST /start write thousands of rows (issue 20)
+        had_customer = visit.customer is not None or visit.prepared is not None
         try:
             self._wait_for_write(visit)
             self._abandon(visit)
@@ -303,7 +309,8 @@ class CustomerFlow:
                 self.metrics.journeys_abandoned.labels(journey.current.value).inc()
             visit.wipe()
             logs.event("session.reset", reason=reason)
-            self._audit_system("session.reset", f"reason={reason}", reason=reason)
+            if had_customer:
+                self._audit_system("session.reset", f"reason={reason}", reason=reason)
 
     def _wait_for_write(self, visit: Visit) -> None:
         with visit.lock:

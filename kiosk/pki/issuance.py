@@ -31,7 +31,7 @@ from kiosk.pki.ca import (
 )
 from kiosk.pki.config import PkiSettings
 from kiosk.pki.embedded import EmbeddedCA, Profile, utcnow
-from kiosk.pki.errors import CaError, InvalidTransition, NotRenewable, PkiError, WeakPassword
+from kiosk.pki.errors import AlreadyReplaced, CaError, InvalidTransition, NotRenewable, PkiError, WeakPassword
 from kiosk.pki.inspection import CertificateOnStick
 from kiosk.pki.keyfile import encrypt_private_key
 from kiosk.pki.keys import generate_key
@@ -174,6 +174,9 @@ class IssuanceService:
         old = self.registry.get(serial)
         if old.customer_key != applicant.customer_key:
             raise InvalidTransition(f"certificate {serial} belongs to another customer")
+        if replaces and not any(r.serial == serial for r in self.registry.replaceable_for(old.customer_key)):
+            # early and cheap, before the CA signs; the registry's UNIQUE claim decides a race
+            raise AlreadyReplaced(f"certificate {serial} is {old.status} or already being replaced")
         if renews and not self.renewable(old):
             raise NotRenewable(f"certificate {serial} can be renewed only in the 30 days before it expires")
 
@@ -289,6 +292,10 @@ class IssuanceService:
         logs.event("pki.certificate_revoked", serial=serial, reason=reason)
 
     # --- reading -----------------------------------------------------------------------------------
+
+    def replaceable(self, customer_key: str) -> list[CertificateRecord]:
+        """What the reissue list offers: delivered, and not replaced by another session."""
+        return self.registry.replaceable_for(customer_key)
 
     def certificates_for(self, customer_key: str) -> list[CertificateRecord]:
         return self.registry.for_customer(customer_key)
