@@ -105,8 +105,7 @@ def test_password_rules_update_live_while_typing_on_the_screen(ui, page):
     ui.focus_field("#password")
     ui.type_latin(GOOD_PASSWORD)
     # each key sends a check; the answer to the last one lands when the server has seen every key
-    page.wait_for_function("document.querySelectorAll('#password-rules .rule.unmet').length === 0 && "
-                           "document.querySelectorAll('#password-rules .rule.met').length > 0")
+    page.wait_for_selector("#password-rules:has(.rule.met):not(:has(.rule.unmet))")
     assert ui.keyboard().is_visible()
 
 
