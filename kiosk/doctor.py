@@ -18,14 +18,9 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
+from kiosk.pki import embedded
 from kiosk.settings import ConfigurationError, Settings
 from kiosk.store import Store, StoreError
-
-# Where the embedded CA keeps what the doctor reads: the one place to change if the PKI side renames them.
-CA_DIR = "ca"
-ROOT_CA_FILE = "root-ca.pem"
-ISSUING_CA_FILE = "issuing-ca.pem"
-CRL_FILE = "crl.der"
 
 CA_MIN_DAYS_LEFT = 30
 MIN_FREE_BYTES = 100 * 1024 * 1024
@@ -53,7 +48,7 @@ class Check:
 
 
 def ca_path(settings: Settings, filename: str) -> Path:
-    return settings.data_dir / CA_DIR / filename
+    return settings.data_dir / embedded.DIRECTORY / filename
 
 
 def _now() -> datetime:
@@ -99,7 +94,7 @@ def check_ca(settings: Settings) -> Check:
 
     if settings.ca_backend == "cmp":
         return _check_cmp_certificates(settings)
-    paths = [ca_path(settings, ROOT_CA_FILE), ca_path(settings, ISSUING_CA_FILE)]
+    paths = [ca_path(settings, embedded.ROOT_CERTIFICATE), ca_path(settings, embedded.ISSUING_CERTIFICATE)]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         return Check("ca", False, f"missing {', '.join(missing)}",
@@ -147,12 +142,12 @@ def check_crl(settings: Settings) -> Check:
 
     if settings.ca_backend == "cmp":
         return _check_cmp_crl(settings)
-    path = ca_path(settings, CRL_FILE)
+    path = ca_path(settings, embedded.CRL_FILE)
     if not path.exists():
         return Check("crl", False, f"{path} does not exist", "run `kiosk init` (publishes the CRL)")
     try:
         crl = x509.load_der_x509_crl(path.read_bytes())
-        issuing = _load_certificate(ca_path(settings, ISSUING_CA_FILE))
+        issuing = _load_certificate(ca_path(settings, embedded.ISSUING_CERTIFICATE))
     except (ValueError, OSError) as exc:
         return Check("crl", False, f"unreadable: {exc}", "run `kiosk init` (re-signs the CRL)")
     return _current_crl(crl, issuing, "run `kiosk init` (re-signs the CRL)")
@@ -240,8 +235,9 @@ def check_udev(settings: Settings) -> Check:
 
 
 def check_udisks2(settings: Settings) -> Check:
-    """In production the drives are mounted by udisks2 over the system bus; a ping also starts it."""
-    if settings.is_demo or settings.drives_backend != "udisks2":
+    """With KIOSK_DRIVES=udisks2 (production, or a demo on real hardware) the drives are mounted by udisks2
+    over the system bus; a ping also starts it."""
+    if settings.drives_backend != "udisks2":
         return Check("udisks2", True, f"not used (drives: {settings.drives_backend})")
     command = ["busctl", "--system", "call", UDISKS2_NAME, "/org/freedesktop/UDisks2",
                "org.freedesktop.DBus.Peer", "Ping"]
@@ -269,7 +265,7 @@ def check_clock(settings: Settings) -> Check:
     if now.year < EARLIEST_YEAR:
         return Check("clock", False, f"system time {now:%Y-%m-%d} is before {EARLIEST_YEAR}",
                      "enable time sync: timedatectl set-ntp true")
-    issuing = ca_path(settings, ISSUING_CA_FILE)
+    issuing = ca_path(settings, embedded.ISSUING_CERTIFICATE)
     if issuing.exists():
         try:
             not_before = _load_certificate(issuing).not_valid_before_utc

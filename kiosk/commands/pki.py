@@ -9,7 +9,7 @@ import click
 from kiosk import pii
 from kiosk.pki.bundle import CERT_FILE, KEY_FILE
 from kiosk.pki.ca import REASONS, parse_serial
-from kiosk.pki.embedded import EmbeddedCA, Profile
+from kiosk.pki.embedded import DIRECTORY, EmbeddedCA, Profile
 from kiosk.pki.errors import PkiError
 from kiosk.pki.issuance import Applicant, IssuanceService
 from kiosk.pki.rrn import parse_rrn
@@ -22,7 +22,7 @@ SELFTEST_DRIVE = "selftest"
 
 def embedded_ca(settings: Settings, store: Store) -> EmbeddedCA:
     return EmbeddedCA(
-        settings.data_dir / "ca",
+        settings.data_dir / DIRECTORY,
         settings.ca_passphrase,
         store,
         Profile(settings.pki_base_url, settings.bank_code, settings.institution_code),

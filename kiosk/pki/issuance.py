@@ -27,6 +27,7 @@ from kiosk.pki.ca import (
     Predecessor,
     check_reason,
 )
+from kiosk.pki.embedded import DIRECTORY as CA_DIRECTORY
 from kiosk.pki.embedded import EmbeddedCA, Profile, utcnow
 from kiosk.pki.errors import CaError, InvalidTransition, NotRenewable, PkiError, WeakPassword
 from kiosk.pki.keyfile import encrypt_private_key
@@ -94,7 +95,7 @@ class IssuanceService:
         if settings.ca_backend != "embedded":
             raise CaError(f"the {settings.ca_backend!r} CA adapter is not available in this version")
         ca = EmbeddedCA(
-            settings.data_dir / "ca",
+            settings.data_dir / CA_DIRECTORY,
             settings.ca_passphrase,
             store,
             Profile(settings.pki_base_url, settings.bank_code, settings.institution_code),
