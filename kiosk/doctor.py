@@ -7,11 +7,13 @@ A check never raises for the condition it checks; it reports it.
 
 from __future__ import annotations
 
+import os
 import shutil
 import smtplib
 import sqlite3
 import ssl
 import subprocess
+import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,6 +29,11 @@ MIN_FREE_BYTES = 100 * 1024 * 1024
 EARLIEST_YEAR = 2025
 NETWORK_TIMEOUT = 5.0
 BROWSER_UNIT = "cert-kiosk-browser.service"
+# The page on the touchscreen reports in every SCREEN_REPORT_SECONDS (templates/base.html); silent for
+# longer than SCREEN_SILENT_SECONDS while the unit is active means a wedged browser (cage hung, unit alive).
+SCREEN_FILE = "screen.seen"
+SCREEN_REPORT_SECONDS = 15
+SCREEN_SILENT_SECONDS = 60
 UDISKS2_NAME = "org.freedesktop.UDisks2"
 CMP_FILES_FIX = "set KIOSK_CMP_CA_CERTS and KIOSK_CMP_KEK_CERT to the files the bank supplied (docs/cmp.md)"
 
@@ -248,15 +255,52 @@ def check_udisks2(settings: Settings) -> Check:
     return Check("udisks2", True, f"{UDISKS2_NAME} answers on the system bus")
 
 
+def record_screen(settings: Settings) -> None:
+    """The page on the screen reported in (POST /healthz/screen): remember when, where the CLI can see it."""
+    path = settings.data_dir / SCREEN_FILE
+    path.touch()
+    os.utime(path)
+
+
+def screen_silence(settings: Settings) -> float | None:
+    """Seconds since the screen last reported in; None if it never did."""
+    try:
+        return max(0.0, time.time() - (settings.data_dir / SCREEN_FILE).stat().st_mtime)
+    except FileNotFoundError:
+        return None
+
+
+def browser_unit_uptime() -> float | None:
+    """Seconds the browser unit has been active (systemd's monotonic clock), None when it is not active."""
+    try:
+        result = subprocess.run(["systemctl", "show", "--property=ActiveState,ActiveEnterTimestampMonotonic",
+                                 BROWSER_UNIT], capture_output=True, text=True, timeout=NETWORK_TIMEOUT)
+    except (FileNotFoundError, subprocess.TimeoutExpired):
+        return None
+    shown = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    since = shown.get("ActiveEnterTimestampMonotonic", "")
+    if result.returncode != 0 or shown.get("ActiveState") != "active" or not since.isdigit():
+        return None
+    return max(0.0, time.monotonic() - int(since) / 1e6)
+
+
 def check_browser(settings: Settings) -> Check:
-    """The touchscreen's browser runs as its own unit; without it the customer sees a black screen."""
-    if settings.is_demo:
-        return Check("browser", True, "not used in demo mode")
-    failed = _run(["systemctl", "is-active", "--quiet", BROWSER_UNIT])
-    if failed:
-        return Check("browser", False, f"{BROWSER_UNIT} is not active",
-                     f"systemctl restart {BROWSER_UNIT}; journalctl -u {BROWSER_UNIT} -b")
-    return Check("browser", True, f"{BROWSER_UNIT} active")
+    """The touchscreen's browser runs as its own unit, and the page it shows reports in: an inactive unit
+    or an active one whose screen went silent (cage hung) is a black or frozen screen for the customer."""
+    uptime = browser_unit_uptime()
+    fix = f"systemctl restart {BROWSER_UNIT}; journalctl -u {BROWSER_UNIT} -b"
+    if uptime is None:
+        if settings.is_demo:
+            return Check("browser", True, f"{BROWSER_UNIT} not running (demo mode)")
+        return Check("browser", False, f"{BROWSER_UNIT} is not active", fix)
+    silence = screen_silence(settings)
+    if silence is not None and silence <= SCREEN_SILENT_SECONDS:
+        return Check("browser", True, f"{BROWSER_UNIT} active, the screen reported {silence:.0f} s ago")
+    if uptime <= SCREEN_SILENT_SECONDS:
+        return Check("browser", True, f"{BROWSER_UNIT} starting ({uptime:.0f} s)")
+    heard = "never" if silence is None else f"not for {silence:.0f} s"
+    return Check("browser", False, f"{BROWSER_UNIT} active for {uptime:.0f} s but the screen has reported {heard}",
+                 fix)
 
 
 def check_clock(settings: Settings) -> Check:

@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from kiosk import logs
+from kiosk.doctor import SCREEN_REPORT_SECONDS
 from kiosk.keypad import secure_keypad_layout
 from kiosk.pii import mask_email
 from kiosk.settings import PROJECT_ROOT
@@ -92,6 +93,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["format_currency"] = format_currency
     app.jinja_env.globals["keyboard_attrs"] = keyboard_attrs
     app.jinja_env.filters["mask_email"] = mask_email
+    app.jinja_env.globals["screen_report_seconds"] = SCREEN_REPORT_SECONDS
 
     @app.context_processor
     def kiosk_context():
