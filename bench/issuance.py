@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> dict:
         store = Store(settings.database_path)
         store.migrate()
         EmbeddedCA.create(settings.data_dir / "ca", settings.ca_passphrase, demo=True)
-        service = IssuanceService.from_settings(settings, store)
+        service = IssuanceService.from_settings(settings.pki, store)
         service.prepare(APPLICANT, PASSWORD)  # warm-up: loads the CA key
         samples = measure(args.rounds, service)
         store.close()

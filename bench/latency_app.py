@@ -23,13 +23,13 @@ def bare_app() -> Flask:
 def main() -> None:
     from waitress import serve
 
-    from kiosk import create_app
     from kiosk.identity.demo import seed_demo_customers
+    from kiosk.web import create_app, prepare_to_serve
 
     kiosk = create_app({"data_dir": sys.argv[1], "log_level": "warning"})
     services = kiosk.extensions["kiosk"]
     seed_demo_customers(services.store, services.settings.customer_hash_key)
-    services.prepare_to_serve()
+    prepare_to_serve(kiosk)
     app = DispatcherMiddleware(kiosk, {"/bare": bare_app()})
     serve(app, host="127.0.0.1", port=int(sys.argv[2]), threads=int(os.environ.get("KIOSK_THREADS", "16")),
           ident="bench", _quiet=True)

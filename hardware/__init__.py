@@ -3,7 +3,7 @@ Flask or of the `kiosk` package; logs through `logging.getLogger("cert-kiosk")`.
 
     manager = DriveManager.from_backend("udisks2", data_dir)
     manager.start()
-    result = manager.deliver(drive_id, files, dn_folder, keep_backup=False)
+    result = manager.deliver(drive_id, bundle.files, bundle.folder, keep_backup=False)
     manager.eject(drive_id)
 """
 

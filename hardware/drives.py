@@ -13,16 +13,17 @@ from pathlib import Path
 
 WRITABLE_FILESYSTEMS = ("vfat", "exfat")
 
-# reason code -> the Korean text the screen shows (the kiosk translates by code; this is the fallback)
-REASON_TEXT = {
+# reason code -> what a technician reads (`kiosk drives`, error details); the customer's screen and the
+# staff console say it in their own language, by code (templates/drives/_reasons.html)
+REASON_DESCRIPTION = {
     None: "",
-    "unsupported_fs": "지원하지 않는 형식",
-    "no_filesystem": "포맷되지 않은 저장장치",
-    "read_only": "쓰기 금지된 저장장치",
-    "not_usb": "USB 저장장치가 아님",
-    "system_disk": "시스템 디스크",
-    "no_media": "미디어 없음",
-    "partition_table": "파티션이 나뉜 디스크 (각 파티션을 따로 표시)",
+    "unsupported_fs": "filesystem the kiosk cannot write (only FAT and exFAT)",
+    "no_filesystem": "no filesystem (not formatted)",
+    "read_only": "write-protected",
+    "not_usb": "not a USB mass-storage device",
+    "system_disk": "a disk of the kiosk's own system",
+    "no_media": "no medium (an empty card reader)",
+    "partition_table": "partitioned disk (each partition is listed on its own)",
 }
 
 # reasons for which a device is considered (the CLI prints it) but never shown on the customer's screen:
@@ -53,8 +54,8 @@ class Drive:
     sys_path: str = ""
 
     @property
-    def reason_text(self) -> str:
-        return REASON_TEXT.get(self.reason, self.reason or "")
+    def reason_description(self) -> str:
+        return REASON_DESCRIPTION.get(self.reason, self.reason or "")
 
     @property
     def listed(self) -> bool:
@@ -72,7 +73,7 @@ class Drive:
             "size_bytes": self.size_bytes, "vendor": self.vendor, "model": self.model,
             "serial": self.serial, "read_only": self.read_only, "removable": self.removable,
             "bus": self.bus, "eligible": self.eligible, "reason": self.reason,
-            "reason_text": self.reason_text,
+            "reason_description": self.reason_description,
         }
 
 

@@ -167,16 +167,18 @@ class DriveManager:
                 return drive
         raise DriveRemoved(f"no drive {drive_id!r} is inserted")
 
-    def deliver(self, drive_id: str, files: Iterable[tuple[str, bytes]], dn_folder: str,
+    def deliver(self, drive_id: str, files: Iterable[tuple[str, bytes]], folder: str,
                 keep_backup: bool = False) -> DeliveryResult:
-        """Mount, check free space, write durably, verify past the page cache. Raises a `DriveError`."""
+        """Mount, check free space, write durably, verify past the page cache. Raises a `DriveError`.
+
+        `folder` is the bundle's folder relative to the drive root, and `files` lie directly in it."""
         drive = self.find(drive_id)
         try:
             self._refuse_ineligible(drive)
             volume = self.mounter.mount(drive)
             if volume.read_only:
                 raise ReadOnlyDrive("mounted read-only", device=drive.device)
-            written = write_bundle(volume.root, files, dn_folder, keep_backup=keep_backup,
+            written = write_bundle(volume.root, files, folder, keep_backup=keep_backup,
                                    free_bytes=volume.free_bytes, device=drive.device)
         except DriveError as exc:
             event("drive.write_failed", logging.WARNING, device=drive.device, id=drive.id, code=exc.code,
@@ -191,9 +193,9 @@ class DriveManager:
         if drive.eligible:
             return
         if drive.reason == "read_only":
-            raise ReadOnlyDrive(drive.reason_text, device=drive.device)
+            raise ReadOnlyDrive(drive.reason_description, device=drive.device)
         if drive.reason in ("unsupported_fs", "no_filesystem"):
-            raise UnsupportedFilesystem(drive.reason_text, device=drive.device)
+            raise UnsupportedFilesystem(drive.reason_description, device=drive.device)
         raise UnsafePath(f"{drive.device} is not a drive the kiosk writes to ({drive.reason})",
                          device=drive.device)
 

@@ -1,6 +1,6 @@
 """Durable bundle write and read-back verify on a mounted drive.
 
-The bundle lands in its folder `<dn_folder>` under the drive root, and the folder looks complete only once
+The bundle lands in its folder (`NPKI/<CA>/USER/<subject DN>`) under the drive root, and the folder looks complete only once
 every file is written, fsynced and verified:
 
 1. walk to the parent folder component by component with `O_NOFOLLOW` + `lstat` (a symlink or a file
@@ -8,7 +8,7 @@ every file is written, fsynced and verified:
 2. check free space;
 3. write each file as a hidden `.<name>.<token>.kiosk-partial` in the DN folder, fsync it, drop it from the
    page cache, read it back and compare SHA-256 digests;
-4. move an existing bundle of the same DN aside (to `<dn_folder>.bak` on reissue, otherwise to a hidden
+4. move an existing bundle of the same DN aside (to `<subject DN>.bak` on reissue, otherwise to a hidden
    folder deleted at the end), so old and new files never mix;
 5. rename the files to their real names, fsync the folder, and verify again past the page cache (on vfat
    a rename is not atomic across power loss, so only a read-back proves the result).
@@ -26,14 +26,13 @@ import hashlib
 import os
 import secrets
 import stat
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from hardware.errors import DriveError, DriveFull, UnsafePath, VerifyFailed, from_os_error
+from hardware.names import UnsafeName, fat_name
 
-FORBIDDEN_CHARACTERS = set('"*/:<>?\\|')
 PARTIAL = ".kiosk-partial"
 DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
@@ -47,15 +46,11 @@ class WrittenBundle:
 
 
 def safe_name(name: str) -> str:
-    """One path component, NFC-normalised, with nothing FAT/exFAT would refuse or silently alter."""
-    name = unicodedata.normalize("NFC", name)
-    if name in ("", ".", "..") or len(name) > 255:
-        raise UnsafePath(f"unusable name {name!r}")
-    if any(ch in FORBIDDEN_CHARACTERS or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in name):
-        raise UnsafePath(f"name {name!r} holds a character FAT forbids")
-    if name != name.rstrip(" ."):
-        raise UnsafePath(f"name {name!r} ends in a space or dot, which FAT drops")
-    return name
+    """One path component by the FAT/exFAT name rule (hardware.names), as a drive error."""
+    try:
+        return fat_name(name)
+    except UnsafeName as exc:
+        raise UnsafePath(str(exc)) from exc
 
 
 def split_path(path: str) -> tuple[str, ...]:
@@ -66,36 +61,28 @@ def split_path(path: str) -> tuple[str, ...]:
 
 
 def plan_bundle(
-    files: Iterable[tuple[str, bytes]], dn_folder: str
+    files: Iterable[tuple[str, bytes]], folder: str
 ) -> tuple[tuple[str, ...], dict[str, bytes]]:
-    """The bundle folder's components and its files by name.
-
-    `dn_folder` is the folder relative to the drive root (`NPKI/yessign/USER/cn=...`) or just its name
-    (`cn=...`). File paths are relative to the drive root and lie directly in that folder, or, when
-    `dn_folder` is a path, may be bare file names relative to it.
-    """
-    folder = split_path(dn_folder)
+    """The bundle folder's components and its files by name. `folder` and the file paths are relative
+    to the drive root (`NPKI/yessign/USER/cn=...`), and every file lies directly in `folder`."""
+    components = split_path(folder)
     entries: dict[str, bytes] = {}
     for relative_path, data in files:
         parts = split_path(relative_path)
-        if len(parts) == 1 and len(folder) > 1:
-            parts = folder + parts
-        elif len(folder) == 1 and len(parts) > 1 and parts[-2] == folder[0]:
-            folder = parts[:-1]
-        if parts[:-1] != folder:
-            raise UnsafePath(f"{relative_path!r} is not directly inside the bundle folder {dn_folder!r}")
+        if parts[:-1] != components:
+            raise UnsafePath(f"{relative_path!r} is not directly inside the bundle folder {folder!r}")
         if parts[-1] in entries:
             raise UnsafePath(f"{relative_path!r} appears twice in the bundle")
         entries[parts[-1]] = bytes(data)
     if not entries:
         raise UnsafePath("an empty bundle")
-    return folder, entries
+    return components, entries
 
 
 def write_bundle(
     root: Path,
     files: Iterable[tuple[str, bytes]],
-    dn_folder: str,
+    folder: str,
     *,
     keep_backup: bool = False,
     free_bytes: Callable[[], int] | None = None,
@@ -105,16 +92,16 @@ def write_bundle(
 
     `free_bytes` overrides the filesystem's free space (demo drives have a size of their own).
     """
-    folder, entries = plan_bundle(files, dn_folder)
+    components, entries = plan_bundle(files, folder)
     try:
         root_fd = os.open(root, DIRECTORY_FLAGS)
     except OSError as exc:
         raise from_os_error(exc, device=device, root_exists=False) from exc
     try:
         _check_space(root_fd, entries, free_bytes)
-        parent_fd = _walk(root_fd, folder[:-1])
+        parent_fd = _walk(root_fd, components[:-1])
         try:
-            _publish(parent_fd, folder[-1], entries, keep_backup)
+            _publish(parent_fd, components[-1], entries, keep_backup)
         finally:
             os.close(parent_fd)
     except DriveError as exc:
@@ -125,7 +112,7 @@ def write_bundle(
     finally:
         with contextlib.suppress(OSError):
             os.close(root_fd)
-    return WrittenBundle("/".join(folder), sum(len(data) for data in entries.values()))
+    return WrittenBundle("/".join(components), sum(len(data) for data in entries.values()))
 
 
 def _alive(root: Path) -> bool:

@@ -7,16 +7,9 @@ import sys
 import click
 
 from kiosk import logs
-from kiosk.commands import area_modules
-from kiosk.settings import ConfigurationError, Settings
+from kiosk.commands import area_modules, load_settings
+from kiosk.settings import ConfigurationError
 from kiosk.store import Store, StoreError
-
-
-def load_settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except ConfigurationError as exc:
-        raise click.ClickException(str(exc)) from exc
 
 
 @click.group()
@@ -48,8 +41,8 @@ def init(demo: bool) -> None:
 @main.command()
 def serve() -> None:
     """Serve the kiosk through the production WSGI server."""
-    from kiosk import create_app
     from kiosk.server import serve as run_server
+    from kiosk.web import create_app, prepare_to_serve
 
     settings = load_settings()
     logs.setup(settings.log_level)
@@ -58,7 +51,7 @@ def serve() -> None:
     except (ConfigurationError, StoreError) as exc:
         logs.error("server.start_failed", reason=str(exc))
         raise click.ClickException(str(exc)) from exc
-    app.extensions["kiosk"].prepare_to_serve()
+    prepare_to_serve(app)
     run_server(app, settings.host, settings.port, settings.threads)
 
 

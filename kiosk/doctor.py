@@ -55,7 +55,7 @@ class Check:
 
 
 def ca_path(settings: Settings, filename: str) -> Path:
-    return settings.data_dir / embedded.DIRECTORY / filename
+    return settings.pki.ca_dir / filename
 
 
 def _now() -> datetime:
@@ -120,7 +120,7 @@ def _check_cmp_certificates(settings: Settings) -> Check:
     from kiosk.pki.errors import CaError
 
     try:
-        config = CmpConfig.from_settings(settings)
+        config = CmpConfig.from_settings(settings.pki.cmp)
     except CaError as exc:
         return Check("ca", False, str(exc), CMP_FILES_FIX)
     return _valid_for_a_while({"CA": config.issuing, "key-encryption certificate": config.kek_certificate},
@@ -169,7 +169,7 @@ def _check_cmp_crl(settings: Settings) -> Check:
     if not settings.cmp_crl_url:
         return Check("crl", True, "published by the CA itself (no KIOSK_CMP_CRL_URL to relay)")
     try:
-        config = CmpConfig.from_settings(settings)
+        config = CmpConfig.from_settings(settings.pki.cmp)
         crl = x509.load_der_x509_crl(fetch_crl(config, NETWORK_TIMEOUT))
     except CaError as exc:
         return Check("crl", False, str(exc), "check KIOSK_CMP_CRL_URL in /etc/cert-kiosk/kiosk.env and the network")
@@ -195,7 +195,7 @@ def check_cmp(settings: Settings) -> Check:
     if settings.ca_backend != "cmp":
         return Check("cmp", True, "not used (KIOSK_CA=embedded)")
     try:
-        config = CmpConfig.from_settings(settings)
+        config = CmpConfig.from_settings(settings.pki.cmp)
     except CaError as exc:
         return Check("cmp", False, str(exc), CMP_FILES_FIX)
     try:

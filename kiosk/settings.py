@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from kiosk.pki.config import CmpSettings, PkiSettings
+
 DEMO_SECRET_KEY = "demo-secret-key-not-for-production"
 DEMO_CA_PASSPHRASE = "demo-ca-passphrase-not-for-production"
 DEMO_CUSTOMER_HASH_KEY = "demo-customer-hash-key-not-for-production"
@@ -169,17 +171,23 @@ class Settings:
             raise ConfigurationError("KIOSK_CMP_RA=http needs KIOSK_CMP_RA_URL (docs/cmp.md)")
         if self.cmp_timeout_seconds < 1 or self.cmp_retries < 0 or self.cmp_total_timeout_seconds < 1:
             raise ConfigurationError("KIOSK_CMP_TIMEOUT_SECONDS, _TOTAL_TIMEOUT_SECONDS >= 1, _RETRIES >= 0")
-        if self.ca_backend == "cmp" and (missing := self.cmp_settings_missing()):
+        if self.ca_backend == "cmp" and (missing := self.pki.cmp.missing()):
             raise ConfigurationError(missing)
 
-    def cmp_settings_missing(self) -> str:
-        """What KIOSK_CA=cmp lacks, as a sentence naming each variable; empty when nothing is missing."""
-        missing = [name for name, value in (
-            ("KIOSK_CMP_URL", self.cmp_url),
-            ("KIOSK_CMP_CA_CERTS", self.cmp_ca_certs),
-            ("KIOSK_CMP_KEK_CERT", self.cmp_kek_cert),
-        ) if not value]
-        return f"KIOSK_CA=cmp needs {', '.join(missing)} (docs/cmp.md)" if missing else ""
+    @property
+    def pki(self) -> PkiSettings:
+        """The part of the configuration the PKI is given (kiosk.pki.config)."""
+        return PkiSettings(
+            ca_backend=self.ca_backend, ca_dir=self.data_dir / "ca", ca_passphrase=self.ca_passphrase,
+            ca_folder=self.ca_folder, bank_code=self.bank_code, institution_code=self.institution_code,
+            pki_base_url=self.pki_base_url,
+            cmp=CmpSettings(
+                url=self.cmp_url, ca_certs=self.cmp_ca_certs, kek_cert=self.cmp_kek_cert,
+                crl_url=self.cmp_crl_url, ra=self.cmp_ra, ra_url=self.cmp_ra_url,
+                timeout_seconds=self.cmp_timeout_seconds, retries=self.cmp_retries,
+                total_timeout_seconds=self.cmp_total_timeout_seconds, bank_code=self.bank_code,
+            ),
+        )
 
 
 # (variable, default in demo mode, meaning) — rendered into README.md's configuration table.

@@ -35,10 +35,8 @@ def _app_answers(app: Flask) -> bool:
 
 
 def _drive_watcher_alive(app: Flask) -> bool:
-    """The hardware side keeps its watcher in `extras["drives"]`; absent in apps that watch no drives."""
-    watcher = app.extensions["kiosk"].extras.get("drives")
-    is_alive = getattr(watcher, "is_alive", None)
-    return True if is_alive is None else bool(is_alive())
+    """The drive manager's watcher thread runs (it is started when the kiosk is wired)."""
+    return bool(app.extensions["kiosk"].drives.is_alive())
 
 
 def interval_from_env() -> float | None:

@@ -15,8 +15,14 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
-from kiosk import create_app
+from kiosk.web import create_app
+
+# Tests pin behaviour, never speed: Hypothesis' timing checks (deadline, too_slow) would fail on a busy
+# two-core CI machine for reasons that have nothing to do with the code under test.
+settings.register_profile("kiosk", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("kiosk")
 
 KIOSK_SCREEN = {"width": 1080, "height": 1920}  # portrait 1080x1920, UX.md
 CHROMIUM = "/usr/bin/chromium"
@@ -83,9 +89,7 @@ def app(app_config, ca_template):
     seed_demo_customers(services.store, services.settings.customer_hash_key)
     yield app
     # a suite of hundreds of apps must not pile up threads and descriptors
-    if "drives" in services.__dict__:
-        services.drives.stop()
-    services.store.close_all()
+    services.close()
 
 
 @pytest.fixture

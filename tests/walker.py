@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from kiosk.identity.demo import DEMO_CUSTOMERS
-from kiosk.services import Services
+from kiosk.wiring import Kiosk
 
 HONG = DEMO_CUSTOMERS[0]
 GOOD_PASSWORD = "Kiosk!2580x"
@@ -30,7 +30,7 @@ class Walker:
         self.app, self.client = app, client
 
     @property
-    def services(self) -> Services:
+    def services(self) -> Kiosk:
         return self.app.extensions["kiosk"]
 
     def post(self, path, data=None):
@@ -59,10 +59,10 @@ class Walker:
         return self.post("/journey/email", {"code": last_code(self.app)})
 
     def current_step(self):
-        return self.flow().journey.current.value
+        return self.visit().journey.current.value
 
-    def flow(self):
+    def visit(self):
         with self.client.session_transaction() as session:
-            return session.get("flow")
+            return session.get("visit")
 
 

@@ -20,7 +20,7 @@ DEMO_DRIVES = (
 
 
 def _line(drive: Drive) -> str:
-    verdict = "eligible" if drive.eligible else f"unusable: {drive.reason} ({drive.reason_text})"
+    verdict = "eligible" if drive.eligible else f"unusable: {drive.reason} ({drive.reason_description})"
     size = f"{drive.size_bytes / 1e9:.1f} GB" if drive.size_bytes else "no media"
     product = " ".join(p for p in (drive.vendor, drive.model) if p) or "-"
     return f"{drive.device}\t{drive.fs_type or '-'}\t{size}\t{drive.label or '-'}\t{product}\t{verdict}"
@@ -61,7 +61,7 @@ def _watch(manager: DriveManager, as_json: bool) -> None:
               hidden=True, help="read mounts from this file (tests)")
 def drives_command(as_json: bool, watch: bool, mountinfo: Path) -> None:
     """Every block device the kiosk considered, with eligibility and the reason."""
-    from kiosk.cli import load_settings
+    from kiosk.commands import load_settings
 
     settings = load_settings()
     manager = DriveManager.from_backend(settings.drives_backend, settings.data_dir, mountinfo=mountinfo)

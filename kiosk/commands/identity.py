@@ -19,7 +19,7 @@ def register(group: click.Group) -> None:
     @group.command("lockouts")
     def lockouts() -> None:
         """List customers whose kiosk issuance is locked (by keyed hash only)."""
-        from kiosk.cli import load_settings
+        from kiosk.commands import load_settings
         from kiosk.store import Store
 
         store = Store(load_settings().database_path)

@@ -9,7 +9,7 @@ import click
 from kiosk import pii
 from kiosk.pki.bundle import CERT_FILE, KEY_FILE
 from kiosk.pki.ca import REASONS, parse_serial
-from kiosk.pki.embedded import DIRECTORY, EmbeddedCA, Profile
+from kiosk.pki.embedded import EmbeddedCA, Profile
 from kiosk.pki.errors import PkiError
 from kiosk.pki.issuance import Applicant, IssuanceService
 from kiosk.pki.rrn import parse_rrn
@@ -22,7 +22,7 @@ SELFTEST_DRIVE = "selftest"
 
 def embedded_ca(settings: Settings, store: Store) -> EmbeddedCA:
     return EmbeddedCA(
-        settings.data_dir / DIRECTORY,
+        settings.data_dir / "ca",
         settings.ca_passphrase,
         store,
         Profile(settings.pki_base_url, settings.bank_code, settings.institution_code),
@@ -62,7 +62,7 @@ def _open(settings: Settings) -> Store:
 
 
 def _settings() -> Settings:
-    from kiosk.cli import load_settings
+    from kiosk.commands import load_settings
 
     return load_settings()
 
@@ -104,7 +104,7 @@ def selftest(
             "selftest runs only against a demo CA; this kiosk uses a production CA (--allow-production-ca)"
         )
     password = password_file.read_text(encoding="utf-8").rstrip("\r\n")
-    service = IssuanceService.from_settings(settings, store)
+    service = IssuanceService.from_settings(settings.pki, store)
     try:
         _run_selftest(service, settings, out_dir, name, english_name, rrn, password, production)
     except PkiError as exc:
@@ -211,7 +211,7 @@ def ca_show() -> None:
 def ca_revoke(serial: str, reason: str) -> None:
     """Revoke a certificate and publish a new CRL."""
     settings = _settings()
-    service = IssuanceService.from_settings(settings, _open(settings))
+    service = IssuanceService.from_settings(settings.pki, _open(settings))
     try:
         normalised = parse_serial(serial)
         service.revoke(normalised, reason)

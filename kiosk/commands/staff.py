@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from kiosk.audit import AuditLog
 from kiosk.staff import add_staff
 from kiosk.store import Store
+from kiosk.store.audit import AuditLog
 
 DEMO_STAFF = ("데모직원", "246810")  # README lists it; only `kiosk init --demo` creates it
 
@@ -25,7 +25,7 @@ def initialise(settings, store, demo, echo) -> None:
 
 
 def _store() -> Store:
-    from kiosk.cli import load_settings
+    from kiosk.commands import load_settings
 
     store = Store(load_settings().database_path)
     store.check_current()

@@ -1,23 +1,32 @@
-"""One customer's visit: the journey's state plus what the customer has proven so far, and the calls
-that move it forward. Views parse forms and call these; nothing here knows about HTTP.
-
-Everything secret lives only here, in memory: the resident number (needed for the VID), the
-certificate password (a bytearray, overwritten on wipe), the e-mail code and the prepared bundle.
+"""The customer's journey as the kiosk runs it: built once at start-up (kiosk.wiring) with the ports it
+calls, and given the customer's `Visit` on every call. Views parse a form and call one method here;
+nothing here knows about HTTP. The flow owns the issuing worker: one thread per visit, started by
+`start_issuing`, and waited for by `end_visit` while it writes to a stick.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 
+from hardware import DriveError, DriveManager
 from kiosk import logs
 from kiosk.clock import Clock
-from kiosk.identity import Customer, IdentityServiceUnavailable
+from kiosk.identity import CodeSender, CustomerDirectory, IdentityServiceUnavailable
+from kiosk.identity.lockouts import LockingAccounts
 from kiosk.journey.email_code import CodeResult, EmailChallenge
-from kiosk.journey.machine import Journey, Service, Step
+from kiosk.journey.machine import Service, Step
+from kiosk.journey.visit import IssuingRun, Visit
+from kiosk.pki.errors import PkiError
+from kiosk.pki.issuance import Applicant, CertificateRecord, IssuanceService
+from kiosk.store.audit import AuditLog
+
+# how long ending a visit waits for a write already under way (a real stick takes seconds; a wedged one
+# is abandoned: the write undoes itself when the stick errors, and the certificate is revoked)
+WRITE_WAIT_SECONDS = 120.0
 
 
 class Outcome(str, Enum):
@@ -29,37 +38,14 @@ class Outcome(str, Enum):
 
 
 @dataclass
-class IssuingRun:
-    """What the issuing screen shows: each stage's state, and how it ended."""
-
-    stages: dict = field(default_factory=lambda: {s: "waiting" for s in STAGES})
-    finished: bool = False
-    error: str | None = None          # a DriveError code, a PkiError code ("issuance_failed", ...), or None
-    ejected: bool = False
-
-    def mark(self, stage: str, state: str) -> None:
-        self.stages[stage] = state
-
-
-STAGES = ("prepare", "write", "verify", "eject")
-
-
-@dataclass
 class CustomerFlow:
+    directory: CustomerDirectory
+    accounts: LockingAccounts
+    code_sender: CodeSender
+    issuance: IssuanceService
+    drives: DriveManager | None
+    audit: AuditLog | None
     clock: Clock
-    journey: Journey = field(default_factory=Journey)
-    customer: Customer | None = None
-    rrn: str = ""
-    challenge: EmailChallenge | None = None
-    password: bytearray = field(default_factory=bytearray)
-    replaces: str | None = None
-    drive_id: str | None = None
-    prepared: object | None = None      # kiosk.pki.issuance.PreparedCertificate
-    delivered_serial: str | None = None
-    run: IssuingRun | None = None
-    audit: object | None = None         # kiosk.audit.AuditLog
-    ended: bool = False                 # the session ended (reset, idle, staff) while issuing ran
-    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def _audit(self, action: str, subject: str | None = None, detail: str = "") -> None:
         if self.audit is not None:
@@ -67,155 +53,174 @@ class CustomerFlow:
 
     # --- steps -----------------------------------------------------------------------------------
 
-    def choose_service(self, service: Service) -> None:
-        self.journey.choose(service)
+    def start(self) -> Visit:
+        return Visit()
+
+    def choose_service(self, visit: Visit, service: Service) -> None:
+        visit.journey.choose(service)
         logs.event("journey.started", service=service.value)
 
-    def consent(self) -> None:
-        self.journey.complete(Step.CONSENT)
+    def consent(self, visit: Visit) -> None:
+        visit.journey.complete(Step.CONSENT)
 
-    def identify(self, directory, accounts, name: str, rrn: str, id_kind: str, issue_date: date) -> Outcome:
-        self.journey.require(Step.IDENTITY)
+    def identify(self, visit: Visit, name: str, rrn: str, id_kind: str, issue_date: date) -> Outcome:
+        visit.journey.require(Step.IDENTITY)
         try:
-            customer = directory.find(name, rrn, id_kind, issue_date)
+            customer = self.directory.find(name, rrn, id_kind, issue_date)
         except IdentityServiceUnavailable as exc:
             logs.warning("identity.directory_unavailable", reason=str(exc))
             return Outcome.UNAVAILABLE
         if customer is None:
             logs.event("identity.not_matched", id_kind=id_kind)
             return Outcome.NOT_FOUND
-        if accounts.is_locked(customer):
+        if self.accounts.is_locked(customer):
             logs.warning("identity.locked_customer", customer=customer.customer_key[:12])
             return Outcome.LOCKED
-        self.customer, self.rrn = customer, rrn
-        self.journey.complete(Step.IDENTITY)
+        visit.customer, visit.rrn = customer, rrn
+        visit.journey.complete(Step.IDENTITY)
         logs.event("identity.matched", customer=customer.customer_key[:12])
         return Outcome.OK
 
-    def verify_account(self, accounts, account: str, pin: str):
-        self.journey.require(Step.ACCOUNT)
+    def verify_account(self, visit: Visit, account: str, pin: str):
+        visit.journey.require(Step.ACCOUNT)
         try:
-            check = accounts.verify(self.customer, account, pin)
+            check = self.accounts.verify(visit.customer, account, pin)
         except IdentityServiceUnavailable as exc:
             logs.warning("identity.accounts_unavailable", reason=str(exc))
             return Outcome.UNAVAILABLE, None
-        customer = self.customer.customer_key[:12]
+        customer = visit.customer.customer_key[:12]
         if check.ok:
-            self.journey.complete(Step.ACCOUNT)
+            visit.journey.complete(Step.ACCOUNT)
             logs.event("identity.account_verified", customer=customer)
             return Outcome.OK, check
         if check.locked:
             logs.warning("identity.account_locked", customer=customer)
-            self._audit("customer.locked", self.customer.customer_key)
+            self._audit("customer.locked", visit.customer.customer_key)
             return Outcome.LOCKED, check
         logs.event("identity.account_failed", customer=customer, tries_left=check.tries_left)
         return Outcome.WRONG, check
 
-    def send_code(self, sender, subject: str, body_template: str) -> Outcome:
+    def send_code(self, visit: Visit, subject: str, body_template: str) -> Outcome:
         """Send the first code (or a resend: the caller checked `challenge.resend()` first)."""
-        if self.challenge is None:
-            self.challenge = EmailChallenge(self.clock)
+        if visit.challenge is None:
+            visit.challenge = EmailChallenge(self.clock)
         try:
-            sender.send(self.customer.email, subject, body_template.format(code=self.challenge.code))
+            self.code_sender.send(visit.customer.email, subject,
+                                  body_template.format(code=visit.challenge.code))
         except IdentityServiceUnavailable as exc:
             logs.warning("email.send_failed", reason=str(exc))
-            if self.challenge.resends == 0:
-                self.challenge = None  # nothing reached the customer: the next showing sends again
+            if visit.challenge.resends == 0:
+                visit.challenge = None  # nothing reached the customer: the next showing sends again
             return Outcome.UNAVAILABLE
-        logs.event("email.code_sent", email=self.customer.email, resends=self.challenge.resends)
+        logs.event("email.code_sent", email=visit.customer.email, resends=visit.challenge.resends)
         return Outcome.OK
 
-    def check_code(self, typed: str) -> CodeResult:
-        self.journey.require(Step.EMAIL)
-        result = self.challenge.check(typed) if self.challenge else CodeResult.EXPIRED
+    def check_code(self, visit: Visit, typed: str) -> CodeResult:
+        visit.journey.require(Step.EMAIL)
+        result = visit.challenge.check(typed) if visit.challenge else CodeResult.EXPIRED
         if result is CodeResult.OK:
-            self.challenge.wipe()
-            self.journey.complete(Step.EMAIL)
+            visit.challenge.wipe()
+            visit.journey.complete(Step.EMAIL)
         logs.event("email.code_checked", result=result.value)
         return result
 
-    def choose_replacement(self, serial: str) -> None:
-        self.journey.require(Step.REPLACE)
-        self.replaces = serial
-        self.journey.complete(Step.REPLACE)
+    def replaceable(self, visit: Visit) -> list[CertificateRecord]:
+        """The customer's certificates a reissue may replace."""
+        records = self.issuance.certificates_for(visit.customer.customer_key)
+        return [r for r in records if r.status in ("issued", "delivered")]
 
-    def set_password(self, password: str) -> None:
-        self.journey.require(Step.PASSWORD)
-        self._wipe_password()
-        self.password = bytearray(password.encode("utf-8"))
-        self.journey.complete(Step.PASSWORD)
+    def choose_replacement(self, visit: Visit, serial: str) -> bool:
+        """False when `serial` is not one of the customer's replaceable certificates."""
+        visit.journey.require(Step.REPLACE)
+        if serial not in {r.serial for r in self.replaceable(visit)}:
+            return False
+        visit.replaces = serial
+        visit.journey.complete(Step.REPLACE)
+        return True
 
-    def choose_drive(self, drive_id: str) -> None:
-        with self.lock:
-            self.journey.require(Step.DRIVE)
-            self.drive_id = drive_id
-            self.run = IssuingRun()
-            self.journey.complete(Step.DRIVE)
+    def set_password(self, visit: Visit, password: str) -> None:
+        visit.journey.require(Step.PASSWORD)
+        visit.password = password
+        visit.journey.complete(Step.PASSWORD)
+
+    def choose_drive(self, visit: Visit, drive_id: str) -> bool:
+        """Take the drive for this visit's bundle; False when it is not (or no longer) an eligible drive."""
+        drive = {d.id: d for d in self.drives.drives()}.get(drive_id) if self.drives else None
+        if drive is None or not drive.eligible:
+            return False
+        with visit.lock:
+            visit.journey.require(Step.DRIVE)
+            visit.drive_id = drive_id
+            visit.run = IssuingRun()
+            visit.journey.complete(Step.DRIVE)
+        return True
+
+    def start_issuing(self, visit: Visit) -> None:
+        """The pipeline runs in a worker thread of its own; the issuing screen polls `visit.run`."""
+        visit.worker = threading.Thread(target=self.issue_and_deliver, args=(visit,), name="issuing",
+                                        daemon=True)
+        visit.worker.start()
 
     # --- the issuing pipeline ----------------------------------------------------------------------
 
-    def issue_and_deliver(self, issuance, drives) -> None:
-        """Run in a worker thread: prepare (once), write + verify to the chosen drive, eject.
-        A failed write sends the customer back to the drive list with the same certificate."""
-        from hardware import DriveError
-        from kiosk.pki.errors import PkiError
-
-        run = self.run
+    def issue_and_deliver(self, visit: Visit) -> None:
+        """Prepare (once), write + verify to the chosen drive, eject. A failed write sends the customer
+        back to the drive list with the same certificate."""
+        run = visit.run
         try:
-            self._prepare(issuance, run)
-            with self.lock:
-                if self.ended:  # the customer left while the CA signed: nothing reaches a drive
-                    issuance.abandon(self.prepared.serial)
+            self._prepare(visit, run)
+            with visit.lock:
+                if visit.ended:  # the customer left while the CA signed: nothing reaches a drive
+                    self.issuance.abandon(visit.prepared.serial)
                     return
-            run.mark("write", "active")
-            result = drives.deliver(self.drive_id, self.prepared.bundle.files, self.prepared.subject_dn,
-                                    keep_backup=self.replaces is not None)
+                run.mark("write", "active")  # from here on, ending the visit waits for the write
+            prepared = visit.prepared
+            result = self.drives.deliver(visit.drive_id, prepared.bundle.files, prepared.bundle.folder,
+                                         keep_backup=visit.replaces is not None)
             run.mark("write", "done")
             run.mark("verify", "done")
-            issuance.mark_delivered(self.prepared.serial, result.drive_serial)
-            self.delivered_serial = self.prepared.serial
-            self._audit("certificate.delivered", self.prepared.serial,
-                        f"customer={self.customer.customer_key} replaces={self.replaces or ''}")
-            logs.event("issue.completed", serial=self.prepared.serial, service=self.journey.service.value)
-            self._wipe_password()
-            self._eject(drives, run)
-            with self.lock:
-                self.journey.complete(Step.ISSUING)
+            self.issuance.mark_delivered(prepared.serial, result.drive_serial)
+            visit.delivered_serial = prepared.serial
+            self._audit("certificate.delivered", prepared.serial,
+                        f"customer={visit.customer.customer_key} replaces={visit.replaces or ''}")
+            logs.event("issue.completed", serial=prepared.serial, service=visit.journey.service.value)
+            visit.password = ""
+            self._eject(visit, run)
+            with visit.lock:
+                if not visit.ended:
+                    visit.journey.complete(Step.ISSUING)
         except DriveError as exc:
-            self._failed(run, exc.code)
+            self._failed(visit, run, exc.code)
             logs.warning("drive.write_failed", reason=exc.code, detail=str(exc))
         except PkiError as exc:
-            self._failed(run, exc.code)  # issuance_failed, or ca_unreachable/ca_rejected/reference_rejected
+            self._failed(visit, run, exc.code)  # issuance_failed, or ca_unreachable/ca_rejected/...
             logs.error("issue.failed", reason=type(exc).__name__, detail=str(exc))
         except sqlite3.OperationalError as exc:
             # the database locked past its busy timeout: without this the worker died, the run read
             # "finished" with no error, and the customer bounced between the drive and issuing steps
-            self._failed(run, "issuance_failed")
+            self._failed(visit, run, "issuance_failed")
             logs.error("issue.failed", reason="database", detail=str(exc))
         except Exception as exc:  # noqa: BLE001 - the thread's edge: a bug is logged with its traceback
-            self._failed(run, "issuance_failed")
+            self._failed(visit, run, "issuance_failed")
             logs.error("issue.crashed", exc_info=True, error=type(exc).__name__)
         finally:
             run.finished = True
 
-    def _prepare(self, issuance, run: IssuingRun) -> None:
-        if self.prepared is not None:
+    def _prepare(self, visit: Visit, run: IssuingRun) -> None:
+        if visit.prepared is not None:
             run.mark("prepare", "done")
             return
-        from kiosk.pki.issuance import Applicant
-
         run.mark("prepare", "active")
-        applicant = Applicant(name=self.customer.name, english_name=self.customer.english_name,
-                              rrn=self.rrn, customer_key=self.customer.customer_key)
-        self.prepared = issuance.prepare(applicant, self.password.decode("utf-8"), replaces=self.replaces)
+        customer = visit.customer
+        applicant = Applicant(name=customer.name, english_name=customer.english_name,
+                              rrn=visit.rrn, customer_key=customer.customer_key)
+        visit.prepared = self.issuance.prepare(applicant, visit.password, replaces=visit.replaces)
         run.mark("prepare", "done")
 
-    def _eject(self, drives, run: IssuingRun) -> None:
-        from hardware import DriveError
-
+    def _eject(self, visit: Visit, run: IssuingRun) -> None:
         run.mark("eject", "active")
         try:
-            drives.eject(self.drive_id)
+            self.drives.eject(visit.drive_id)
             run.ejected = True
             run.mark("eject", "done")
         except DriveError as exc:
@@ -223,35 +228,48 @@ class CustomerFlow:
             run.mark("eject", "failed")
             logs.warning("drive.eject_failed", reason=exc.code)
 
-    def _failed(self, run: IssuingRun, code: str) -> None:
+    def _failed(self, visit: Visit, run: IssuingRun, code: str) -> None:
         """Back to the drive list; the prepared certificate (if any) is written again next time."""
         run.error = code
         for stage, state in run.stages.items():
             if state == "active":
                 run.mark(stage, "failed")
-        with self.lock:
-            self.journey.reopen(Step.DRIVE)
+        with visit.lock:
+            if not visit.ended:
+                visit.journey.reopen(Step.DRIVE)
 
     # --- the end -----------------------------------------------------------------------------------
 
-    def abandon(self, issuance) -> None:
-        """The session ended: an issued certificate that never reached a drive is revoked. A pipeline
-        still running sees `ended` and revokes what it signs after this point itself."""
-        with self.lock:
-            self.ended = True
-        if self.prepared is not None and self.delivered_serial is None and issuance is not None:
-            issuance.abandon(self.prepared.serial)
-            logs.warning("issue.abandoned", serial=self.prepared.serial)
-            self._audit("certificate.revoked", self.prepared.serial, "reason=cessationOfOperation")
+    def end_visit(self, visit: Visit, reason: str) -> None:
+        """The session ended (처음으로, idle, hard limit, staff): a write under way is let finish, so the
+        stick never keeps a revoked certificate; an issued certificate that never reached a drive is
+        revoked; everything secret is dropped."""
+        try:
+            self._wait_for_write(visit)
+            self._abandon(visit)
+        finally:
+            visit.wipe()
+            logs.event("session.reset", reason=reason)
+            self._audit_system("session.reset", f"reason={reason}")
 
-    def _wipe_password(self) -> None:
-        self.password[:] = b"\0" * len(self.password)
-        self.password = bytearray()
+    def _wait_for_write(self, visit: Visit) -> None:
+        with visit.lock:
+            visit.ended = True
+            writing = visit.run is not None and visit.run.writing
+        if writing and visit.worker is not None:
+            logs.event("session.reset_waits_for_write", drive=visit.drive_id)
+            visit.worker.join(WRITE_WAIT_SECONDS)
+            if visit.worker.is_alive():
+                logs.error("session.write_still_running", drive=visit.drive_id)
 
-    def wipe(self) -> None:
-        self._wipe_password()
-        if self.challenge:
-            self.challenge.wipe()
-        self.rrn = ""
-        self.customer = None
-        self.prepared = None
+    def _abandon(self, visit: Visit) -> None:
+        """An issued certificate that never reached a drive is revoked. A pipeline still preparing sees
+        `ended` and revokes what it signs after this point itself."""
+        if visit.prepared is not None and visit.delivered_serial is None:
+            self.issuance.abandon(visit.prepared.serial)
+            logs.warning("issue.abandoned", serial=visit.prepared.serial)
+            self._audit("certificate.revoked", visit.prepared.serial, "reason=cessationOfOperation")
+
+    def _audit_system(self, action: str, detail: str) -> None:
+        if self.audit is not None:
+            self.audit.record("system", action, detail=detail)

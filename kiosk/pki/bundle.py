@@ -6,17 +6,18 @@ NFC-normalised (Hangul folder names on FAT/exFAT). The hardware part writes and 
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
+
+from hardware.names import fat_name
 
 CERT_FILE = "signCert.der"
 KEY_FILE = "signPri.key"
-_FORBIDDEN = set('/\\:*?"<>|') | {chr(c) for c in range(32)}
 
 
 @dataclass(frozen=True)
 class Bundle:
-    """The files of one certificate: `files` is a list of (relative path, bytes)."""
+    """The files of one certificate: `files` is a list of (path, bytes), each directly in `folder`; both
+    relative to the drive root. The drive writer takes the two as they are (hardware.DriveManager.deliver)."""
 
     folder: str  # NPKI/<CA folder>/USER/<subject DN>
     files: list[tuple[str, bytes]]
@@ -31,20 +32,12 @@ class Bundle:
         return f"Bundle({self.folder!r}, {[path for path, _ in self.files]})"
 
 
-def build_bundle(ca_folder: str, subject_folder: str, certificate_der: bytes, private_key: bytes) -> Bundle:
-    """Lay out signCert.der and signPri.key (the encrypted key) under the customer's DN folder."""
-    folder = "/".join(("NPKI", _component(ca_folder), "USER", _component(subject_folder)))
+def build_bundle(ca_folder: str, subject_dn: str, certificate_der: bytes, private_key: bytes) -> Bundle:
+    """Lay out signCert.der and signPri.key (the encrypted key) under the customer's DN folder.
+    Raises `hardware.names.UnsafeName` (a ValueError) for a name a FAT stick cannot hold."""
+    folder = "/".join(("NPKI", fat_name(ca_folder), "USER", fat_name(subject_dn)))
     return Bundle(
         folder=folder,
         files=[(f"{folder}/{CERT_FILE}", certificate_der), (f"{folder}/{KEY_FILE}", private_key)],
     )
 
-
-def _component(name: str) -> str:
-    """One NFC path component that cannot climb out of its folder or break a FAT name."""
-    name = unicodedata.normalize("NFC", name)
-    if not name or name in (".", "..") or any(ch in _FORBIDDEN for ch in name) or name != name.strip():
-        raise ValueError(f"not a safe folder name: {name!r}")
-    if len(name.encode("utf-16-le")) // 2 > 255:
-        raise ValueError("folder name longer than 255 UTF-16 units (FAT/exFAT limit)")
-    return name

@@ -27,7 +27,7 @@ from kiosk.pki.ca import (
     Predecessor,
     check_reason,
 )
-from kiosk.pki.embedded import DIRECTORY as CA_DIRECTORY
+from kiosk.pki.config import PkiSettings
 from kiosk.pki.embedded import EmbeddedCA, Profile, utcnow
 from kiosk.pki.errors import CaError, InvalidTransition, NotRenewable, PkiError, WeakPassword
 from kiosk.pki.keyfile import encrypt_private_key
@@ -36,7 +36,6 @@ from kiosk.pki.password import unmet_rules
 from kiosk.pki.registry import DELIVERED, ISSUED, REVOKED, CertificateRecord, Registry
 from kiosk.pki.rrn import parse_rrn
 from kiosk.pki.vid import generate_r
-from kiosk.settings import Settings
 from kiosk.store import Store
 
 __all__ = ["Applicant", "CertificateRecord", "IssuanceService", "PreparedCertificate"]
@@ -86,16 +85,16 @@ class IssuanceService:
         self._key_and_r = key_and_r
 
     @classmethod
-    def from_settings(cls, settings: Settings, store: Store) -> "IssuanceService":
+    def from_settings(cls, settings: PkiSettings, store: Store) -> "IssuanceService":
         """The service with the CA adapter `settings.ca_backend` names: `embedded` or `cmp`."""
         if settings.ca_backend == "cmp":
             from kiosk.pki.cmp import CmpCA
 
-            return cls(CmpCA.from_settings(settings), Registry(store), settings.ca_folder)
+            return cls(CmpCA.from_settings(settings.cmp), Registry(store), settings.ca_folder)
         if settings.ca_backend != "embedded":
             raise CaError(f"the {settings.ca_backend!r} CA adapter is not available in this version")
         ca = EmbeddedCA(
-            settings.data_dir / CA_DIRECTORY,
+            settings.ca_dir,
             settings.ca_passphrase,
             store,
             Profile(settings.pki_base_url, settings.bank_code, settings.institution_code),

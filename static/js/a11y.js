@@ -1,5 +1,5 @@
 // Accessibility that only the browser can do: a physical keypad's arrow keys and Enter, and spoken
-// guidance. The modes themselves are server-side (session["a11y"], classes on <html>, kiosk/web.py).
+// guidance. The modes themselves are server-side (session["a11y"], classes on <html>, kiosk/web/base.py).
 (function () {
   "use strict";
   var html = document.documentElement;

@@ -1,6 +1,6 @@
 // On-screen keyboards: the kiosk has no system keyboard, so every text field is typed here.
 // An input says which keyboard it wants with data-keyboard="hangul|qwerty|numeric|secure-numeric"
-// (kiosk/web.py keyboard_attrs). The keyboard is drawn into #osk-host, inside #screen, so an htmx swap of
+// (kiosk/web/base.py keyboard_attrs). The keyboard is drawn into #osk-host, inside #screen, so an htmx swap of
 // the step removes it with the step. Hangul composition is Hangul.js's (static/vendor/hangul-js), not ours.
 // The secure keypad's digit order comes from the server (data-keypad-layout), new on every rendering.
 (function () {

@@ -46,11 +46,11 @@ class KioskUI:
         self.page.wait_for_selector(f'#screen[data-step="{name}"]:not(.htmx-settling):not(.htmx-added)')
         self.page.wait_for_load_state("networkidle")
 
-    def flow(self):
-        """The journey on the server for this browser's session (the cookie holds only its id)."""
+    def visit(self):
+        """The customer's visit on the server for this browser's session (the cookie holds only its id)."""
         sid = next(c["value"] for c in self.page.context.cookies() if c["name"] == "kiosk_sid")
-        session = self.app.extensions["kiosk"].sessions.get(sid, touch=False)
-        return session.get("flow") if session is not None else None
+        session = self.app.extensions["kiosk.sessions"].get(sid, touch=False)
+        return session.get("visit") if session is not None else None
 
     # --- touching ---
     def tap(self, selector: str) -> None:

@@ -13,11 +13,11 @@ def test_journey_to_the_drive_step_typed_only_on_the_screen_keyboards(ui, page):
     """Name on the Hangul keyboard, numbers on the keypads, the password on QWERTY: no fill(), no
     system keyboard; the server accepts every step and the customer reaches the drive step."""
     ui.walk_to("password")
-    assert ui.flow().customer is not None            # identity and account were accepted as typed
+    assert ui.visit().customer is not None            # identity and account were accepted as typed
     ui.fill_password()
     ui.tap("#password-next")
     page.wait_for_url("**/journey/drive", wait_until="commit")
-    assert ui.flow().journey.current is Step.DRIVE
+    assert ui.visit().journey.current is Step.DRIVE
 
 
 def test_journey_to_done_typed_only_on_the_screen_keyboards(ui, page, app):

@@ -52,17 +52,17 @@ def test_deliver_to_a_demo_drive_writes_real_files_and_eject_hides_it(manager, d
 
 
 @pytest.mark.parametrize(
-    ("options", "error", "reason_text"),
+    ("options", "error", "reason_description"),
     [
-        ({"read_only": True}, ReadOnlyDrive, "쓰기 금지된 저장장치"),
-        ({"fs_type": "ntfs"}, UnsupportedFilesystem, "지원하지 않는 형식"),
+        ({"read_only": True}, ReadOnlyDrive, "write-protected"),
+        ({"fs_type": "ntfs"}, UnsupportedFilesystem, "filesystem the kiosk cannot write (only FAT and exFAT)"),
         ({"size_bytes": 4096}, DriveFull, ""),
     ],
 )
-def test_an_unusable_demo_drive_ends_in_its_typed_error(manager, data_dir, options, error, reason_text):
+def test_an_unusable_demo_drive_ends_in_its_typed_error(manager, data_dir, options, error, reason_description):
     insert_demo_drive(data_dir, "stick", **options)
     (drive,) = wait_for(manager, lambda drives: len(drives) == 1)
-    assert drive.reason_text == reason_text
+    assert drive.reason_description == reason_description
     with pytest.raises(error) as raised:
         manager.deliver(drive.id, bundle(), DN_FOLDER, keep_backup=False)
     assert raised.value.code == error.code

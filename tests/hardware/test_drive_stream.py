@@ -6,6 +6,7 @@ import http.client
 import time
 
 from hardware.demo import insert_demo_drive
+from tests.http_customer import insert_drive
 
 
 def read_event(response, deadline: float) -> tuple[str, str]:
@@ -62,9 +63,9 @@ def test_a_closed_stream_unsubscribes(app, live_server, data_dir):
     assert manager.subscriber_count == 0
 
 
-def test_the_polling_fallback_lists_usable_and_greyed_drives(client, data_dir):
-    insert_demo_drive(data_dir, "good", label="GOOD")
-    insert_demo_drive(data_dir, "locked", label="LOCKED", read_only=True)
+def test_the_polling_fallback_lists_usable_and_greyed_drives(app, client):
+    insert_drive(app, "good")
+    insert_drive(app, "locked", read_only=True)
     html = client.get("/drives/list").get_data(as_text=True)
     assert html.count('name="drive_id"') == 1
     assert "disabled" in html and "쓰기 금지된 저장장치" in html

@@ -10,7 +10,7 @@ from tests.walker import Walker
 
 
 def make_app(app_config, smtp_url):
-    from kiosk import create_app
+    from kiosk.web import create_app
 
     app = create_app({**app_config, "smtp_url": smtp_url})
     services = app.extensions["kiosk"]
@@ -46,7 +46,7 @@ def test_a_malformed_code_does_not_use_up_a_try(app_config, smtp_server, code):
     walker = Walker(app, app.test_client())
     walker.to_email()
     walker.post("/journey/email", {"code": code})
-    assert walker.flow().challenge.tries == 0
+    assert walker.visit().challenge.tries == 0
 
 
 def test_resend_after_smtp_came_back_sends_the_first_code(app_config, smtp_server):

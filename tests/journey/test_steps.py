@@ -102,7 +102,7 @@ def test_a_malformed_pin_is_refused_without_counting(walker, app, pin):
     walker.to_account()
     response = walker.post("/journey/account", {"account": HONG.account, "pin": pin})
     assert response.status_code == 422
-    assert walker.services.lockouts.failures(walker.flow().customer.customer_key) == 0
+    assert walker.services.lockouts.failures(walker.visit().customer.customer_key) == 0
 
 
 def test_the_email_step_shows_the_address_masked_and_sends_a_code(walker, app):
@@ -128,7 +128,7 @@ def test_a_resend_too_soon_says_how_long_to_wait(walker):
 
 def test_resend_after_thirty_seconds_sends_a_new_code(walker, app):
     walker.to_email()
-    walker.flow().challenge.sent_at -= 30
+    walker.visit().challenge.sent_at -= 30
     walker.post("/journey/email/resend")
     assert len(app.extensions["kiosk"].code_sender.recent()) == 2
 
@@ -170,6 +170,6 @@ def test_the_password_must_be_typed_twice_the_same(walker):
 def test_start_over_wipes_the_customer(walker):
     walker.to_password()
     walker.post("/reset")
-    assert walker.flow() is None
+    assert walker.visit() is None
     response = walker.client.get("/journey/password")
     assert response.headers["Location"].endswith("/")

@@ -8,7 +8,7 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
-from kiosk.pki.embedded import DIRECTORY, EmbeddedCA, Profile, utcnow
+from kiosk.pki.embedded import EmbeddedCA, Profile, utcnow
 from kiosk.settings import Settings
 from kiosk.store import Store
 
@@ -17,7 +17,7 @@ def remake_ca(data_dir: Path, created: datetime | None = None, crl_signed: datet
     """Recreate the CA under `data_dir` as if made at `created` (default: keep the one `kiosk init` made) and
     sign its CRL as if at `crl_signed` (default: now). Returns the CA's directory."""
     settings = Settings(data_dir=data_dir)
-    directory = data_dir / DIRECTORY
+    directory = settings.pki.ca_dir
     if created is not None:
         shutil.rmtree(directory)
         EmbeddedCA.create(directory, settings.ca_passphrase, demo=True, now=created)

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import create_app, doctor
+from kiosk import doctor
 from kiosk.pki import embedded
 from kiosk.settings import Settings
+from kiosk.web import create_app
 from tests.conftest import free_port
 from tests.ops.ca_files import remake_ca
 
@@ -42,7 +43,7 @@ def days_left(data_dir: Path) -> int:
     """What the issuing CA that `kiosk init` wrote says of itself, for comparing with the doctor's line."""
     from cryptography import x509
 
-    path = data_dir / embedded.DIRECTORY / embedded.ISSUING_CERTIFICATE
+    path = data_dir / "ca" / embedded.ISSUING_CERTIFICATE
     cert = x509.load_pem_x509_certificate(path.read_bytes())
     return (cert.not_valid_after_utc - datetime.now(timezone.utc)).days
 
@@ -90,8 +91,8 @@ def test_init_demo_writes_what_the_doctor_reads(data_dir):
 
 def test_a_missing_ca_fails_with_the_fix_kiosk_init(data_dir):
     provision(data_dir)
-    (data_dir / embedded.DIRECTORY / embedded.ISSUING_CERTIFICATE).unlink()
-    (data_dir / embedded.DIRECTORY / embedded.CRL_FILE).unlink()
+    (data_dir / "ca" / embedded.ISSUING_CERTIFICATE).unlink()
+    (data_dir / "ca" / embedded.CRL_FILE).unlink()
     result = kiosk(data_dir, "doctor")
     assert result.returncode == 1
     assert set(failed(result)) == {"ca", "crl"}
@@ -190,7 +191,7 @@ def test_json_output_and_healthz_report_the_same_checks(data_dir, app_config):
 
 
 def test_healthz_is_503_with_the_failing_check_and_its_fix(client, data_dir):
-    (data_dir / embedded.DIRECTORY / embedded.ISSUING_CERTIFICATE).unlink()
+    (data_dir / "ca" / embedded.ISSUING_CERTIFICATE).unlink()
     response = client.get("/healthz")
     assert response.status_code == 503
     ca = next(c for c in response.get_json()["checks"] if c["name"] == "ca")

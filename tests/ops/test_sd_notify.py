@@ -61,9 +61,9 @@ class DriveWatcher:
         return self.alive
 
 
-def test_pings_stop_while_a_probe_fails_and_resume_after(app, caplog):
+def test_pings_stop_while_a_probe_fails_and_resume_after(app, caplog, monkeypatch):
     watcher = DriveWatcher()
-    app.extensions["kiosk"].extras["drives"] = watcher
+    monkeypatch.setattr(app.extensions["kiosk"], "drives", watcher)
     dog = watchdog.Watchdog(app, interval=0.05, notify=print)
     with caplog.at_level(logging.INFO, logger=logs.LOGGER_NAME):
         assert dog.healthy()

@@ -36,7 +36,7 @@ def installed_ca(ca_template, pki_settings) -> Path:
 
 @pytest.fixture
 def service(installed_ca, pki_settings, store) -> IssuanceService:
-    return IssuanceService.from_settings(pki_settings, store)
+    return IssuanceService.from_settings(pki_settings.pki, store)
 
 
 @pytest.fixture

@@ -8,11 +8,11 @@ from cryptography import x509
 from pki_helpers import PASSWORD, openssl
 from pypinksign import PinkSign
 
-from kiosk import create_app
 from kiosk.cli import main
 from kiosk.pki.embedded import EmbeddedCA
 from kiosk.pki.profile import read_identify_data
 from kiosk.pki.vid import compute_vid
+from kiosk.web import create_app
 
 
 @pytest.fixture

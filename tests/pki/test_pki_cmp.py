@@ -25,16 +25,16 @@ from pki_helpers import PASSWORD, RRN, write_bundle
 from pyasn1.codec.der import decoder, encoder
 from pyasn1_modules import rfc4210, rfc4211
 
-from kiosk.pki import cmp_messages as m
 from kiosk.pki.ca import CertificateRequest, Predecessor
 from kiosk.pki.cmp import CmpCA
+from kiosk.pki.cmp import messages as m
+from kiosk.pki.cmp.encrypted_vid import ENCRYPTED_VID, decrypt_vid
+from kiosk.pki.cmp.registration import DemoRegistrationAgent
 from kiosk.pki.embedded import EmbeddedCA, Profile
-from kiosk.pki.encrypted_vid import ENCRYPTED_VID, decrypt_vid
 from kiosk.pki.errors import CaProtocolError, CaRejected, CaUnreachable, ReferenceRejected
 from kiosk.pki.issuance import IssuanceService
 from kiosk.pki.keys import generate_key
 from kiosk.pki.profile import read_identify_data
-from kiosk.pki.registration import DemoRegistrationAgent
 from kiosk.pki.registry import Registry
 from kiosk.pki.verify import verify_bundle
 from kiosk.pki.vid import compute_vid, generate_r
@@ -438,7 +438,7 @@ def test_from_settings_builds_the_cmp_adapter(authority, pki_settings, store):
         cmp_kek_cert=str(write_pem(directory / "kek.pem", authority.kek)),
     )
     settings.validate()
-    service = IssuanceService.from_settings(settings, store)
+    service = IssuanceService.from_settings(settings.pki, store)
     assert isinstance(service.ca, CmpCA)
     assert service.ca.issuer_name() == "cert-kiosk Issuing CA DEMO"
     assert x509.load_pem_x509_certificates(service.ca_chain_pem()) == [authority.issuing, authority.root]
@@ -552,7 +552,7 @@ def bank_ra():
 
 def http_agent(url: str):
     from kiosk.jsonhttp import JsonService
-    from kiosk.pki.registration import HttpRegistrationAgent
+    from kiosk.pki.cmp.registration import HttpRegistrationAgent
 
     return HttpRegistrationAgent(JsonService(url, CaUnreachable, timeout=5, backoff=0.01))
 

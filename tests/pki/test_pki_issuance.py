@@ -174,7 +174,7 @@ def test_the_cmp_backend_without_its_settings_is_reported_not_papered_over(pki_s
     from kiosk.pki.errors import CaError
 
     with pytest.raises(CaError, match="KIOSK_CA=cmp needs KIOSK_CMP_URL, KIOSK_CMP_CA_CERTS, KIOSK_CMP_KEK_CERT"):
-        IssuanceService.from_settings(pki_settings.with_overrides(ca_backend="cmp"), store)
+        IssuanceService.from_settings(pki_settings.with_overrides(ca_backend="cmp").pki, store)
 
 
 def test_one_unrevocable_certificate_does_not_stop_the_others(service, applicant, store, caplog):

@@ -10,7 +10,7 @@ from cryptography.x509.oid import NameOID
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from kiosk.pki.encrypted_vid import decrypt_vid, encrypt_vid
+from kiosk.pki.cmp.encrypted_vid import decrypt_vid, encrypt_vid
 from kiosk.pki.vid import R_LENGTH, compute_vid, generate_r
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "vid.json").read_text())["vectors"]

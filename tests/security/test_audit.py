@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from kiosk.audit import AuditLog
 from kiosk.store import Store
+from kiosk.store.audit import AuditLog
 
 
 @pytest.fixture

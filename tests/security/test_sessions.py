@@ -9,11 +9,11 @@ def test_a_touch_within_the_warning_keeps_the_customer_in_place(walker, clock):
 
 def test_after_idle_plus_warning_the_session_is_reset(walker, clock, app):
     walker.to_password()
-    flow = walker.flow()
+    visit = walker.visit()
     clock.advance(80)
-    app.extensions["kiosk"].sessions.reap()
+    app.extensions["kiosk.sessions"].reap()
     assert walker.client.get("/journey/password").headers["Location"].endswith("/")
-    assert flow.customer is None and flow.rrn == "" and flow.password == bytearray()
+    assert visit.customer is None and visit.rrn == "" and visit.password == ""
 
 
 def test_more_time_restarts_the_idle_timer(walker, clock):
@@ -29,7 +29,7 @@ def test_polling_does_not_keep_an_abandoned_session_alive(walker, clock, app):
     for _ in range(10):
         clock.advance(10)
         walker.client.get("/journey/issuing/status", headers={"X-Kiosk-Poll": "1"})
-    app.extensions["kiosk"].sessions.reap()
+    app.extensions["kiosk.sessions"].reap()
     assert walker.client.get("/journey/password").headers["Location"].endswith("/")
 
 

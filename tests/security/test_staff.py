@@ -112,7 +112,7 @@ def test_kiosk_init_demo_creates_the_readme_demo_staff_member(data_dir):
 
     env = {**os.environ, "KIOSK_DATA_DIR": str(data_dir), "KIOSK_MODE": "demo"}
     subprocess.run([sys.executable, "-m", "kiosk", "init", "--demo"], env=env, check=True, capture_output=True)
-    from kiosk import create_app
+    from kiosk.web import create_app
 
     app = create_app({"data_dir": data_dir, "TESTING": True, "WTF_CSRF_ENABLED": False})
     client = app.test_client()

@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 from markupsafe import Markup
 from wtforms.widgets.core import html_params
 
-from kiosk.forms import IdentityForm, html_attributes
+from kiosk.web.forms import IdentityForm, html_attributes
 
 KEYS = st.sampled_from(["class_", "id", "name", "value", "maxlength", "data_keyboard", "aria_label",
                         "aria-describedby", "inputmode", "checked", "readonly", "for_"])

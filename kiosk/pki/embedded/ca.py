@@ -35,8 +35,8 @@ ROOT_YEARS = 20
 ISSUING_YEARS = 10
 CRL_LIFETIME = timedelta(days=7)
 CRL_REFRESH_BEFORE = timedelta(days=1)
-# The names of what the CA writes under <data_dir>/ca/: the one source of truth (the doctor reads these).
-DIRECTORY = "ca"
+# The names of what the CA writes in its directory (PkiSettings.ca_dir): the one source of truth, which
+# the doctor reads.
 ROOT_CERTIFICATE = "root.crt.pem"
 ISSUING_CERTIFICATE = "issuing.crt.pem"
 CRL_FILE = "crl.der"

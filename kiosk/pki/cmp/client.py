@@ -25,12 +25,13 @@ from cryptography.x509.oid import NameOID
 
 from kiosk import logs
 from kiosk.jsonhttp import JsonService
-from kiosk.pki import cmp_messages as m
 from kiosk.pki import profile
 from kiosk.pki.ca import CertificateRequest, IssuedCertificate, Predecessor, check_reason
-from kiosk.pki.encrypted_vid import ENCRYPTED_VID, encrypt_vid
+from kiosk.pki.cmp import messages as m
+from kiosk.pki.cmp.encrypted_vid import ENCRYPTED_VID, encrypt_vid
+from kiosk.pki.cmp.registration import DemoRegistrationAgent, HttpRegistrationAgent, RegistrationAgent
+from kiosk.pki.config import CmpSettings
 from kiosk.pki.errors import CaError, CaProtocolError, CaRejected, CaUnreachable, ReferenceRejected
-from kiosk.pki.registration import DemoRegistrationAgent, HttpRegistrationAgent, RegistrationAgent
 
 CONTENT_TYPE = "application/pkixcmp"  # RFC 6712 3.4
 RETRYABLE_HTTP = (502, 503, 504)
@@ -67,18 +68,18 @@ class CmpConfig:
         return self.ca_certificates[0]
 
     @classmethod
-    def from_settings(cls, settings) -> "CmpConfig":
-        if missing := settings.cmp_settings_missing():  # settings built in code skip their validation
+    def from_settings(cls, settings: CmpSettings) -> "CmpConfig":
+        if missing := settings.missing():  # settings built in code skip their validation
             raise CaError(missing)
         return cls(
-            url=settings.cmp_url,
-            ca_certificates=tuple(_load_pem_certificates(settings.cmp_ca_certs, "KIOSK_CMP_CA_CERTS")),
-            kek_certificate=_load_pem_certificates(settings.cmp_kek_cert, "KIOSK_CMP_KEK_CERT")[0],
+            url=settings.url,
+            ca_certificates=tuple(_load_pem_certificates(settings.ca_certs, "KIOSK_CMP_CA_CERTS")),
+            kek_certificate=_load_pem_certificates(settings.kek_cert, "KIOSK_CMP_KEK_CERT")[0],
             bank_code=settings.bank_code,
-            timeout=settings.cmp_timeout_seconds,
-            retries=settings.cmp_retries,
-            total_timeout=settings.cmp_total_timeout_seconds,
-            crl_url=settings.cmp_crl_url,
+            timeout=settings.timeout_seconds,
+            retries=settings.retries,
+            total_timeout=settings.total_timeout_seconds,
+            crl_url=settings.crl_url,
         )
 
 
@@ -152,14 +153,14 @@ def _cmp_body(content_type: str, body: bytes, status: int) -> bytes:
     return body
 
 
-def registration_agent(settings) -> RegistrationAgent:
-    if settings.cmp_ra == "http":
-        service = JsonService(settings.cmp_ra_url, CaUnreachable, timeout=settings.cmp_timeout_seconds,
-                              retries=settings.cmp_retries)
+def registration_agent(settings: CmpSettings) -> RegistrationAgent:
+    if settings.ra == "http":
+        service = JsonService(settings.ra_url, CaUnreachable, timeout=settings.timeout_seconds,
+                              retries=settings.retries)
         return HttpRegistrationAgent(service)
-    if settings.cmp_ra == "demo":
+    if settings.ra == "demo":
         return DemoRegistrationAgent()
-    raise CaError(f"KIOSK_CMP_RA={settings.cmp_ra!r}: 'demo' or 'http'")
+    raise CaError(f"KIOSK_CMP_RA={settings.ra!r}: 'demo' or 'http'")
 
 
 def fetch_crl(config: CmpConfig, timeout: float) -> bytes:
@@ -208,7 +209,7 @@ class CmpCA:
         return f"CmpCA({self.config.url!r})"
 
     @classmethod
-    def from_settings(cls, settings) -> "CmpCA":
+    def from_settings(cls, settings: CmpSettings) -> "CmpCA":
         return cls(CmpConfig.from_settings(settings), registration_agent(settings))
 
     # --- the port ----------------------------------------------------------------------------------

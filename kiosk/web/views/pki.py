@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from kiosk.pki.errors import CaError
-from kiosk.services import services
+from kiosk.web.base import current_kiosk
 
 bp = Blueprint("pki", __name__, url_prefix="/pki")
 
@@ -13,7 +13,7 @@ bp = Blueprint("pki", __name__, url_prefix="/pki")
 @bp.get("/crl")
 def crl():
     try:
-        data = services().issuance.crl_der()
+        data = current_kiosk().issuance.crl_der()
     except CaError as exc:
         return Response(f"CRL unavailable: {exc}\n", status=503, mimetype="text/plain")
     return Response(data, mimetype="application/pkix-crl", headers={"Cache-Control": "max-age=300"})

@@ -11,8 +11,9 @@ from flask_babel import gettext as _
 
 from kiosk import logs
 from kiosk.pii import customer_key, mask_rrn
-from kiosk.services import services
 from kiosk.staff import StaffSignInLocked
+from kiosk.web.base import current_kiosk
+from kiosk.web.sessions import VISIT, session_store
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 COOKIE = "kiosk_staff"
@@ -21,7 +22,7 @@ COOKIE = "kiosk_staff"
 def signed_in(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
-        name = services().staff_gate.staff_for(request.cookies.get(COOKIE))
+        name = current_kiosk().staff_gate.staff_for(request.cookies.get(COOKIE))
         if name is None:
             return redirect(url_for("staff.sign_in"), code=303)
         g.staff = name
@@ -31,7 +32,7 @@ def signed_in(view):
 
 
 def audit(action: str, subject: str | None = None, detail: str = "") -> None:
-    services().audit.record(f"staff:{g.staff}", action, subject, detail)
+    current_kiosk().audit.record(f"staff:{g.staff}", action, subject, detail)
 
 
 @bp.get("/sign-in")
@@ -41,7 +42,7 @@ def sign_in():
 
 @bp.post("/sign-in")
 def post_sign_in():
-    svc = services()
+    svc = current_kiosk()
     name = (request.form.get("name") or "").strip()[:40]
     pin = (request.form.get("pin") or "")[:12]
     try:
@@ -65,7 +66,7 @@ def post_sign_in():
 @bp.post("/sign-out")
 @signed_in
 def sign_out():
-    services().staff_gate.sign_out(request.cookies.get(COOKIE))
+    current_kiosk().staff_gate.sign_out(request.cookies.get(COOKIE))
     audit("staff.signed_out")
     response = redirect(url_for("staff.sign_in"), code=303)
     response.delete_cookie(COOKIE, path="/staff")
@@ -88,7 +89,7 @@ def state():
 @bp.post("/reset")
 @signed_in
 def reset_session():
-    ended = services().reset_customer_sessions("staff_reset")
+    ended = session_store().end_customer_sessions("staff_reset")
     audit("session.reset_by_staff", detail=f"sessions={ended}")
     logs.warning("session.reset_by_staff", staff=g.staff, sessions=ended)
     return console_response(_("고객 화면을 처음으로 돌렸습니다."))
@@ -97,11 +98,10 @@ def reset_session():
 @bp.post("/service")
 @signed_in
 def toggle_service():
-    svc = services()
     out = request.form.get("out_of_service") == "1"
-    svc.set_state("out_of_service", "1" if out else "0")
+    current_kiosk().state.set_out_of_service(out)
     if out:
-        svc.reset_customer_sessions("out_of_service")
+        session_store().end_customer_sessions("out_of_service")
     audit("kiosk.out_of_service" if out else "kiosk.in_service")
     logs.warning("kiosk.out_of_service" if out else "kiosk.in_service", staff=g.staff)
     return console_response(_("점검 중으로 바꾸었습니다.") if out else _("운영을 다시 시작했습니다."))
@@ -110,7 +110,7 @@ def toggle_service():
 @bp.post("/staff-call/clear")
 @signed_in
 def clear_staff_call():
-    services().set_state("staff_called", "0")
+    current_kiosk().state.staff_answered()
     audit("staff.call_answered")
     return console_response(_("호출을 확인했습니다."))
 
@@ -119,7 +119,7 @@ def clear_staff_call():
 @signed_in
 def unlock():
     """Staff type the resident number from the ID card in front of them; only its keyed hash is used."""
-    svc = services()
+    svc = current_kiosk()
     rrn = "".join(ch for ch in request.form.get("rrn", "") if ch.isdigit())
     if len(rrn) != 13:
         return console_response(_("주민등록번호 13자리를 입력해 주세요."), status=422)
@@ -136,24 +136,23 @@ def console_response(message: str, status: int = 200):
 
 
 def console_state() -> dict:
-    svc = services()
+    svc = current_kiosk()
     clock = svc.clock.now()
     customers = [
-        {"step": (entry.session.get("flow").journey.current.value if entry.session.get("flow") else "attract"),
-         "idle": int(clock - entry.touched)}
-        for _sid, entry in svc.sessions.active() if entry.session.get("flow") is not None
+        {"step": entry.session[VISIT].journey.current.value, "idle": int(clock - entry.touched)}
+        for _sid, entry in session_store().active() if entry.session.get(VISIT) is not None
     ]
     return {
         "staff": g.staff,
         "customers": customers,
-        "out_of_service": svc.out_of_service(),
-        "staff_called": svc.state("staff_called") == "1",
+        "out_of_service": svc.state.out_of_service,
+        "staff_called": svc.state.staff_called,
         "events": svc.audit.recent(15),
         "counts": {action: svc.audit.count_today(action)
                    for action in ("certificate.delivered", "certificate.revoked", "customer.locked",
                                   "session.reset")},
         "locked": svc.lockouts.locked_keys(),
-        "drives": svc.drive_list_for_staff(),
+        "drives": svc.drives.drives(),
         "outbox": svc.code_sender.recent(5) if svc.settings.is_demo and hasattr(svc.code_sender, "recent") else [],
         "is_demo": svc.settings.is_demo,
     }

@@ -1,6 +1,6 @@
 """SQLite store: WAL mode, one connection per thread, schema migrations versioned by `user_version`.
 
-Migrations are the files `kiosk/migrations/NNNN_name.sql`, applied in order, each in one transaction.
+Migrations are the files `kiosk/store/migrations/NNNN_name.sql`, applied in order, each in one transaction.
 Every area adds its own file; a migration once landed is never edited.
 """
 

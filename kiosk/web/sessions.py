@@ -5,8 +5,11 @@ for a few minutes, and those must never touch the kiosk's disk. A restart theref
 customer over, which is the safe outcome anyway (an undelivered certificate is revoked at start-up).
 
 A session ends when idle for longer than the idle limit plus the warning countdown, when it reaches the
-hard limit, or when it is reset (by the customer, by staff, or after the done screen). Ending a session
-calls the `on_end` callbacks (the journey revokes an undelivered certificate there) and then wipes it.
+hard limit, or when it is reset (by the customer, by staff, or after the done screen). What ending means
+is decided here, once: a session with a customer's visit in it ends that visit through the customer flow
+(`CustomerFlow.end_visit`: a write under way finishes, an undelivered certificate is revoked, secrets are
+dropped), and then the session itself is wiped. A janitor thread ends idle sessions even when nobody
+touches the screen.
 """
 
 from __future__ import annotations
@@ -16,13 +19,15 @@ import threading
 from dataclasses import dataclass, field
 from typing import Callable
 
-from flask import request
+from flask import Flask, current_app, request
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
 from kiosk.clock import Clock
+from kiosk.journey.flow import CustomerFlow
 
 COOKIE_NAME = "kiosk_sid"
+VISIT = "visit"  # the session key of the customer's Visit
 
 
 class ServerSession(CallbackDict, SessionMixin):
@@ -45,11 +50,10 @@ class Entry:
 
 
 def wipe(data: dict) -> None:
-    """Overwrite mutable secret buffers before dropping references (best effort in Python)."""
+    """Drop every reference the session holds, letting each value that knows how wipe itself first
+    (docs/security.md, "What is wiped")."""
     for value in list(data.values()):
-        if isinstance(value, bytearray):
-            value[:] = b"\0" * len(value)
-        elif hasattr(value, "wipe"):
+        if hasattr(value, "wipe"):
             value.wipe()
     data.clear()
 
@@ -84,12 +88,12 @@ class SessionStore:
             if entry is None:
                 return None
             reason = self._expiry_reason(entry)
-            if reason:
-                self._end(sid, reason)
-                return None
-            if touch:
-                entry.touched = self.clock.now()
-            return entry.session
+            if not reason:
+                if touch:
+                    entry.touched = self.clock.now()
+                return entry.session
+        self.end(sid, reason)
+        return None
 
     def entry(self, sid: str) -> Entry | None:
         with self._lock:
@@ -109,19 +113,52 @@ class SessionStore:
         return True
 
     def end(self, sid: str, reason: str) -> None:
+        """End one session. The `on_end` callbacks run outside the store's lock: ending a visit may wait
+        for a write to a stick, and no other customer's request may wait behind it."""
         with self._lock:
-            self._end(sid, reason)
+            entry = self._entries.pop(sid, None)
+        if entry is None:
+            return
+        entry.ended_reason = reason
+        try:
+            for callback in self.on_end:
+                callback(entry.session, reason)
+        finally:
+            wipe(entry.session)
 
     def reap(self) -> list[str]:
         """End every session past its limits; the janitor thread and tests call this."""
-        ended = []
         with self._lock:
-            for sid, entry in list(self._entries.items()):
-                reason = self._expiry_reason(entry)
-                if reason:
-                    self._end(sid, reason)
-                    ended.append(reason)
-        return ended
+            expired = [(sid, reason) for sid, entry in self._entries.items()
+                       if (reason := self._expiry_reason(entry))]
+        for sid, reason in expired:
+            self.end(sid, reason)
+        return [reason for _, reason in expired]
+
+    def end_customer_sessions(self, reason: str) -> int:
+        """Staff reset or out of service: every session with a customer's visit ends (the staff's own
+        browser session, holding only its CSRF token, stays)."""
+        customers = [sid for sid, entry in self.active() if entry.session.get(VISIT) is not None]
+        for sid in customers:
+            self.end(sid, reason)
+        return len(customers)
+
+    def end_visit(self, session: ServerSession, reason: str) -> None:
+        """처음으로, or the done screen's countdown: this session's visit ends and the session is emptied."""
+        if session.get(VISIT) is not None:
+            self.end(session.sid, reason)
+        session.clear()
+
+    def start_janitor(self, interval: float = 5.0) -> threading.Event:
+        """A thread that ends idle sessions even when nobody touches the screen; returns its stop flag."""
+        stop = threading.Event()
+
+        def run():
+            while not stop.wait(interval):
+                self.reap()
+
+        threading.Thread(target=run, name="session-janitor", daemon=True).start()
+        return stop
 
     def active(self) -> list[tuple[str, Entry]]:
         with self._lock:
@@ -135,16 +172,16 @@ class SessionStore:
             return "idle"
         return None
 
-    def _end(self, sid: str, reason: str) -> None:
-        entry = self._entries.pop(sid, None)
-        if entry is None:
-            return
-        entry.ended_reason = reason
-        try:
-            for callback in self.on_end:
-                callback(entry.session, reason)
-        finally:
-            wipe(entry.session)
+
+def ending_visits(flow: CustomerFlow) -> Callable[[ServerSession, str], None]:
+    """The `on_end` callback that ends a session's visit through the customer flow."""
+
+    def end(session: ServerSession, reason: str) -> None:
+        visit = session.get(VISIT)
+        if visit is not None:
+            flow.end_visit(visit, reason)
+
+    return end
 
 
 class ServerSideSessionInterface(SessionInterface):
@@ -178,3 +215,22 @@ class ServerSideSessionInterface(SessionInterface):
             path="/",
         )
         response.vary.add("Cookie")
+
+
+def init_app(app: Flask, settings, kiosk) -> SessionStore:
+    """Sessions for this app: kept in memory, ended by the limits in `settings`, each customer's visit
+    ended through `kiosk.flow`."""
+    store = SessionStore(
+        idle_seconds=settings.idle_seconds,
+        warning_seconds=settings.idle_warning_seconds,
+        limit_seconds=settings.session_limit_seconds,
+        clock=kiosk.clock,
+        on_end=[ending_visits(kiosk.flow)],
+    )
+    app.extensions["kiosk.sessions"] = store
+    app.session_interface = ServerSideSessionInterface(store)
+    return store
+
+
+def session_store() -> SessionStore:
+    return current_app.extensions["kiosk.sessions"]

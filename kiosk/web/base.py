@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import sqlite3
 
-from flask import Flask, abort, g, redirect, render_template, request, session, url_for
+from flask import Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import Babel, format_currency, format_date, format_decimal, get_locale, get_translations
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from kiosk import logs
 from kiosk.doctor import SCREEN_REPORT_SECONDS
-from kiosk.keypad import secure_keypad_layout
 from kiosk.pii import mask_email
 from kiosk.settings import PROJECT_ROOT
+from kiosk.web.keypad import secure_keypad_layout
+from kiosk.wiring import Kiosk
 
 csrf = CSRFProtect()
 babel = Babel()
@@ -37,6 +38,22 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+
+
+def current_kiosk() -> Kiosk:
+    """The kiosk's parts, wired once at start-up (kiosk.wiring)."""
+    return current_app.extensions["kiosk"]
+
+
+def safe_next(target: str) -> str:
+    """Where a language or accessibility switch returns to: a path of this app, else the attract screen.
+
+    Never another site: no scheme, no host, no `//` or `/\\` (which browsers read as scheme-relative),
+    and no control character (a header split, or a tab that browsers silently drop)."""
+    if (not target.startswith("/") or target.startswith(("//", "/\\")) or "\\" in target
+            or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target)):
+        return url_for("customer.attract")
+    return target
 
 
 def request_translations():

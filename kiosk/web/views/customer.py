@@ -7,14 +7,21 @@ to the step they are on (a typed URL, the back button, a replayed POST, a double
 from __future__ import annotations
 
 import json
-import threading
 from functools import wraps
 
 from flask import Blueprint, abort, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from kiosk import logs
-from kiosk.forms import (
+from kiosk.identity.ports import MAX_ACCOUNT_FAILURES
+from kiosk.journey import Service, Step, StepNotAllowed
+from kiosk.journey.email_code import MAX_TRIES as MAX_CODE_TRIES
+from kiosk.journey.email_code import CodeResult, ResendRefused
+from kiosk.journey.flow import Outcome
+from kiosk.journey.visit import STAGES, Visit
+from kiosk.pki.password import unmet_rules
+from kiosk.web.base import A11Y_MODES, LANGUAGES, current_kiosk, safe_next
+from kiosk.web.forms import (
     PASSWORD_RULE_TEXT,
     AccountForm,
     CodeForm,
@@ -24,18 +31,17 @@ from kiosk.forms import (
     PasswordForm,
     ReplaceForm,
 )
-from kiosk.journey import Service, Step, StepNotAllowed
-from kiosk.journey.email_code import CodeResult, ResendRefused
-from kiosk.journey.flow import STAGES, CustomerFlow, Outcome
-from kiosk.pki.password import unmet_rules
-from kiosk.services import services
-from kiosk.web import A11Y_MODES, LANGUAGES
+from kiosk.web.sessions import VISIT, session_store
 
 bp = Blueprint("customer", __name__)
 
 
-def current_flow() -> CustomerFlow | None:
-    return session.get("flow")
+def current_visit() -> Visit | None:
+    return session.get(VISIT)
+
+
+def customer_flow():
+    return current_kiosk().flow
 
 
 def step_url(step: Step) -> str:
@@ -47,10 +53,10 @@ def go_to(step: Step):
 
 
 def render_step(step: Step, status: int = 200, **context):
-    flow = current_flow()
-    n, total = flow.journey.position(step)
+    visit = current_visit()
+    n, total = visit.journey.position(step)
     response = make_response(render_template(
-        f"customer/{step.value}.html", flow=flow, step=step, progress=(n, total), **context
+        f"customer/{step.value}.html", visit=visit, step=step, progress=(n, total), **context
     ), status)
     if request.headers.get("HX-Request"):
         response.headers["HX-Push-Url"] = step_url(step)
@@ -63,14 +69,14 @@ def in_step(step: Step):
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            flow = current_flow()
-            if flow is None:
+            visit = current_visit()
+            if visit is None:
                 return redirect(url_for("customer.attract"), code=303)
-            with flow.lock:
-                if not flow.journey.can_enter(step):
-                    return go_to(flow.journey.current)
+            with visit.lock:
+                if not visit.journey.can_enter(step):
+                    return go_to(visit.journey.current)
             try:
-                return view(flow, *args, **kwargs)
+                return view(visit, *args, **kwargs)
             except StepNotAllowed as moved:
                 return go_to(moved.current)
 
@@ -81,25 +87,26 @@ def in_step(step: Step):
 
 @bp.get("/")
 def attract():
-    flow = current_flow()
-    if flow is not None and flow.journey.service is not None:
-        return go_to(flow.journey.current)
-    return render_template("customer/attract.html", out_of_service=services().out_of_service())
+    visit = current_visit()
+    if visit is not None and visit.journey.service is not None:
+        return go_to(visit.journey.current)
+    return render_template("customer/attract.html", out_of_service=current_kiosk().state.out_of_service)
 
 
 @bp.post("/start")
 def start():
-    if services().out_of_service():
+    if current_kiosk().state.out_of_service:
         return redirect(url_for("customer.attract"), code=303)
-    if current_flow() is None:
-        session["flow"] = CustomerFlow(clock=services().clock, audit=services().audit)
-    return go_to(current_flow().journey.current)
+    if current_visit() is None:
+        session[VISIT] = customer_flow().start()
+    return go_to(current_visit().journey.current)
 
 
 @bp.post("/reset")
 def reset():
-    """처음으로: everything of this customer is wiped and the attract screen comes back."""
-    services().end_customer_session(session, "customer_reset")
+    """처음으로: everything of this customer is wiped and the attract screen comes back (after a write
+    already under way has finished: the customer keeps what reached their stick)."""
+    session_store().end_visit(session, "customer_reset")
     return redirect(url_for("customer.attract"), code=303)
 
 
@@ -107,10 +114,7 @@ def reset():
 def language():
     lang = request.form.get("lang", "ko")
     session["lang"] = lang if lang in LANGUAGES else "ko"
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("customer.attract")
-    return redirect(target, code=303)
+    return redirect(safe_next(request.form.get("next", "")), code=303)
 
 
 @bp.post("/accessibility")
@@ -121,22 +125,19 @@ def accessibility():
     if mode in A11Y_MODES:
         modes ^= {mode}
     session["a11y"] = [m for m in A11Y_MODES if m in modes]
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("customer.attract")
-    return redirect(target, code=303)
+    return redirect(safe_next(request.form.get("next", "")), code=303)
 
 
 @bp.post("/call-staff")
 def call_staff():
-    services().call_staff()
+    current_kiosk().state.call_staff()
     return render_template("customer/_staff_called.html")
 
 
 @bp.post("/session/extend")
 def extend():
-    if session.get("flow") is not None:
-        services().sessions.extend(session.sid)
+    if current_visit() is not None:
+        session_store().extend(session.sid)
         logs.event("session.extended")
     return ("", 204)
 
@@ -147,64 +148,61 @@ def step(name: str):
         wanted = Step(name)
     except ValueError:
         abort(404)
-    flow = current_flow()
-    if flow is None:
+    visit = current_visit()
+    if visit is None:
         return redirect(url_for("customer.attract"), code=303)
-    if not flow.journey.can_enter(wanted) and not (wanted is Step.DONE and flow.delivered_serial):
-        return go_to(flow.journey.current)
-    return STEP_PAGES[wanted](flow)
+    if not visit.journey.can_enter(wanted) and not (wanted is Step.DONE and visit.delivered_serial):
+        return go_to(visit.journey.current)
+    return STEP_PAGES[wanted](visit)
 
 
 # --- GET pages ---------------------------------------------------------------------------------------
 
-def page_service(flow):
+def page_service(visit):
     return render_step(Step.SERVICE)
 
 
-def page_consent(flow):
+def page_consent(visit):
     return render_step(Step.CONSENT, form=ConsentForm())
 
 
-def page_identity(flow):
+def page_identity(visit):
     return render_step(Step.IDENTITY, form=IdentityForm())
 
 
-def page_account(flow):
+def page_account(visit):
     return render_step(Step.ACCOUNT, form=AccountForm())
 
 
-def page_email(flow, form=None, message=None, status=200):
-    svc = services()
-    if flow.challenge is None:
-        outcome = flow.send_code(svc.code_sender, _("[우체국] 인증서 발급 인증번호"), code_mail_body())
+def page_email(visit, form=None, message=None, status=200):
+    if visit.challenge is None:
+        outcome = customer_flow().send_code(visit, _("[우체국] 인증서 발급 인증번호"), code_mail_body())
         if outcome is Outcome.UNAVAILABLE:
             message = _("인증번호 메일을 보내지 못했습니다. 잠시 후 '다시 받기'를 누르시거나 직원을 불러 주세요.")
     return render_step(Step.EMAIL, status=status, form=form or CodeForm(), message=message,
-                       masked_email=mask_email(flow))
+                       masked_email=mask_email(visit))
 
 
-def page_replace(flow):
-    records = services().issuance.certificates_for(flow.customer.customer_key)
-    replaceable = [r for r in records if r.status in ("issued", "delivered")]
-    return render_step(Step.REPLACE, form=ReplaceForm(), records=replaceable)
+def page_replace(visit):
+    return render_step(Step.REPLACE, form=ReplaceForm(), records=customer_flow().replaceable(visit))
 
 
-def page_password(flow):
+def page_password(visit):
     return render_step(Step.PASSWORD, form=PasswordForm(), rules=rule_states(""))
 
 
-def page_drive(flow):
-    run = flow.run
+def page_drive(visit):
+    run = visit.run
     error = run.error if run is not None else None
     return render_step(Step.DRIVE, form=DriveForm(), error=error)
 
 
-def page_issuing(flow):
-    return render_step(Step.ISSUING, run=flow.run, stages=STAGES)
+def page_issuing(visit):
+    return render_step(Step.ISSUING, run=visit.run, stages=STAGES)
 
 
-def page_done(flow):
-    return render_step(Step.DONE, prepared=flow.prepared, run=flow.run)
+def page_done(visit):
+    return render_step(Step.DONE, prepared=visit.prepared, run=visit.run)
 
 
 STEP_PAGES = {
@@ -219,39 +217,37 @@ STEP_PAGES = {
 
 @bp.post("/journey/service")
 @in_step(Step.SERVICE)
-def post_service(flow):
+def post_service(visit):
     try:
         service = Service(request.form.get("service", ""))
     except ValueError:
         return render_step(Step.SERVICE, status=422, message=_("신규 발급 또는 재발급을 선택해 주세요."))
-    flow.choose_service(service)
-    return go_to(flow.journey.current)
+    customer_flow().choose_service(visit, service)
+    return go_to(visit.journey.current)
 
 
 @bp.post("/journey/consent")
 @in_step(Step.CONSENT)
-def post_consent(flow):
+def post_consent(visit):
     form = ConsentForm()
     if not form.validate_on_submit():
         return render_step(Step.CONSENT, status=422, form=form)
-    flow.consent()
-    return go_to(flow.journey.current)
+    customer_flow().consent(visit)
+    return go_to(visit.journey.current)
 
 
 @bp.post("/journey/identity")
 @in_step(Step.IDENTITY)
-def post_identity(flow):
+def post_identity(visit):
     form = IdentityForm()
     if not form.validate_on_submit():
         return render_step(Step.IDENTITY, status=422, form=form)
-    svc = services()
-    outcome = flow.identify(svc.directory, svc.accounts, form.name.data, form.rrn.digits,
-                            form.id_kind.data, form.issued_on)
+    outcome = customer_flow().identify(visit, form.name.data, form.rrn.digits, form.id_kind.data, form.issued_on)
     if outcome is Outcome.OK:
-        return go_to(flow.journey.current)
+        return go_to(visit.journey.current)
     messages = {
         Outcome.NOT_FOUND: _("입력하신 정보와 일치하는 고객을 찾지 못했습니다. 이름, 주민등록번호, 신분증 정보를 확인해 주세요."),
-        Outcome.LOCKED: _("비밀번호 오류가 5회 넘어 키오스크 발급이 잠겨 있습니다. 신분증을 가지고 창구로 와 주세요."),
+        Outcome.LOCKED: _("비밀번호 오류가 %(limit)d회 넘어 키오스크 발급이 잠겨 있습니다. 신분증을 가지고 창구로 와 주세요.", limit=MAX_ACCOUNT_FAILURES),
         Outcome.UNAVAILABLE: _("지금 고객 정보를 확인할 수 없습니다. 잠시 후 다시 시도하시거나 직원을 불러 주세요."),
     }
     return render_step(Step.IDENTITY, status=422, form=form, message=messages[outcome],
@@ -260,17 +256,17 @@ def post_identity(flow):
 
 @bp.post("/journey/account")
 @in_step(Step.ACCOUNT)
-def post_account(flow):
+def post_account(visit):
     form = AccountForm()
     if not form.validate_on_submit():
         return render_step(Step.ACCOUNT, status=422, form=form)
-    outcome, check = flow.verify_account(services().accounts, form.account.data, form.pin.data)
+    outcome, check = customer_flow().verify_account(visit, form.account.data, form.pin.data)
     if outcome is Outcome.OK:
-        return go_to(flow.journey.current)
+        return go_to(visit.journey.current)
     if outcome is Outcome.WRONG:
         message = _("계좌번호 또는 비밀번호가 맞지 않습니다. 남은 횟수: %(left)d회", left=check.tries_left)
     elif outcome is Outcome.LOCKED:
-        message = _("비밀번호 오류가 5회 넘어 키오스크 발급이 잠겼습니다. 신분증을 가지고 창구로 와 주세요.")
+        message = _("비밀번호 오류가 %(limit)d회 넘어 키오스크 발급이 잠겼습니다. 신분증을 가지고 창구로 와 주세요.", limit=MAX_ACCOUNT_FAILURES)
     else:
         message = _("지금 계좌를 확인할 수 없습니다. 잠시 후 다시 시도하시거나 직원을 불러 주세요.")
     return render_step(Step.ACCOUNT, status=422, form=AccountForm(formdata=None), message=message,
@@ -279,94 +275,86 @@ def post_account(flow):
 
 @bp.post("/journey/email")
 @in_step(Step.EMAIL)
-def post_email(flow):
+def post_email(visit):
     form = CodeForm()
     if not form.validate_on_submit():
-        return page_email(flow, form=form, status=422)
-    result = flow.check_code(form.code.data)
+        return page_email(visit, form=form, status=422)
+    result = customer_flow().check_code(visit, form.code.data)
     if result is CodeResult.OK:
-        return go_to(flow.journey.current)
+        return go_to(visit.journey.current)
     messages = {
-        CodeResult.WRONG: _("인증번호가 맞지 않습니다. 남은 횟수: %(left)d회", left=flow.challenge.tries_left),
+        CodeResult.WRONG: _("인증번호가 맞지 않습니다. 남은 횟수: %(left)d회", left=visit.challenge.tries_left),
         CodeResult.EXPIRED: _("인증번호의 유효시간(3분)이 지났습니다. '다시 받기'를 눌러 주세요."),
-        CodeResult.TOO_MANY_TRIES: _("인증번호를 5번 틀렸습니다. '다시 받기'를 눌러 새 번호를 받아 주세요."),
+        CodeResult.TOO_MANY_TRIES: _("인증번호를 %(limit)d번 틀렸습니다. '다시 받기'를 눌러 새 번호를 받아 주세요.", limit=MAX_CODE_TRIES),
     }
-    return page_email(flow, form=CodeForm(formdata=None), message=messages[result], status=422)
+    return page_email(visit, form=CodeForm(formdata=None), message=messages[result], status=422)
 
 
 @bp.post("/journey/email/resend")
 @in_step(Step.EMAIL)
-def post_email_resend(flow):
-    if flow.challenge is None:
-        return page_email(flow)  # the first code never left: this showing sends it
+def post_email_resend(visit):
+    if visit.challenge is None:
+        return page_email(visit)  # the first code never left: this showing sends it
     try:
-        flow.challenge.resend()
+        visit.challenge.resend()
     except ResendRefused as refused:
         if refused.reason == "wait":
             message = _("%(seconds)d초 후에 다시 받을 수 있습니다.", seconds=refused.wait_seconds)
         else:
             message = _("인증번호는 3번까지 다시 받을 수 있습니다. 처음부터 다시 하시거나 직원을 불러 주세요.")
-        return page_email(flow, message=message, status=422)
-    outcome = flow.send_code(services().code_sender, _("[우체국] 인증서 발급 인증번호"), code_mail_body())
+        return page_email(visit, message=message, status=422)
+    outcome = customer_flow().send_code(visit, _("[우체국] 인증서 발급 인증번호"), code_mail_body())
     message = (_("새 인증번호를 보냈습니다.") if outcome is Outcome.OK
                else _("인증번호 메일을 보내지 못했습니다. 잠시 후 다시 시도해 주세요."))
-    return page_email(flow, message=message)
+    return page_email(visit, message=message)
 
 
 @bp.post("/journey/replace")
 @in_step(Step.REPLACE)
-def post_replace(flow):
+def post_replace(visit):
     form = ReplaceForm()
-    records = {r.serial: r for r in services().issuance.certificates_for(flow.customer.customer_key)
-               if r.status in ("issued", "delivered")}
-    if not form.validate_on_submit() or form.serial.data not in records:
-        return render_step(Step.REPLACE, status=422, form=form, records=list(records.values()),
+    if not (form.validate_on_submit() and customer_flow().choose_replacement(visit, form.serial.data)):
+        return render_step(Step.REPLACE, status=422, form=form, records=customer_flow().replaceable(visit),
                            message=_("바꿀 인증서를 선택해 주세요."))
-    flow.choose_replacement(form.serial.data)
-    return go_to(flow.journey.current)
+    return go_to(visit.journey.current)
 
 
 @bp.post("/journey/password/check")
 @in_step(Step.PASSWORD)
-def post_password_check(flow):
+def post_password_check(visit):
     """Live rules as the customer types: only the rule list comes back, the password stays unrendered."""
     return render_template("customer/_password_rules.html", rules=rule_states(request.form.get("password", "")))
 
 
 @bp.post("/journey/password")
 @in_step(Step.PASSWORD)
-def post_password(flow):
+def post_password(visit):
     form = PasswordForm()
     if not form.validate_on_submit():
         return render_step(Step.PASSWORD, status=422, form=PasswordForm(formdata=None),
                            rules=rule_states(form.password.data or ""), errors=form.errors)
-    flow.set_password(form.password.data)
-    return go_to(flow.journey.current)
+    customer_flow().set_password(visit, form.password.data)
+    return go_to(visit.journey.current)
 
 
 @bp.post("/journey/drive")
 @in_step(Step.DRIVE)
-def post_drive(flow):
+def post_drive(visit):
     form = DriveForm()
-    svc = services()
-    drive = {d.id: d for d in svc.drives.drives()}.get(form.drive_id.data if form.validate_on_submit() else None)
-    if drive is None or not drive.eligible:
+    if not (form.validate_on_submit() and customer_flow().choose_drive(visit, form.drive_id.data)):
         return render_step(Step.DRIVE, status=422, form=form, error="pick_drive")
-    flow.choose_drive(drive.id)
-    worker = threading.Thread(target=flow.issue_and_deliver, args=(svc.issuance, svc.drives),
-                              name="issuing", daemon=True)
-    worker.start()
+    customer_flow().start_issuing(visit)
     return go_to(Step.ISSUING)
 
 
 @bp.get("/journey/issuing/status")
 def issuing_status():
-    flow = current_flow()
-    if flow is None or flow.run is None:
+    visit = current_visit()
+    if visit is None or visit.run is None:
         return navigate_to(url_for("customer.attract"))
-    if flow.run.finished:
-        return navigate_to(step_url(Step.DONE if flow.delivered_serial else Step.DRIVE))
-    return render_template("customer/_issuing_stages.html", run=flow.run, stages=STAGES)
+    if visit.run.finished:
+        return navigate_to(step_url(Step.DONE if visit.delivered_serial else Step.DRIVE))
+    return render_template("customer/_issuing_stages.html", run=visit.run, stages=STAGES)
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -384,10 +372,10 @@ def rule_states(password: str) -> list[tuple[str, str, bool]]:
     return [(code, str(text), code not in unmet) for code, text in PASSWORD_RULE_TEXT.items()]
 
 
-def mask_email(flow) -> str:
+def mask_email(visit) -> str:
     from kiosk.pii import mask_email as mask
 
-    return mask(flow.customer.email) if flow.customer else ""
+    return mask(visit.customer.email) if visit.customer else ""
 
 
 def code_mail_body() -> str:

@@ -7,7 +7,7 @@ import threading
 
 from flask import Blueprint, Response, current_app, render_template, stream_with_context
 
-from kiosk.services import services
+from kiosk.web.base import current_kiosk
 
 bp = Blueprint("drives", __name__, url_prefix="/drives")
 
@@ -34,7 +34,7 @@ class LatestDrives:
 
 
 def _manager():
-    manager = services().drives
+    manager = current_kiosk().drives
     manager.start()  # lazily, on the first screen that needs drives; idempotent
     return manager
 

@@ -1,0 +1,60 @@
+"""One customer's visit: where they are in the journey and what they have proven so far.
+
+Everything secret about the customer lives here, in memory, for the few minutes of the visit: the
+resident number (needed for the VID), the certificate password, the e-mail code and the prepared bundle.
+`wipe` drops every reference when the visit ends; what Python can and cannot overwrite is written down in
+docs/security.md ("What is wiped").
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from kiosk.identity import Customer
+from kiosk.journey.email_code import EmailChallenge
+from kiosk.journey.machine import Journey
+
+STAGES = ("prepare", "write", "verify", "eject")
+
+
+@dataclass
+class IssuingRun:
+    """What the issuing screen shows: each stage's state, and how it ended."""
+
+    stages: dict = field(default_factory=lambda: {s: "waiting" for s in STAGES})
+    finished: bool = False
+    error: str | None = None          # a DriveError code, a PkiError code ("issuance_failed", ...), or None
+    ejected: bool = False
+
+    def mark(self, stage: str, state: str) -> None:
+        self.stages[stage] = state
+
+    @property
+    def writing(self) -> bool:
+        return self.stages["write"] == "active"
+
+
+@dataclass
+class Visit:
+    journey: Journey = field(default_factory=Journey)
+    customer: Customer | None = None
+    rrn: str = field(default="", repr=False)
+    challenge: EmailChallenge | None = None
+    password: str = field(default="", repr=False)
+    replaces: str | None = None
+    drive_id: str | None = None
+    prepared: object | None = None      # kiosk.pki.issuance.PreparedCertificate
+    delivered_serial: str | None = None
+    run: IssuingRun | None = None
+    worker: threading.Thread | None = field(default=None, repr=False)
+    ended: bool = False                 # the session ended (reset, idle, staff) while issuing ran
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    def wipe(self) -> None:
+        self.password = ""
+        if self.challenge:
+            self.challenge.wipe()
+        self.rrn = ""
+        self.customer = None
+        self.prepared = None

@@ -1,0 +1,113 @@
+"""The kiosk's long-lived parts, wired once at start-up from `Settings`: the store, the adapter chosen
+for each outside system (demo or production), and the customer flow built on them. Nothing here knows
+about the web: `kiosk.web.create_app` keeps the result in `app.extensions["kiosk"]`, and tests build as
+many as they like."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hardware import DriveManager
+from kiosk.clock import Clock
+from kiosk.identity import CodeSender, CustomerDirectory, IdentityServiceUnavailable
+from kiosk.identity.lockouts import LockingAccounts, Lockouts
+from kiosk.journey.flow import CustomerFlow
+from kiosk.jsonhttp import JsonService
+from kiosk.pki.issuance import IssuanceService
+from kiosk.settings import ConfigurationError, Settings
+from kiosk.staff import StaffGate
+from kiosk.store import Store
+from kiosk.store.audit import AuditLog
+from kiosk.store.state import KioskState
+
+
+@dataclass
+class Kiosk:
+    settings: Settings
+    clock: Clock
+    store: Store
+    state: KioskState
+    audit: AuditLog
+    lockouts: Lockouts
+    directory: CustomerDirectory
+    accounts: LockingAccounts
+    code_sender: CodeSender
+    staff_gate: StaffGate
+    issuance: IssuanceService
+    drives: DriveManager
+    flow: CustomerFlow
+
+    def prepare_to_serve(self) -> None:
+        """Before the first customer: revoke what a crash left undelivered."""
+        revoked = self.issuance.revoke_undelivered()  # logs pki.undelivered_revoked
+        if revoked:
+            self.audit.record("system", "certificate.revoked", detail=f"undelivered_at_start={revoked}")
+
+    def close(self) -> None:
+        self.drives.stop()
+        self.store.close_all()
+
+
+def wire(settings: Settings, clock: Clock | None = None) -> Kiosk:
+    """Open (and migrate) the store, pick every adapter, start watching drives. Raises
+    ConfigurationError when production mode finds demo data."""
+    clock = clock or Clock()
+    store = Store(settings.database_path)
+    store.migrate()
+    refuse_demo_data_in_production(settings, store)
+    audit = AuditLog(store)
+    lockouts = Lockouts(store)
+    accounts = LockingAccounts(account_verifier(settings, store), lockouts)
+    directory = customer_directory(settings, store)
+    sender = code_sender(settings, store)
+    issuance = IssuanceService.from_settings(settings.pki, store)
+    drives = DriveManager.from_backend(settings.drives_backend, settings.data_dir)
+    drives.start()
+    flow = CustomerFlow(directory=directory, accounts=accounts, code_sender=sender, issuance=issuance,
+                        drives=drives, audit=audit, clock=clock)
+    return Kiosk(settings=settings, clock=clock, store=store, state=KioskState(store), audit=audit,
+                 lockouts=lockouts, directory=directory, accounts=accounts, code_sender=sender,
+                 staff_gate=StaffGate(store, clock=clock), issuance=issuance, drives=drives, flow=flow)
+
+
+def refuse_demo_data_in_production(settings: Settings, store: Store) -> None:
+    if settings.is_demo:
+        return
+    from kiosk.identity.demo import demo_customer_count
+
+    if demo_customer_count(store):
+        raise ConfigurationError(
+            "KIOSK_MODE=production refuses to start: the database holds demo customers "
+            f"({settings.database_path}); use a fresh KIOSK_DATA_DIR without `--demo`"
+        )
+
+
+def customer_directory(settings: Settings, store: Store) -> CustomerDirectory:
+    if settings.directory_url:
+        from kiosk.identity.http import HttpDirectory
+
+        return HttpDirectory(JsonService(settings.directory_url, IdentityServiceUnavailable),
+                             settings.customer_hash_key)
+    from kiosk.identity.demo import DemoDirectory
+
+    return DemoDirectory(store, settings.customer_hash_key)
+
+
+def account_verifier(settings: Settings, store: Store):
+    if settings.accounts_url:
+        from kiosk.identity.http import HttpAccounts
+
+        return HttpAccounts(JsonService(settings.accounts_url, IdentityServiceUnavailable))
+    from kiosk.identity.demo import DemoAccounts
+
+    return DemoAccounts(store, settings.customer_hash_key)
+
+
+def code_sender(settings: Settings, store: Store) -> CodeSender:
+    if settings.smtp_url:
+        from kiosk.identity.smtp import SmtpCodeSender
+
+        return SmtpCodeSender(settings.smtp_url, settings.mail_from)
+    from kiosk.identity.demo import DemoOutbox
+
+    return DemoOutbox(store)
