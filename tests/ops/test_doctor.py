@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from kiosk import doctor
-from kiosk.pki import embedded
+from kiosk.pki.embedded import ca as embedded
 from kiosk.settings import Settings
 from kiosk.web import create_app
 from tests.conftest import free_port
