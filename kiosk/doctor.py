@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
+from kiosk import logs
 from kiosk.pki import embedded
 from kiosk.settings import ConfigurationError, Settings
 from kiosk.store import Store, StoreError
@@ -30,10 +31,12 @@ EARLIEST_YEAR = 2025
 NETWORK_TIMEOUT = 5.0
 BROWSER_UNIT = "cert-kiosk-browser.service"
 # The page on the touchscreen reports in every SCREEN_REPORT_SECONDS (templates/base.html); silent for
-# longer than SCREEN_SILENT_SECONDS while the unit is active means a wedged browser (cage hung, unit alive).
+# longer than SCREEN_SILENT_SECONDS while the unit has been active for more than SCREEN_STARTUP_SECONDS means
+# a wedged browser (cage hung, or Chromium never drew the page: seen on the appliance's first boot).
 SCREEN_FILE = "screen.seen"
 SCREEN_REPORT_SECONDS = 15
 SCREEN_SILENT_SECONDS = 60
+SCREEN_STARTUP_SECONDS = 180
 UDISKS2_NAME = "org.freedesktop.UDisks2"
 CMP_FILES_FIX = "set KIOSK_CMP_CA_CERTS and KIOSK_CMP_KEK_CERT to the files the bank supplied (docs/cmp.md)"
 
@@ -296,11 +299,21 @@ def check_browser(settings: Settings) -> Check:
     silence = screen_silence(settings)
     if silence is not None and silence <= SCREEN_SILENT_SECONDS:
         return Check("browser", True, f"{BROWSER_UNIT} active, the screen reported {silence:.0f} s ago")
-    if uptime <= SCREEN_SILENT_SECONDS:
+    if uptime <= SCREEN_STARTUP_SECONDS:
         return Check("browser", True, f"{BROWSER_UNIT} starting ({uptime:.0f} s)")
     heard = "never" if silence is None else f"not for {silence:.0f} s"
     return Check("browser", False, f"{BROWSER_UNIT} active for {uptime:.0f} s but the screen has reported {heard}",
                  fix)
+
+
+def restart_silent_browser(settings: Settings) -> Check:
+    """What cert-kiosk-screen.timer runs as root: a browser unit that is active but whose screen went
+    silent is restarted (Restart=always cannot see a hung browser). Returns the browser check it acted on."""
+    check = check_browser(settings)
+    if not check.ok and browser_unit_uptime() is not None:
+        failed = _run(["systemctl", "restart", "--no-block", BROWSER_UNIT])
+        logs.warning("browser.restarted", reason=check.detail, **({"failed": failed} if failed else {}))
+    return check
 
 
 def check_clock(settings: Settings) -> Check:

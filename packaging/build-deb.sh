@@ -35,7 +35,7 @@ if [ ! -s "$cached" ]; then
     # Debian's places (install.sh puts the admin's copies under /etc for `make install`)
     mkdir -p "$root/lib/systemd/system" "$root/usr/lib/sysusers.d" "$root/usr/lib/tmpfiles.d" \
         "$root/usr/share/polkit-1/rules.d" "$root/usr/share/doc/$NAME" "$root/usr/share/lintian/overrides"
-    mv "$root"/etc/systemd/system/*.service "$root/lib/systemd/system/"
+    mv "$root"/etc/systemd/system/*.service "$root"/etc/systemd/system/*.timer "$root/lib/systemd/system/"
     mv "$root/etc/sysusers.d/cert-kiosk.conf" "$root/usr/lib/sysusers.d/cert-kiosk.conf"
     mv "$root/etc/tmpfiles.d/cert-kiosk.conf" "$root/usr/lib/tmpfiles.d/cert-kiosk.conf"
     mv "$root/etc/polkit-1/rules.d/50-cert-kiosk.rules" "$root/usr/share/polkit-1/rules.d/"

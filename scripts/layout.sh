@@ -2,10 +2,12 @@
 # One line per file: source in the repository, destination, mode.
 PREFIX_DIR=/opt/cert-kiosk
 CONFIG_DIR=/etc/cert-kiosk
-UNITS="cert-kiosk.service cert-kiosk-browser.service"
+UNITS="cert-kiosk.service cert-kiosk-browser.service cert-kiosk-screen.timer"
 FILES="
 systemd/cert-kiosk.service          /etc/systemd/system/cert-kiosk.service          0644
 systemd/cert-kiosk-browser.service  /etc/systemd/system/cert-kiosk-browser.service  0644
+systemd/cert-kiosk-screen.service   /etc/systemd/system/cert-kiosk-screen.service   0644
+systemd/cert-kiosk-screen.timer     /etc/systemd/system/cert-kiosk-screen.timer     0644
 systemd/50-cert-kiosk.rules         /etc/polkit-1/rules.d/50-cert-kiosk.rules       0644
 systemd/cert-kiosk.sysusers         /etc/sysusers.d/cert-kiosk.conf                 0644
 systemd/cert-kiosk.tmpfiles         /etc/tmpfiles.d/cert-kiosk.conf                 0644

@@ -23,7 +23,8 @@ def fake_systemctl(tmp_path):
     def install(uptime: float) -> dict[str, str]:
         since = int((time.monotonic() - uptime) * 1e6)
         script = folder / "systemctl"
-        script.write_text(f"#!/bin/sh\nprintf 'ActiveState=active\\nActiveEnterTimestampMonotonic={since}\\n'\n")
+        script.write_text(f"#!/bin/sh\necho \"$@\" >> {folder}/calls\n"
+                          f"printf 'ActiveState=active\\nActiveEnterTimestampMonotonic={since}\\n'\n")
         script.chmod(0o755)
         return {"PATH": f"{folder}:{os.environ['PATH']}"}
     return install
@@ -40,7 +41,7 @@ def test_the_page_carries_the_report_and_the_endpoint_records_it(client, data_di
 
 def test_an_active_browser_whose_screen_never_reported_fails(data_dir, fake_systemctl):
     provision(data_dir)
-    result = kiosk(data_dir, "doctor", **fake_systemctl(uptime=doctor.SCREEN_SILENT_SECONDS + 60))
+    result = kiosk(data_dir, "doctor", **fake_systemctl(uptime=doctor.SCREEN_STARTUP_SECONDS + 60))
     assert result.returncode == 1
     assert list(failed(result)) == ["browser"]
     assert "the screen has reported never" in failed(result)["browser"]
@@ -69,3 +70,18 @@ def test_without_the_unit_demo_mode_passes_and_production_fails(data_dir):
     assert demo.ok and "not running (demo mode)" in demo.detail
     production = doctor.check_browser(doctor.Settings(data_dir=Path(data_dir), mode="production"))
     assert not production.ok and "is not active" in production.detail
+
+
+def test_the_timer_restarts_a_browser_whose_screen_went_silent(data_dir, fake_systemctl, tmp_path):
+    """What cert-kiosk-screen.timer runs: a silent screen restarts the unit, a reporting one does not."""
+    provision(data_dir)
+    env = fake_systemctl(uptime=doctor.SCREEN_STARTUP_SECONDS + 60)
+    calls = tmp_path / "fake-bin" / "calls"
+    result = kiosk(data_dir, "doctor", "--restart-silent-browser", **env)
+    assert result.returncode == 0 and "FAIL browser" in result.stdout
+    assert f"restart --no-block {doctor.BROWSER_UNIT}" in calls.read_text()
+    assert "browser.restarted" in result.stderr
+    calls.unlink()
+    (data_dir / doctor.SCREEN_FILE).touch()
+    result = kiosk(data_dir, "doctor", "--restart-silent-browser", **env)
+    assert result.stdout.startswith("ok") and "restart" not in calls.read_text()
