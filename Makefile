@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DEB_RUN  := python3-venv
 DEB_TEST := $(DEB_RUN) python3-dev gcc pkg-config chromium fonts-noto-cjk umockdev gir1.2-umockdev-1.0 \
             libgirepository1.0-dev libcairo2-dev fuse3 fusefat exfat-fuse dosfstools exfatprogs \
-            systemd udev openssl cage nodejs \
+            systemd udev openssl cage nodejs prometheus systemd-journal-remote \
             lintian qemu-system-x86 qemu-utils mmdebstrap mtools fdisk e2fsprogs
 
 .PHONY: run test bench install uninstall deb image translations lock lint clean

@@ -113,7 +113,8 @@ def main(argv: list[str] | None = None) -> dict:
             subprocess.run([sys.executable, "-m", "kiosk", "init", "--demo"], cwd=REPO, env=env, check=True,
                            capture_output=True)
             port = free_port()
-            kiosk, ready = start([sys.executable, "-m", "kiosk", "serve"], {**env, "KIOSK_PORT": str(port)}, scratch)
+            kiosk, ready = start([sys.executable, "-m", "kiosk", "serve"],
+                                 {**env, "KIOSK_PORT": str(port), "KIOSK_METRICS_PORT": str(free_port())}, scratch)
             try:
                 samples["kiosk_ready"].append(ready)
                 samples["kiosk_rss_at_ready"].append(rss_kib(kiosk.pid))

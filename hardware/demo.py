@@ -57,6 +57,17 @@ def remove_demo_drive(data_dir: Path, name: str) -> None:
     shutil.rmtree(_folder(data_dir, name), ignore_errors=True)
 
 
+def reinsert_ejected_demo_drives(data_dir: Path) -> int:
+    """Plug every ejected demo stick back in, files and all (the staff console's demo button); returns
+    how many came back."""
+    base = demo_drives_dir(data_dir)
+    markers = [folder / "ejected" for folder in sorted(base.iterdir())] if base.is_dir() else []
+    present = [marker for marker in markers if marker.exists()]
+    for marker in present:
+        marker.unlink(missing_ok=True)
+    return len(present)
+
+
 def demo_drive(folder: Path) -> Drive:
     meta = json.loads((folder / "drive.json").read_text())
     read_only = bool(meta.get("read_only"))
@@ -100,13 +111,13 @@ def demo_signature(data_dir: Path) -> tuple:
 class DemoMounter:
     """Mounting a demo drive is finding its folder; free space is its nominal size minus what it holds."""
 
-    def mount(self, drive: Drive) -> Volume:
+    def mount(self, drive: Drive, read_only: bool = False) -> Volume:
         folder = Path(drive.sys_path)
         if not (folder / "root").is_dir() or (folder / "ejected").exists():
             raise DriveRemoved(f"{drive.device} is not inserted", device=drive.device)
         if drive.fs_type not in NAME_OPTIONS:
             raise UnsupportedFilesystem(f"will not mount {drive.fs_type}", device=drive.device)
-        return Volume(folder / "root", read_only=drive.read_only,
+        return Volume(folder / "root", read_only=drive.read_only or read_only,
                       free_bytes=lambda: drive.size_bytes - _used_bytes(folder / "root"))
 
     def unmount(self, drive: Drive) -> None:

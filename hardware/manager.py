@@ -24,8 +24,9 @@ from hardware.errors import (
 )
 from hardware.log import LOGGER, event
 from hardware.mount import DirectMounter, Mounter
+from hardware.read import StickContents, read_certificate_folders
 from hardware.watch import Listener, Watcher, polling_listener, udev_listener
-from hardware.write import write_bundle
+from hardware.write import remove_bundle, write_bundle
 
 BACKENDS = ("demo", "udisks2", "mount")
 Subscriber = Callable[[list[Drive]], None]
@@ -198,6 +199,36 @@ class DriveManager:
             raise UnsupportedFilesystem(drive.reason_description, device=drive.device)
         raise UnsafePath(f"{drive.device} is not a drive the kiosk writes to ({drive.reason})",
                          device=drive.device)
+
+    def remove_replaced(self, drive_id: str, folder: str, belongs: Callable[[bytes], bool]) -> bool:
+        """After a reissue is verified on the stick: take the replaced certificate's folder off it (see
+        hardware.write.remove_bundle). Raises a `DriveError`; True when something was removed."""
+        drive = self.find(drive_id)
+        volume = self.mounter.mount(drive)
+        removed = remove_bundle(volume.root, folder, belongs, device=drive.device)
+        if removed:
+            event("drive.replaced_removed", device=drive.device, id=drive.id)
+        return removed
+
+    def read_certificates(self, drive_id: str) -> StickContents:
+        """Mount read-only, read every certificate folder, unmount. Write-protected sticks can be read
+        too; a stick whose filesystem the kiosk cannot mount cannot. Raises a `DriveError`."""
+        drive = self.find(drive_id)
+        if drive.reason in ("unsupported_fs", "no_filesystem"):
+            raise UnsupportedFilesystem(drive.reason_description, device=drive.device)
+        try:
+            volume = self.mounter.mount(drive, read_only=True)
+            try:
+                contents = read_certificate_folders(volume.root)
+            finally:
+                self.mounter.unmount(drive)
+        except DriveError as exc:
+            event("drive.read_failed", logging.WARNING, device=drive.device, id=drive.id, code=exc.code,
+                  detail=str(exc))
+            raise
+        event("drive.read", device=drive.device, id=drive.id, folders=len(contents.folders),
+              truncated=str(contents.truncated).lower())
+        return contents
 
     def eject(self, drive_id: str) -> None:
         """Flush, unmount and power off; when this returns the customer may pull the stick out."""

@@ -33,17 +33,17 @@ class Volume:
 
 
 class Mounter(Protocol):
-    def mount(self, drive: Drive) -> Volume: ...
+    def mount(self, drive: Drive, read_only: bool = False) -> Volume: ...
 
     def unmount(self, drive: Drive) -> None: ...
 
     def power_off(self, drive: Drive) -> None: ...
 
 
-def mount_options(fs_type: str) -> str:
+def mount_options(fs_type: str, read_only: bool = False) -> str:
     if fs_type not in NAME_OPTIONS:
         raise UnsupportedFilesystem(f"will not mount {fs_type or 'no filesystem'}")
-    return f"{SAFE_OPTIONS},{NAME_OPTIONS[fs_type]}"
+    return f"{SAFE_OPTIONS},{NAME_OPTIONS[fs_type]}" + (",ro" if read_only else "")
 
 
 def mount_point_of(device: str, mountinfo: Path = Path("/proc/self/mountinfo")) -> Path | None:
@@ -81,8 +81,8 @@ class DirectMounter:
     def _target(self, drive: Drive) -> Path:
         return self.base / drive.id
 
-    def mount(self, drive: Drive) -> Volume:
-        options = mount_options(drive.fs_type)
+    def mount(self, drive: Drive, read_only: bool = False) -> Volume:
+        options = mount_options(drive.fs_type, read_only)
         current = mount_point_of(drive.device, self.mountinfo)
         target = self._target(drive)
         if current is not None and current != target:
@@ -91,7 +91,7 @@ class DirectMounter:
             target.mkdir(parents=True, exist_ok=True, mode=0o700)
             self._run(["mount", "-t", drive.fs_type, "-o", options, drive.device, str(target)], drive)
             event("drive.mounted", device=drive.device, id=drive.id, fs_type=drive.fs_type, backend="mount")
-        return Volume(target, read_only=drive.read_only)
+        return Volume(target, read_only=drive.read_only or read_only)
 
     def unmount(self, drive: Drive) -> None:
         target = self._target(drive)

@@ -67,9 +67,9 @@ def _busctl(argv: list[str], drive: Drive) -> dict:
 class Udisks2Mounter:
     """udisks2 mounts under /media/<kiosk user>/<label>; we remember where, to write and unmount."""
 
-    def mount(self, drive: Drive) -> Volume:
+    def mount(self, drive: Drive, read_only: bool = False) -> Volume:
         path = block_object_path(drive.device)
-        options = ["options", "s", mount_options(drive.fs_type), *NO_PROMPT]
+        options = ["options", "s", mount_options(drive.fs_type, read_only), *NO_PROMPT]
         argv = udisks2_call(path, "Filesystem", "Mount", options)
         try:
             reply = _busctl(argv, drive)
@@ -79,7 +79,7 @@ class Udisks2Mounter:
                 raise
             root = self._mount_point(path, drive)
         event("drive.mounted", device=drive.device, id=drive.id, fs_type=drive.fs_type, backend="udisks2")
-        return Volume(root, read_only=drive.read_only)
+        return Volume(root, read_only=drive.read_only or read_only)
 
     def _mount_point(self, path: str, drive: Drive) -> Path:
         reply = _busctl(udisks2_property(path, "Filesystem", "MountPoints"), drive)

@@ -32,9 +32,12 @@ from pathlib import Path
 
 from hardware.errors import DriveError, DriveFull, UnsafePath, VerifyFailed, from_os_error
 from hardware.names import UnsafeName, fat_name
+from hardware.read import CERT_FILE, KEY_FILE, MAX_FILE_BYTES
 
 PARTIAL = ".kiosk-partial"
 DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+# what opening a path the kiosk did not make answers: absent, a symlink (O_NOFOLLOW), not a folder
+NOT_OURS = (errno.ENOENT, errno.ELOOP, errno.ENOTDIR, errno.EISDIR)
 
 
 @dataclass(frozen=True)
@@ -307,6 +310,85 @@ def _undo(parent_fd: int, folder_fd: int, leaf: str, ours: list[str], aside: str
     if created:
         os.rmdir(leaf, dir_fd=parent_fd)
     os.fsync(parent_fd)
+
+
+def remove_bundle(root: Path, folder: str, belongs: Callable[[bytes], bool], *, device: str | None = None) -> bool:
+    """Take a replaced certificate's folder off the stick, after its successor is verified there.
+
+    Only when the folder's signCert.der `belongs` (is the certificate being replaced: a customer may
+    have put anything under that name); only the bundle's own two files, then the folder itself if
+    nothing else is left in it; never through a symlink. True when the certificate was removed."""
+    components = split_path(folder)
+    try:
+        root_fd = os.open(root, DIRECTORY_FLAGS)
+    except OSError as exc:
+        raise from_os_error(exc, device=device, root_exists=False) from exc
+    try:
+        parent_fd = _open_existing(root_fd, components[:-1])
+        if parent_fd is None:
+            return False
+        try:
+            return _remove_if_belongs(parent_fd, components[-1], belongs)
+        finally:
+            os.close(parent_fd)
+    except OSError as exc:
+        raise from_os_error(exc, device=device, root_exists=_alive(root)) from exc
+    finally:
+        os.close(root_fd)
+
+
+def _open_existing(root_fd: int, parts: tuple[str, ...]) -> int | None:
+    """The folder at `parts`, opened without creating or following anything; None when it is not there."""
+    fd = os.dup(root_fd)
+    for name in parts:
+        try:
+            child = os.open(name, DIRECTORY_FLAGS, dir_fd=fd)
+        except OSError as exc:
+            if exc.errno in NOT_OURS:
+                return None
+            raise
+        finally:
+            os.close(fd)
+        fd = child
+    return fd
+
+
+def _remove_if_belongs(parent_fd: int, leaf: str, belongs: Callable[[bytes], bool]) -> bool:
+    folder_fd = _open_existing(parent_fd, (leaf,))
+    if folder_fd is None:
+        return False
+    try:
+        certificate = _read_small(folder_fd, CERT_FILE)
+        if certificate is None or not belongs(certificate):
+            return False
+        for name in (KEY_FILE, CERT_FILE):
+            if _lexists(folder_fd, name):
+                os.unlink(name, dir_fd=folder_fd)
+        os.fsync(folder_fd)
+        left = os.listdir(folder_fd)
+    finally:
+        os.close(folder_fd)
+    if not left:
+        os.rmdir(leaf, dir_fd=parent_fd)
+    os.fsync(parent_fd)
+    return True
+
+
+def _read_small(folder_fd: int, name: str) -> bytes | None:
+    """A certificate-sized regular file's bytes; None when it is absent, a link, a folder or too big."""
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder_fd)
+    except OSError as exc:
+        if exc.errno in NOT_OURS:
+            return None
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+            return None
+        return os.read(fd, MAX_FILE_BYTES)
+    finally:
+        os.close(fd)
 
 
 def remove_tree(parent_fd: int, name: str) -> None:

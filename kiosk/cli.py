@@ -52,7 +52,8 @@ def serve() -> None:
         logs.error("server.start_failed", reason=str(exc))
         raise click.ClickException(str(exc)) from exc
     prepare_to_serve(app)
-    run_server(app, settings.host, settings.port, settings.threads)
+    run_server(app, settings.host, settings.port, settings.threads, settings.metrics_host,
+               settings.metrics_port)
 
 
 for _module in area_modules():

@@ -70,6 +70,8 @@ class Settings:
     idle_warning_seconds: int = 20
     session_limit_seconds: int = 900
     log_level: str = "info"
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 9108
 
     @property
     def is_demo(self) -> bool:
@@ -118,6 +120,8 @@ class Settings:
             idle_warning_seconds=_env_int("KIOSK_IDLE_WARNING_SECONDS", 20),
             session_limit_seconds=_env_int("KIOSK_SESSION_LIMIT_SECONDS", 900),
             log_level=_env("KIOSK_LOG_LEVEL", "info"),
+            metrics_host=_env("KIOSK_METRICS_HOST", "127.0.0.1"),
+            metrics_port=_env_int("KIOSK_METRICS_PORT", 9108),
         )
         settings.validate()
         return settings
@@ -138,6 +142,9 @@ class Settings:
         if self.drives_backend not in ("demo", "udisks2", "mount"):
             raise ConfigurationError("KIOSK_DRIVES must be 'demo', 'udisks2' or 'mount'")
         self._validate_cmp()
+        if not 0 <= self.metrics_port <= 65535 or (self.metrics_port and self.metrics_port == self.port):
+            raise ConfigurationError("KIOSK_METRICS_PORT must be 0 (off) or a port other than KIOSK_PORT "
+                                     "(the metrics stay off the customer's origin; docs/fleet.md)")
         if self.mode != "production":
             return
         problems = []
@@ -223,4 +230,6 @@ SETTINGS_TABLE = [
     ("KIOSK_IDLE_WARNING_SECONDS", "20", "countdown of the idle warning before the session resets"),
     ("KIOSK_SESSION_LIMIT_SECONDS", "900", "hard limit of one customer session"),
     ("KIOSK_LOG_LEVEL", "info", "`debug`, `info`, `warning` or `error`"),
+    ("KIOSK_METRICS_HOST", "127.0.0.1", "address of the Prometheus metrics listener, apart from the customer's origin: loopback, or the kiosk's management-network address (docs/fleet.md)"),
+    ("KIOSK_METRICS_PORT", "9108", "port of the Prometheus metrics listener (`/metrics`); 0 turns it off"),
 ]

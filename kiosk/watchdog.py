@@ -7,6 +7,7 @@ logged). Other areas add theirs at start-up: `watchdog.add_probe(app, "drives", 
 
 from __future__ import annotations
 
+import http.client
 import os
 import threading
 from typing import Callable
@@ -23,15 +24,31 @@ def add_probe(app: Flask, name: str, probe: Probe) -> None:
     app.extensions.setdefault(PROBES_KEY, []).append((name, probe))
 
 
-def probes(app: Flask) -> list[tuple[str, Probe]]:
+def probes(app: Flask, address: tuple[str, int] | None = None, timeout: float = 5.0) -> list[tuple[str, Probe]]:
     """The built-in probes (the app answers; the drive watcher, if any, lives) and the registered ones."""
-    return [("app", lambda: _app_answers(app)), ("drives", lambda: _drive_watcher_alive(app)),
+    return [("app", lambda: _app_answers(app, address, timeout)), ("drives", lambda: _drive_watcher_alive(app)),
             *app.extensions.get(PROBES_KEY, [])]
 
 
-def _app_answers(app: Flask) -> bool:
-    """An in-process request through the whole Flask stack (sessions, store) to the cheap health view."""
-    return app.test_client().get("/healthz/live").status_code == 200
+def _app_answers(app: Flask, address: tuple[str, int] | None = None, timeout: float = 5.0) -> bool:
+    """The cheap health view, asked the way a customer's screen asks: over HTTP through the real listener
+    (`address`), so that a server whose worker threads are all stuck stops the pings (issue 20: idle
+    streams froze every page while an in-process probe still passed). Without an address (an app that
+    serves nothing, in tests) the request goes in-process through the whole Flask stack."""
+    if address is None:
+        return app.test_client().get("/healthz/live").status_code == 200
+    host, port = address
+    connection = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        connection.request("GET", "/healthz/live", headers={"Connection": "close"})
+        return connection.getresponse().status == 200
+    finally:
+        connection.close()
+
+
+def probe_address(host: str, port: int) -> tuple[str, int]:
+    """Where the probe connects for a server listening on `host` (a wildcard means this machine)."""
+    return ("::1" if host == "::" else "127.0.0.1" if host in ("", "0.0.0.0") else host), port
 
 
 def _drive_watcher_alive(app: Flask) -> bool:
@@ -52,9 +69,11 @@ def interval_from_env() -> float | None:
 class Watchdog:
     """A daemon thread that runs the probes every `interval` seconds and pings only when all pass."""
 
-    def __init__(self, app: Flask, interval: float, notify: Callable[[str], bool]):
+    def __init__(self, app: Flask, interval: float, notify: Callable[[str], bool],
+                 address: tuple[str, int] | None = None):
         self.app = app
         self.interval = interval
+        self.address = address  # the server's listener, which the app probe goes through
         self.notify = notify
         self._stop = threading.Event()
         self._failing: str | None = None
@@ -76,9 +95,12 @@ class Watchdog:
             self._stop.wait(self.interval)
 
     def healthy(self) -> bool:
-        """Run each probe; log a failure once when it starts and once when it ends (no log flood)."""
-        for name, probe in probes(self.app):
+        """Run each probe; log a failure once when it starts and once when it ends (no log flood). Each
+        result is also the probe's gauge for the fleet (kiosk_watchdog_probe_healthy)."""
+        gauge = self.app.extensions["kiosk"].metrics.probe_healthy
+        for name, probe in probes(self.app, self.address, timeout=max(1.0, min(self.interval, 5.0))):
             reason = _run_probe(probe)
+            gauge.labels(name).set(0 if reason else 1)
             if reason:
                 if self._failing != name:
                     logs.error("watchdog.probe_failed", probe=name, reason=reason)

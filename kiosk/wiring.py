@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from hardware import DriveManager
 from kiosk.clock import Clock
 from kiosk.identity import CodeSender, CustomerDirectory, IdentityServiceUnavailable
+from kiosk.identity.limits import LimitedDirectory
 from kiosk.identity.lockouts import LockingAccounts, Lockouts
 from kiosk.journey.flow import CustomerFlow
 from kiosk.jsonhttp import JsonService
+from kiosk.metrics import DriveEvents, KioskMetrics, KioskStateCollector, MeasuredCA
 from kiosk.pki.issuance import IssuanceService
 from kiosk.settings import ConfigurationError, Settings
 from kiosk.staff import StaffGate
@@ -36,12 +38,14 @@ class Kiosk:
     issuance: IssuanceService
     drives: DriveManager
     flow: CustomerFlow
+    metrics: KioskMetrics
 
     def prepare_to_serve(self) -> None:
         """Before the first customer: revoke what a crash left undelivered."""
         revoked = self.issuance.revoke_undelivered()  # logs pki.undelivered_revoked
-        if revoked:
-            self.audit.record("system", "certificate.revoked", detail=f"undelivered_at_start={revoked}")
+        for _ in range(revoked):  # one row per certificate, as the staff console counts revocations
+            self.audit.record("system", "certificate.revoked", detail="undelivered_at_start")
+            self.metrics.audited("certificate.revoked", when="start_up")
 
     def close(self) -> None:
         self.drives.stop()
@@ -58,16 +62,32 @@ def wire(settings: Settings, clock: Clock | None = None) -> Kiosk:
     audit = AuditLog(store)
     lockouts = Lockouts(store)
     accounts = LockingAccounts(account_verifier(settings, store), lockouts)
-    directory = customer_directory(settings, store)
+    directory = LimitedDirectory(customer_directory(settings, store), clock)  # no oracle (issue 20)
     sender = code_sender(settings, store)
-    issuance = IssuanceService.from_settings(settings.pki, store)
+    metrics = KioskMetrics()
+    issuance = IssuanceService.from_settings(settings.pki, store, wrap_ca=lambda ca: MeasuredCA(ca, metrics))
     drives = DriveManager.from_backend(settings.drives_backend, settings.data_dir)
     drives.start()
+    drives.subscribe(DriveEvents(metrics, drives.drives()))
     flow = CustomerFlow(directory=directory, accounts=accounts, code_sender=sender, issuance=issuance,
-                        drives=drives, audit=audit, clock=clock)
-    return Kiosk(settings=settings, clock=clock, store=store, state=KioskState(store), audit=audit,
+                        drives=drives, audit=audit, clock=clock, metrics=metrics)
+    state = KioskState(store)
+
+    def out_of_service() -> bool:
+        """Read on the scrape's own short-lived thread, whose connection is closed after the read."""
+        try:
+            return state.out_of_service
+        finally:
+            store.close()
+
+    metrics.add(KioskStateCollector(
+        out_of_service=out_of_service, ca_chain_pem=issuance.ca_chain_pem,
+        crl_path=settings.pki.ca_dir / "crl.der" if settings.ca_backend == "embedded" else None,
+        data_dir=settings.data_dir, drives=drives.drives))
+    return Kiosk(settings=settings, clock=clock, store=store, state=state, audit=audit,
                  lockouts=lockouts, directory=directory, accounts=accounts, code_sender=sender,
-                 staff_gate=StaffGate(store, clock=clock), issuance=issuance, drives=drives, flow=flow)
+                 staff_gate=StaffGate(store, clock=clock), issuance=issuance, drives=drives, flow=flow,
+                 metrics=metrics)
 
 
 def refuse_demo_data_in_production(settings: Settings, store: Store) -> None:

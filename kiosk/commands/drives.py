@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from hardware import Drive, DriveManager
-from hardware.demo import demo_drives_dir, insert_demo_drive
+from hardware.demo import demo_drive, demo_drives_dir, insert_demo_drive, remove_demo_drive
 
 DEMO_DRIVES = (
     {"name": "post-office", "label": "우체국 USB", "fs_type": "vfat", "size_bytes": 64 * 1024 * 1024},
@@ -78,8 +78,58 @@ def drives_command(as_json: bool, watch: bool, mountinfo: Path) -> None:
         manager.stop()
 
 
+@click.group("demo-drives")
+def demo_drives() -> None:
+    """Plug demo sticks in and out (demo mode), to try every service without hardware."""
+
+
+@demo_drives.command("insert")
+@click.argument("name")
+@click.option("--label", default=None, help="the stick's label (default: as before, or the name)")
+@click.option("--read-only", is_flag=True, default=None, help="a write-protected stick")
+@click.option("--size-mb", type=click.IntRange(1, 4096), default=None, help="its size (default: as before, or 64)")
+def demo_insert(name: str, label: str | None, read_only: bool | None, size_mb: int | None) -> None:
+    """Plug the demo stick NAME in; a stick inserted before comes back as it was, files and all."""
+    from kiosk.commands import load_settings
+
+    settings = load_settings()
+    if settings.drives_backend != "demo":
+        raise click.ClickException("demo sticks need KIOSK_DRIVES=demo")
+    try:
+        before = _existing_demo_drive(settings.data_dir, name)
+        drive = insert_demo_drive(
+            settings.data_dir, name, label=label or (before.label if before else name),
+            fs_type=before.fs_type if before else "vfat",
+            size_bytes=size_mb * 1024 * 1024 if size_mb else (before.size_bytes if before else 64 << 20),
+            read_only=read_only if read_only is not None else bool(before and before.read_only))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="NAME") from exc
+    click.echo(f"inserted {drive.display_name} ({'eligible' if drive.eligible else drive.reason})")
+
+
+def _existing_demo_drive(data_dir: Path, name: str) -> Drive | None:
+    folder = demo_drives_dir(data_dir) / name
+    plain = name.isascii() and "/" not in name and not name.startswith(".")
+    return demo_drive(folder) if plain and (folder / "drive.json").is_file() else None
+
+
+@demo_drives.command("remove")
+@click.argument("name")
+def demo_remove(name: str) -> None:
+    """Pull the demo stick NAME out; its files go with it."""
+    from kiosk.commands import load_settings
+
+    settings = load_settings()
+    try:
+        remove_demo_drive(settings.data_dir, name)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="NAME") from exc
+    click.echo(f"removed {name}")
+
+
 def register(group: click.Group) -> None:
     group.add_command(drives_command)
+    group.add_command(demo_drives)
 
 
 def initialise(settings, store, demo: bool, echo) -> None:

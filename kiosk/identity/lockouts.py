@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from kiosk.identity.ports import MAX_ACCOUNT_FAILURES, AccountCheck, AccountVerifier, Customer
+from kiosk.identity.ports import (
+    MAX_ACCOUNT_FAILURES,
+    AccountCheck,
+    AccountVerifier,
+    Customer,
+    IdentityServiceUnavailable,
+)
 from kiosk.store import Store
 
 
@@ -20,24 +26,54 @@ class Lockouts:
     def is_locked(self, customer_key: str) -> bool:
         return self.failures(customer_key) >= self.limit
 
+    def reserve_try(self, customer_key: str) -> int | None:
+        """Count a try before its PIN is checked, in one statement: the lock check and the count are one
+        atomic step across sessions and threads. Returns this try's place in the count (1..limit), or
+        None when the customer is locked and the PIN must not be checked at all."""
+        row = self.store.execute(
+            "INSERT INTO lockouts(customer_key, failures) VALUES (?, 1) "
+            "ON CONFLICT(customer_key) DO UPDATE SET failures = failures + 1 WHERE failures < ? "
+            "RETURNING failures",
+            (customer_key, self.limit),
+        ).fetchone()
+        if row is None:
+            return None
+        if row[0] >= self.limit:
+            now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            self.store.execute("UPDATE lockouts SET locked_at = coalesce(locked_at, ?) WHERE customer_key = ?",
+                               (now, customer_key))
+        return row[0]
+
     def record_failure(self, customer_key: str) -> int:
-        """One more failure; returns the tries left (0 means now locked)."""
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        """One more failure counted (staff tools and tests); returns the tries left (0: locked)."""
+        self.reserve_try(customer_key)
+        return self.tries_left(customer_key)
+
+    def release_try(self, customer_key: str) -> None:
+        """The try counted by `reserve_try` was never checked (the bank's service did not answer)."""
         with self.store.transaction() as conn:
-            conn.execute(
-                "INSERT INTO lockouts(customer_key, failures) VALUES (?, 1) "
-                "ON CONFLICT(customer_key) DO UPDATE SET failures = failures + 1",
-                (customer_key,),
-            )
-            failures = conn.execute(
-                "SELECT failures FROM lockouts WHERE customer_key = ?", (customer_key,)
-            ).fetchone()[0]
-            if failures >= self.limit:
-                conn.execute(
-                    "UPDATE lockouts SET locked_at = coalesce(locked_at, ?) WHERE customer_key = ?",
-                    (now, customer_key),
-                )
-        return max(self.limit - failures, 0)
+            conn.execute("UPDATE lockouts SET failures = max(failures - 1, 0), locked_at = CASE "
+                         "WHEN failures - 1 < ? THEN NULL ELSE locked_at END WHERE customer_key = ?",
+                         (self.limit, customer_key))
+            conn.execute("DELETE FROM lockouts WHERE customer_key = ? AND failures = 0", (customer_key,))
+
+    def settle_success(self, customer_key: str, place: int) -> bool:
+        """The try counted at `place` had the right PIN: it and the failures counted before it are
+        forgiven (the rule is 5 *consecutive* failures), the tries counted after it stay. Returns False
+        when the lock was reached meanwhile: a lock is lifted only by staff, never by a PIN."""
+        with self.store.transaction() as conn:
+            row = conn.execute("SELECT failures FROM lockouts WHERE customer_key = ?", (customer_key,)).fetchone()
+            if row is None:
+                return True  # staff unlocked meanwhile
+            if row[0] >= self.limit:
+                return False
+            conn.execute("UPDATE lockouts SET failures = max(failures - ?, 0) WHERE customer_key = ?",
+                         (place, customer_key))
+            conn.execute("DELETE FROM lockouts WHERE customer_key = ? AND failures = 0", (customer_key,))
+        return True
+
+    def tries_left(self, customer_key: str) -> int:
+        return max(self.limit - self.failures(customer_key), 0)
 
     def reset(self, customer_key: str) -> bool:
         """A success, or staff unlocking after checking the customer's ID; True when one was locked."""
@@ -65,11 +101,19 @@ class LockingAccounts:
         return self.lockouts.is_locked(customer.customer_key)
 
     def verify(self, customer: Customer, account: str, pin: str) -> AccountCheck:
+        """Count the try first, then check: concurrent tries can never check more than the limit."""
         key = customer.customer_key
-        if self.lockouts.is_locked(key):
+        place = self.lockouts.reserve_try(key)
+        if place is None:
+            return AccountCheck(ok=False, locked=True, tries_left=0, checked=False)
+        try:
+            right = self.verifier.check(customer, account, pin)
+        except IdentityServiceUnavailable:
+            self.lockouts.release_try(key)
+            raise
+        if right:
+            if self.lockouts.settle_success(key, place):
+                return AccountCheck(ok=True, locked=False, tries_left=self.lockouts.limit)
             return AccountCheck(ok=False, locked=True, tries_left=0)
-        if self.verifier.check(customer, account, pin):
-            self.lockouts.reset(key)
-            return AccountCheck(ok=True, locked=False, tries_left=self.lockouts.limit)
-        tries_left = self.lockouts.record_failure(key)
+        tries_left = self.lockouts.tries_left(key)
         return AccountCheck(ok=False, locked=tries_left == 0, tries_left=tries_left)

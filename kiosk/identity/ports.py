@@ -28,6 +28,7 @@ class AccountCheck:
     ok: bool
     locked: bool
     tries_left: int
+    checked: bool = True       # False: refused while locked, the PIN was never looked at
 
 
 class CustomerDirectory(Protocol):

@@ -4,6 +4,7 @@ actually on, and a step already completed is never done twice.
 
 New issuance:  service → consent → identity → account → email → password → drive → issuing → done
 Reissue adds `replace` (choose the certificate to replace) after `email`.
+Check (내 인증서 확인): service → check (pick a stick, read what it holds; as often as the customer likes).
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ class Step(str, Enum):
     DRIVE = "drive"
     ISSUING = "issuing"
     DONE = "done"
+    CHECK = "check"
 
 
 class Service(str, Enum):
     NEW = "new"
     REISSUE = "reissue"
+    CHECK = "check"
 
 
 class StepNotAllowed(Exception):
@@ -41,6 +44,8 @@ class StepNotAllowed(Exception):
 _NEW = [Step.SERVICE, Step.CONSENT, Step.IDENTITY, Step.ACCOUNT, Step.EMAIL, Step.PASSWORD,
         Step.DRIVE, Step.ISSUING, Step.DONE]
 _REISSUE = _NEW[:5] + [Step.REPLACE] + _NEW[5:]
+_CHECK = [Step.SERVICE, Step.CHECK]
+_STEPS = {Service.NEW: _NEW, Service.REISSUE: _REISSUE, Service.CHECK: _CHECK}
 
 
 @dataclass
@@ -50,7 +55,7 @@ class Journey:
 
     @property
     def steps(self) -> list[Step]:
-        return _REISSUE if self.service is Service.REISSUE else _NEW
+        return _STEPS.get(self.service, _NEW)
 
     @property
     def current(self) -> Step:
@@ -63,7 +68,7 @@ class Journey:
         """(n, total) for the progress indicator, counting the steps the customer sees."""
         step = step or self.current
         visible = [s for s in self.steps if s is not Step.ISSUING]
-        index = visible.index(step) if step in visible else visible.index(Step.DONE) - 1
+        index = visible.index(step) if step in visible else len(visible) - 2
         return index + 1, len(visible)
 
     def can_enter(self, step: Step) -> bool:

@@ -47,6 +47,8 @@ class Visit:
     prepared: object | None = None      # kiosk.pki.issuance.PreparedCertificate
     delivered_serial: str | None = None
     run: IssuingRun | None = None
+    stick: list | None = None           # kiosk.pki.inspection.CertificateOnStick, what "check" read
+    stick_truncated: bool = False
     worker: threading.Thread | None = field(default=None, repr=False)
     ended: bool = False                 # the session ended (reset, idle, staff) while issuing ran
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -58,3 +60,4 @@ class Visit:
         self.rrn = ""
         self.customer = None
         self.prepared = None
+        self.stick = None

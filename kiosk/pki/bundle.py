@@ -32,10 +32,15 @@ class Bundle:
         return f"Bundle({self.folder!r}, {[path for path, _ in self.files]})"
 
 
+def bundle_folder(ca_folder: str, subject_dn: str) -> str:
+    """`NPKI/<CA folder>/USER/<subject DN>`, each name as a FAT stick holds it."""
+    return "/".join(("NPKI", fat_name(ca_folder), "USER", fat_name(subject_dn)))
+
+
 def build_bundle(ca_folder: str, subject_dn: str, certificate_der: bytes, private_key: bytes) -> Bundle:
     """Lay out signCert.der and signPri.key (the encrypted key) under the customer's DN folder.
     Raises `hardware.names.UnsafeName` (a ValueError) for a name a FAT stick cannot hold."""
-    folder = "/".join(("NPKI", fat_name(ca_folder), "USER", fat_name(subject_dn)))
+    folder = bundle_folder(ca_folder, subject_dn)
     return Bundle(
         folder=folder,
         files=[(f"{folder}/{CERT_FILE}", certificate_der), (f"{folder}/{KEY_FILE}", private_key)],

@@ -93,6 +93,12 @@ class InvalidTransition(PkiError):
     """The certificate's status does not allow this (e.g. delivering a revoked certificate)."""
 
 
+class AlreadyReplaced(InvalidTransition):
+    """Another session replaced this certificate first (or is replacing it): one replacement per serial."""
+
+    code = "already_replaced"
+
+
 class NotRenewable(PkiError):
     """The certificate is outside its renewal window (30 days before expiry until expiry)."""
 

@@ -14,22 +14,25 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
 
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from kiosk import logs
-from kiosk.pki import profile
-from kiosk.pki.bundle import Bundle, build_bundle
+from kiosk.pki import inspection, profile
+from kiosk.pki.bundle import Bundle, build_bundle, bundle_folder
 from kiosk.pki.ca import (
     CertificateAuthority,
     CertificateRequest,
     IssuedCertificate,
     Predecessor,
     check_reason,
+    serial_hex,
 )
 from kiosk.pki.config import PkiSettings
 from kiosk.pki.embedded import EmbeddedCA, Profile, utcnow
-from kiosk.pki.errors import CaError, InvalidTransition, NotRenewable, PkiError, WeakPassword
+from kiosk.pki.errors import AlreadyReplaced, CaError, InvalidTransition, NotRenewable, PkiError, WeakPassword
+from kiosk.pki.inspection import CertificateOnStick
 from kiosk.pki.keyfile import encrypt_private_key
 from kiosk.pki.keys import generate_key
 from kiosk.pki.password import unmet_rules
@@ -85,12 +88,15 @@ class IssuanceService:
         self._key_and_r = key_and_r
 
     @classmethod
-    def from_settings(cls, settings: PkiSettings, store: Store) -> "IssuanceService":
-        """The service with the CA adapter `settings.ca_backend` names: `embedded` or `cmp`."""
+    def from_settings(cls, settings: PkiSettings, store: Store,
+                      wrap_ca: Callable[[CertificateAuthority], CertificateAuthority] = lambda ca: ca,
+                      ) -> "IssuanceService":
+        """The service with the CA adapter `settings.ca_backend` names: `embedded` or `cmp`, passed
+        through `wrap_ca` (the kiosk times every round trip to the CA there: kiosk.metrics.MeasuredCA)."""
         if settings.ca_backend == "cmp":
             from kiosk.pki.cmp import CmpCA
 
-            return cls(CmpCA.from_settings(settings.cmp), Registry(store), settings.ca_folder)
+            return cls(wrap_ca(CmpCA.from_settings(settings.cmp)), Registry(store), settings.ca_folder)
         if settings.ca_backend != "embedded":
             raise CaError(f"the {settings.ca_backend!r} CA adapter is not available in this version")
         ca = EmbeddedCA(
@@ -99,7 +105,7 @@ class IssuanceService:
             store,
             Profile(settings.pki_base_url, settings.bank_code, settings.institution_code),
         )
-        return cls(ca, Registry(store), settings.ca_folder)
+        return cls(wrap_ca(ca), Registry(store), settings.ca_folder)
 
     # --- issuing -----------------------------------------------------------------------------------
 
@@ -168,6 +174,9 @@ class IssuanceService:
         old = self.registry.get(serial)
         if old.customer_key != applicant.customer_key:
             raise InvalidTransition(f"certificate {serial} belongs to another customer")
+        if replaces and not any(r.serial == serial for r in self.registry.replaceable_for(old.customer_key)):
+            # early and cheap, before the CA signs; the registry's UNIQUE claim decides a race
+            raise AlreadyReplaced(f"certificate {serial} is {old.status} or already being replaced")
         if renews and not self.renewable(old):
             raise NotRenewable(f"certificate {serial} can be renewed only in the 30 days before it expires")
 
@@ -223,6 +232,18 @@ class IssuanceService:
             except PkiError as exc:  # the customer has the new one; a technician finishes the revocation
                 logs.error("pki.revocation_failed", serial=replaced, reason="superseded", error=str(exc))
 
+    def bundle_folder_of(self, serial: str) -> str:
+        """Where the bundle of a certificate this kiosk issued lies on a drive."""
+        return bundle_folder(self.ca_folder, self.registry.get(serial).subject_dn)
+
+    @staticmethod
+    def is_certificate(serial: str, der: bytes) -> bool:
+        """`der` is the certificate `serial` (a customer's file of that name may be anything)."""
+        try:
+            return serial_hex(x509.load_der_x509_certificate(der).serial_number) == serial
+        except ValueError:
+            return False
+
     def abandon(self, serial: str) -> bool:
         """The session ended: revoke the certificate if it never reached a drive. Idempotent."""
         record = self.registry.get(serial)
@@ -272,6 +293,10 @@ class IssuanceService:
 
     # --- reading -----------------------------------------------------------------------------------
 
+    def replaceable(self, customer_key: str) -> list[CertificateRecord]:
+        """What the reissue list offers: delivered, and not replaced by another session."""
+        return self.registry.replaceable_for(customer_key)
+
     def certificates_for(self, customer_key: str) -> list[CertificateRecord]:
         return self.registry.for_customer(customer_key)
 
@@ -281,6 +306,29 @@ class IssuanceService:
         return (
             record.status == DELIVERED and record.not_after - profile.RENEWAL_WINDOW <= now < record.not_after
         )
+
+    def inspect(self, folders) -> list[CertificateOnStick]:
+        """What a customer's stick holds (hardware.read folders), judged against this kiosk's registry
+        and its CA's CRL: ours or not, revoked, expiring, expired."""
+        revoked = self._revoked_serials()
+
+        def is_ours(certificate) -> bool:
+            return self.registry.find(serial_hex(certificate.serial_number)) is not None
+
+        def is_revoked(serial: str) -> bool:
+            record = self.registry.find(serial)
+            return serial in revoked or (record is not None and record.status == REVOKED)
+
+        return inspection.inspect(folders, self.clock(), is_ours, is_revoked)
+
+    def _revoked_serials(self) -> set[str]:
+        """The CRL's serials; empty when the CA publishes none here (the registry still knows ours)."""
+        try:
+            crl = x509.load_der_x509_crl(self.crl_der())
+        except (PkiError, ValueError) as exc:
+            logs.warning("pki.crl_unavailable", error=str(exc))
+            return set()
+        return {serial_hex(entry.serial_number) for entry in crl}
 
     def crl_der(self) -> bytes:
         return self.ca.crl_der()

@@ -6,10 +6,11 @@ kiosk's own record, whichever CA signed: it is how undelivered certificates get 
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from kiosk.pki.errors import InvalidTransition, UnknownCertificate
+from kiosk.pki.errors import AlreadyReplaced, InvalidTransition, UnknownCertificate
 from kiosk.store import Store
 
 ISSUED, DELIVERED, REVOKED = "issued", "delivered", "revoked"
@@ -35,6 +36,16 @@ class Registry:
         self.store = store
 
     def add(self, record: CertificateRecord, issued_at: datetime) -> None:
+        """Raises AlreadyReplaced when `record.replaces` is claimed by another live replacement (the
+        database decides, migration 0006: two sessions cannot both replace one serial)."""
+        try:
+            self._insert(record, issued_at)
+        except sqlite3.IntegrityError as exc:
+            if record.replaces and "replacements" in str(exc):
+                raise AlreadyReplaced(f"certificate {record.replaces} is already replaced") from exc
+            raise
+
+    def _insert(self, record: CertificateRecord, issued_at: datetime) -> None:
         self.store.execute(
             "INSERT INTO certificates(serial, customer_key, common_name, subject_dn, issuer_name, not_before,"
             " not_after, status, replaces, issued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -66,6 +77,16 @@ class Registry:
         rows = self.store.query_all(
             "SELECT * FROM certificates WHERE customer_key = ? ORDER BY not_before DESC, serial",
             (customer_key,),
+        )
+        return [_record(row) for row in rows]
+
+    def replaceable_for(self, customer_key: str) -> list[CertificateRecord]:
+        """The customer's certificates that may be replaced now: on a stick (delivered), and not
+        already replaced or being replaced by another session."""
+        rows = self.store.query_all(
+            "SELECT * FROM certificates c WHERE customer_key = ? AND status = ? AND NOT EXISTS "
+            "(SELECT 1 FROM replacements r WHERE r.replaced = c.serial) ORDER BY not_before DESC, serial",
+            (customer_key, DELIVERED),
         )
         return [_record(row) for row in rows]
 

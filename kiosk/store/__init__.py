@@ -53,10 +53,15 @@ class Store:
         return conn
 
     def close(self) -> None:
+        """Close this thread's connection; a short-lived thread (a metrics scrape) must, or each one
+        leaves its connection and descriptors open until shutdown."""
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
             self._local.conn = None
+            with self._opened_lock:
+                if conn in self._opened:
+                    self._opened.remove(conn)
 
     def close_all(self) -> None:
         """Close every thread's connection (at shutdown, when those threads are done)."""

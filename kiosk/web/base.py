@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
+import unicodedata
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import Babel, format_currency, format_date, format_decimal, get_locale, get_translations
@@ -40,18 +43,38 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+_UNSAFE_IN_PATH = re.compile(r"[\\\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def local_path(target: str | None) -> str | None:
+    """`target` when it is a path of this app, else None: the only check a `next` goes through.
+
+    Browsers drop tabs and newlines from URLs and read a backslash as a slash, so `/\t/evil.example`
+    and `/\\evil.example` become `//evil.example`, another site. A path passes only when, after
+    percent-decoding and NFKC (full-width `／` is `/`), it starts with one `/`, is not `//` or `/\\`,
+    and holds no control character or backslash anywhere."""
+    if not target or len(target) > 2048:
+        return None
+    decoded = unicodedata.normalize("NFKC", unquote(target))
+    if not decoded.startswith("/") or decoded.startswith("//") or _UNSAFE_IN_PATH.search(decoded):
+        return None
+    if _UNSAFE_IN_PATH.search(target) or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
 def current_kiosk() -> Kiosk:
     """The kiosk's parts, wired once at start-up (kiosk.wiring)."""
     return current_app.extensions["kiosk"]
 
 
 def safe_next(target: str) -> str:
-    """Where a language or accessibility switch returns to: a path of this app, else the attract screen.
-
-    Never another site: no scheme, no host, no `//` or `/\\` (which browsers read as scheme-relative),
-    and no control character (a header split, or a tab that browsers silently drop)."""
-    if (not target.startswith("/") or target.startswith(("//", "/\\")) or "\\" in target
-            or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target)):
+    """Where a language or accessibility switch returns to: a path of this app (`local_path`), else
+    the attract screen; a refused `next` is logged."""
+    path = local_path(target)
+    if path is None:
+        if target:
+            logs.warning("http.next_refused", path=request.path, length=len(target))
         return url_for("customer.attract")
     return target
 
@@ -109,6 +132,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["format_decimal"] = format_decimal
     app.jinja_env.globals["format_currency"] = format_currency
     app.jinja_env.globals["keyboard_attrs"] = keyboard_attrs
+    app.jinja_env.globals["local_path"] = local_path
     app.jinja_env.filters["mask_email"] = mask_email
     app.jinja_env.globals["screen_report_seconds"] = SCREEN_REPORT_SECONDS
 
@@ -125,13 +149,29 @@ def init_app(app: Flask) -> None:
         if request.content_length is not None and request.content_length > limit:
             abort(413)
 
+    @app.before_request
+    def refuse_cross_origin_posts():
+        """Defence in depth beside the CSRF token: a browser names the page's origin on every POST
+        (`Origin`; our pages send their own, see Referrer-Policy below). Another origin, or `null`
+        (a sandboxed frame, a privacy-stripped request), is refused; a client that sends neither
+        header is no browser and still needs the token."""
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return None
+        source = request.headers.get("Origin") or request.headers.get("Referer")
+        if source is None or _same_origin(source, request.host_url):
+            return None
+        logs.warning("http.origin_refused", path=request.path, origin=source[:100])
+        return _error_page(400, "csrf"), 400
+
     @app.after_request
     def harden(response):
         headers = response.headers
         headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         headers["X-Frame-Options"] = "DENY"
         headers["X-Content-Type-Options"] = "nosniff"
-        headers["Referrer-Policy"] = "no-referrer"
+        # same-origin, not no-referrer: under no-referrer a browser sends `Origin: null` on POSTs, and
+        # the origin check above could not tell our own pages from a sandboxed frame elsewhere
+        headers["Referrer-Policy"] = "same-origin"
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), usb=()"
         headers["Cross-Origin-Opener-Policy"] = "same-origin"
         if not request.path.startswith("/static/"):
@@ -166,6 +206,11 @@ def init_app(app: Flask) -> None:
         # the technician gets the traceback in the journal; the customer gets a polite screen
         logs.error("http.unhandled", exc_info=True, path=request.path, error=type(error).__name__)
         return _error_page(500, "http"), 500
+
+
+def _same_origin(source: str, host_url: str) -> bool:
+    theirs, ours = urlsplit(source), urlsplit(host_url)
+    return (theirs.scheme, theirs.netloc) == (ours.scheme, ours.netloc)
 
 
 def _error_page(status: int, kind: str):

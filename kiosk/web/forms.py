@@ -34,7 +34,18 @@ def clean(value):
 
 
 def digits_only(value):
-    return re.sub(r"[\s-]", "", clean(value) or "")
+    """The one reading of every numeric field (account, PIN, code, resident number, issue date): NFKC,
+    so that full-width digits and hyphens from a Korean IME are the ASCII ones, then spaces and hyphens
+    dropped. What is left must be ASCII digits (`DIGITS`): other scripts' digits are refused by the form,
+    never passed on to be counted as a wrong PIN."""
+    if value is None:
+        return ""
+    return re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", str(value)))
+
+
+def digits(count: str) -> str:
+    """A pattern of exactly `count` ASCII digits (`\\d` would also take ٣ or ３)."""
+    return rf"^[0-9]{{{count}}}$"
 
 
 def html_attributes(**attributes) -> Markup:
@@ -107,21 +118,21 @@ class IdentityForm(KioskForm):
     ])
     rrn_front = StringField(_l("주민등록번호 앞자리"), filters=[digits_only], validators=[
         InputRequired(_l("주민등록번호 앞 6자리를 입력해 주세요.")),
-        Regexp(r"^\d{6}$", message=_l("주민등록번호 앞자리는 숫자 6자리입니다.")),
+        Regexp(digits("6"), message=_l("주민등록번호 앞자리는 숫자 6자리입니다.")),
     ])
     rrn_back = PasswordField(_l("주민등록번호 뒷자리"), filters=[digits_only], validators=[
         InputRequired(_l("주민등록번호 뒤 7자리를 입력해 주세요.")),
-        Regexp(r"^\d{7}$", message=_l("주민등록번호 뒷자리는 숫자 7자리입니다.")),
+        Regexp(digits("7"), message=_l("주민등록번호 뒷자리는 숫자 7자리입니다.")),
     ])
     id_kind = SelectField(_l("신분증 종류"), choices=ID_KINDS,
                           validate_choice=True)
     issue_date = StringField(_l("신분증 발급일자 (예: 20150302)"), filters=[digits_only], validators=[
         InputRequired(_l("신분증의 발급일자를 입력해 주세요.")),
-        Regexp(r"^\d{8}$", message=_l("발급일자는 숫자 8자리로 입력해 주세요 (예: 20150302).")),
+        Regexp(digits("8"), message=_l("발급일자는 숫자 8자리로 입력해 주세요 (예: 20150302).")),
     ])
 
     def validate_rrn_back(self, field):
-        if self.rrn_front.errors or not re.fullmatch(r"\d{6}", self.rrn_front.data or ""):
+        if self.rrn_front.errors or not re.fullmatch(r"[0-9]{6}", self.rrn_front.data or ""):
             return
         try:
             self.rrn = parse_rrn(self.rrn_front.data + field.data)
@@ -141,18 +152,18 @@ class IdentityForm(KioskForm):
 class AccountForm(KioskForm):
     account = StringField(_l("출금계좌번호"), filters=[digits_only], validators=[
         InputRequired(_l("계좌번호를 입력해 주세요.")),
-        Regexp(r"^\d{10,16}$", message=_l("계좌번호는 숫자 10~16자리입니다.")),
+        Regexp(digits("10,16"), message=_l("계좌번호는 숫자 10~16자리입니다.")),
     ])
     pin = PasswordField(_l("계좌 비밀번호 4자리"), filters=[digits_only], validators=[
         InputRequired(_l("계좌 비밀번호 4자리를 입력해 주세요.")),
-        Regexp(r"^\d{4}$", message=_l("계좌 비밀번호는 숫자 4자리입니다.")),
+        Regexp(digits("4"), message=_l("계좌 비밀번호는 숫자 4자리입니다.")),
     ])
 
 
 class CodeForm(KioskForm):
     code = StringField(_l("인증번호 6자리"), filters=[digits_only], validators=[
         InputRequired(_l("메일로 받은 인증번호 6자리를 입력해 주세요.")),
-        Regexp(r"^\d{6}$", message=_l("인증번호는 숫자 6자리입니다.")),
+        Regexp(digits("6"), message=_l("인증번호는 숫자 6자리입니다.")),
     ])
 
 

@@ -153,4 +153,17 @@ def test_drive_issuing_and_done_screens(ui, page, app, lang, mode):
     check("issuing")
     page.wait_for_selector('#screen[data-step="done"]', timeout=60_000)
     check("done")
+    # 내 인증서 확인 with the same stick, plugged in again: the drive list, then what the stick holds
+    ui.tap("#finish")
+    page.wait_for_selector("#start")
+    insert_demo_drive(app.extensions["kiosk"].settings.data_dir, "stick", label="MYUSB")
+    ui.set_language(lang)                 # 마치기 ended the session, and its language and modes with it
+    if mode != "normal":
+        ui.set_mode(mode)
+    ui.start()
+    ui.submit("#service-check", "check")
+    check("check")
+    ui.tap("#drive-list button:not([disabled])")
+    page.wait_for_selector("#stick-certificates")
+    check("check-results")
     assert check.problems == [], "\n".join(check.problems)

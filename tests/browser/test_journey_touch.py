@@ -55,8 +55,13 @@ def test_a_customer_gets_a_certificate_by_touch(page, app):
     page.wait_for_url("**/journey/drive")
     assert page.locator("button.drive").count() == 0
 
-    # the customer plugs a stick in now: the list updates by itself over SSE, no reload
-    drive = insert_demo_drive(app.extensions["kiosk"].settings.data_dir, "stick", label="MYUSB")
+    # the customer plugs a write-protected stick in, then a good one: the list updates by itself over
+    # one SSE stream that stays open from event to event, no reload
+    data_dir = app.extensions["kiosk"].settings.data_dir
+    locked = insert_demo_drive(data_dir, "locked", label="LOCKED", read_only=True)
+    page.locator(f'button.drive-unusable:has-text("{locked.label}")').wait_for(timeout=5000)
+    assert page.locator(".drive-live[sse-connect]").count() == 1
+    drive = insert_demo_drive(data_dir, "stick", label="MYUSB")
     drive_button = page.locator(f'button.drive[value="{drive.id}"]')
     drive_button.wait_for(timeout=5000)
     drive_button.tap()

@@ -81,3 +81,6 @@ def test_reissue_keeps_the_expiry_and_revokes_the_old_certificate(kiosk, smtp_se
     records = hongs_certificates(app)
     assert sorted((r.status, r.revocation_reason) for r in records) == [
         ("delivered", None), ("revoked", "superseded")]
+    # the replaced certificate's folder left the stick: the banking software lists only the new one
+    assert len(keys) == 1 and PinkSign(pubkey_path=str(keys[0])).serialnum() != old.serialnum()
+    assert not old_cert.parent.exists()

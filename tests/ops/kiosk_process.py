@@ -54,9 +54,13 @@ class KioskProcess:
     def __init__(self, data_dir: Path, **env):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # never the default 9108: engineers and CI run many kiosks on one machine at once
+        self.metrics_port = free_port()
+        self.metrics_url = f"http://127.0.0.1:{self.metrics_port}/metrics"
         self.log_path = data_dir.parent / "kiosk.log"
         self.env = {**os.environ, "KIOSK_MODE": "demo", "KIOSK_DATA_DIR": str(data_dir),
-                    "KIOSK_PORT": str(self.port), "PYTHONUNBUFFERED": "1", **env}
+                    "KIOSK_PORT": str(self.port), "KIOSK_METRICS_PORT": str(self.metrics_port),
+                    "PYTHONUNBUFFERED": "1", **env}
         self.process = None
 
     def start(self) -> "KioskProcess":

@@ -119,3 +119,15 @@ def test_kiosk_init_demo_creates_the_readme_demo_staff_member(data_dir):
     response = client.post("/staff/sign-in", data={"name": "데모직원", "pin": "246810"})
     assert response.status_code == 303 and response.headers["Location"].rstrip("/").endswith("/staff")
     app.extensions["kiosk"].store.close_all()
+
+
+def test_in_demo_mode_staff_plug_the_ejected_demo_sticks_back_in(client, app):
+    from tests.http_customer import insert_drive
+
+    drive = insert_drive(app)
+    app.extensions["kiosk"].drives.eject(drive.id)   # as after an issuance
+    sign_in(client)
+    page = client.post("/staff/demo-drives/reinsert").get_data(as_text=True)
+    assert "데모 USB 1개를 다시 꽂았습니다." in page
+    actions = [e["action"] for e in app.extensions["kiosk"].audit.recent()]
+    assert "demo.drives_reinserted" in actions

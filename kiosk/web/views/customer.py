@@ -12,6 +12,7 @@ from functools import wraps
 from flask import Blueprint, abort, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
+from hardware import DriveError
 from kiosk import logs
 from kiosk.identity.ports import MAX_ACCOUNT_FAILURES
 from kiosk.journey import Service, Step, StepNotAllowed
@@ -205,11 +206,16 @@ def page_done(visit):
     return render_step(Step.DONE, prepared=visit.prepared, run=visit.run)
 
 
+def page_check(visit, error=None, status=200):
+    return render_step(Step.CHECK, status=status, form=DriveForm(), error=error, stick=visit.stick,
+                       truncated=visit.stick_truncated)
+
+
 STEP_PAGES = {
     Step.SERVICE: page_service, Step.CONSENT: page_consent, Step.IDENTITY: page_identity,
     Step.ACCOUNT: page_account, Step.EMAIL: page_email, Step.REPLACE: page_replace,
     Step.PASSWORD: page_password, Step.DRIVE: page_drive, Step.ISSUING: page_issuing,
-    Step.DONE: page_done,
+    Step.DONE: page_done, Step.CHECK: page_check,
 }
 
 
@@ -221,7 +227,7 @@ def post_service(visit):
     try:
         service = Service(request.form.get("service", ""))
     except ValueError:
-        return render_step(Step.SERVICE, status=422, message=_("신규 발급 또는 재발급을 선택해 주세요."))
+        return render_step(Step.SERVICE, status=422, message=_("하실 업무를 선택해 주세요."))
     customer_flow().choose_service(visit, service)
     return go_to(visit.journey.current)
 
@@ -345,6 +351,20 @@ def post_drive(visit):
         return render_step(Step.DRIVE, status=422, form=form, error="pick_drive")
     customer_flow().start_issuing(visit)
     return go_to(Step.ISSUING)
+
+
+@bp.post("/journey/check")
+@in_step(Step.CHECK)
+def post_check(visit):
+    """내 인증서 확인: read the stick the customer picked; nothing is written to it."""
+    form = DriveForm()
+    if not form.validate_on_submit():
+        return page_check(visit, error="pick_drive", status=422)
+    try:
+        customer_flow().check_stick(visit, form.drive_id.data)
+    except DriveError as exc:
+        return page_check(visit, error=exc.code, status=422)
+    return page_check(visit)
 
 
 @bp.get("/journey/issuing/status")

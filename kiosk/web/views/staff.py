@@ -4,19 +4,23 @@ checking their ID in person. Every action is audited."""
 
 from __future__ import annotations
 
+import re
 from functools import wraps
 
-from flask import Blueprint, g, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from kiosk import logs
+from kiosk.metrics import CONSOLE_COUNTS
 from kiosk.pii import customer_key, mask_rrn
 from kiosk.staff import StaffSignInLocked
 from kiosk.web.base import current_kiosk
+from kiosk.web.forms import digits_only
 from kiosk.web.sessions import VISIT, session_store
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 COOKIE = "kiosk_staff"
+CONSOLE_SESSIONS = 10
 
 
 def signed_in(view):
@@ -44,9 +48,9 @@ def sign_in():
 def post_sign_in():
     svc = current_kiosk()
     name = (request.form.get("name") or "").strip()[:40]
-    pin = (request.form.get("pin") or "")[:12]
+    pin = digits_only(request.form.get("pin") or "")[:12]
     try:
-        token = svc.staff_gate.sign_in(name, pin)
+        token = svc.staff_gate.sign_in(name, pin, source=request.remote_addr or "")
     except StaffSignInLocked as locked:
         logs.warning("staff.sign_in_locked", seconds_left=locked.seconds_left)
         message = _("로그인 실패가 5번 넘어 %(minutes)d분 동안 잠겼습니다.", minutes=(locked.seconds_left + 59) // 60)
@@ -107,6 +111,21 @@ def toggle_service():
     return console_response(_("점검 중으로 바꾸었습니다.") if out else _("운영을 다시 시작했습니다."))
 
 
+@bp.post("/demo-drives/reinsert")
+@signed_in
+def reinsert_demo_drives():
+    """Demo mode: the sticks the kiosk ejected after an issuance are plugged in again, to try the next
+    service (재발급, 내 인증서 확인) without touching the data directory."""
+    from hardware.demo import reinsert_ejected_demo_drives
+
+    settings = current_kiosk().settings
+    if not settings.is_demo or settings.drives_backend != "demo":
+        abort(404)
+    count = reinsert_ejected_demo_drives(settings.data_dir)
+    audit("demo.drives_reinserted", detail=f"drives={count}")
+    return console_response(_("데모 USB %(count)d개를 다시 꽂았습니다.", count=count))
+
+
 @bp.post("/staff-call/clear")
 @signed_in
 def clear_staff_call():
@@ -120,8 +139,8 @@ def clear_staff_call():
 def unlock():
     """Staff type the resident number from the ID card in front of them; only its keyed hash is used."""
     svc = current_kiosk()
-    rrn = "".join(ch for ch in request.form.get("rrn", "") if ch.isdigit())
-    if len(rrn) != 13:
+    rrn = digits_only(request.form.get("rrn", ""))
+    if not re.fullmatch(r"[0-9]{13}", rrn):
         return console_response(_("주민등록번호 13자리를 입력해 주세요."), status=422)
     key = customer_key(svc.settings.customer_hash_key, rrn)
     if svc.lockouts.reset(key):
@@ -144,13 +163,12 @@ def console_state() -> dict:
     ]
     return {
         "staff": g.staff,
-        "customers": customers,
+        "customers": customers[:CONSOLE_SESSIONS],  # a flood of sessions must not bloat the console
+        "more_customers": max(len(customers) - CONSOLE_SESSIONS, 0),
         "out_of_service": svc.state.out_of_service,
         "staff_called": svc.state.staff_called,
         "events": svc.audit.recent(15),
-        "counts": {action: svc.audit.count_today(action)
-                   for action in ("certificate.delivered", "certificate.revoked", "customer.locked",
-                                  "session.reset")},
+        "counts": {action: svc.audit.count_today(action) for action in CONSOLE_COUNTS},
         "locked": svc.lockouts.locked_keys(),
         "drives": svc.drives.drives(),
         "outbox": svc.code_sender.recent(5) if svc.settings.is_demo and hasattr(svc.code_sender, "recent") else [],

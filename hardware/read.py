@@ -1,0 +1,97 @@
+"""Reading the certificate folders on a customer's stick, for "내 인증서 확인": nothing is written.
+
+A customer's stick is hostile input: a crafted one may hold symlinks, huge files, thousands of folders
+or names that are not NFC. The walk follows no symlink (every step is `lstat`ed and opened with
+`O_NOFOLLOW`), reads only `signCert.der` up to `MAX_FILE_BYTES`, looks at no more than `MAX_FOLDERS`
+certificate folders, and reports what it could not read instead of failing the whole stick.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_FOLDERS = 50            # far more certificates than any customer carries
+MAX_ENTRIES = 2000          # entries looked at in any one folder of the walk
+MAX_FILE_BYTES = 64 * 1024  # a signCert.der is about 1.6 KB
+CERT_FILE = "signCert.der"
+KEY_FILE = "signPri.key"
+
+
+@dataclass(frozen=True)
+class FoundFolder:
+    """One `NPKI/<CA>/USER/<subject>` folder: its certificate's bytes, or why they could not be read
+    (`missing`, `too_large`, `not_a_file`, `unreadable`)."""
+
+    path: str
+    certificate: bytes | None
+    has_key: bool
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class StickContents:
+    folders: list[FoundFolder]
+    truncated: bool  # more folders than MAX_FOLDERS: only the first are listed
+
+
+def read_certificate_folders(root: Path) -> StickContents:
+    """Every certificate folder under `root/NPKI/*/USER/`, in a stable order."""
+    found: list[FoundFolder] = []
+    truncated = False
+    for ca in _subfolders(root / "NPKI"):
+        for subject in _subfolders(ca / "USER"):
+            if len(found) == MAX_FOLDERS:
+                return StickContents(found, truncated=True)
+            found.append(_read_folder(root, subject))
+    return StickContents(found, truncated)
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    """Real folders directly inside `folder` (no symlinks), sorted; none when it is not a real folder."""
+    try:
+        if not stat.S_ISDIR(os.lstat(folder).st_mode):
+            return []
+        names = []
+        with os.scandir(folder) as entries:
+            for count, entry in enumerate(entries):
+                if count == MAX_ENTRIES:
+                    break
+                if entry.is_dir(follow_symlinks=False):
+                    names.append(entry.name)
+    except OSError:
+        return []
+    return [folder / name for name in sorted(names)]
+
+
+def _read_folder(root: Path, folder: Path) -> FoundFolder:
+    relative = folder.relative_to(root).as_posix()
+    has_key = _is_file(folder / KEY_FILE)
+    try:
+        info = os.lstat(folder / CERT_FILE)
+    except FileNotFoundError:
+        return FoundFolder(relative, None, has_key, "missing")
+    except OSError:
+        return FoundFolder(relative, None, has_key, "unreadable")
+    if not stat.S_ISREG(info.st_mode):
+        return FoundFolder(relative, None, has_key, "not_a_file")
+    if info.st_size > MAX_FILE_BYTES:
+        return FoundFolder(relative, None, has_key, "too_large")
+    try:
+        fd = os.open(folder / CERT_FILE, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)
+    except OSError:
+        return FoundFolder(relative, None, has_key, "unreadable")
+    if len(data) > MAX_FILE_BYTES:
+        return FoundFolder(relative, None, has_key, "too_large")
+    return FoundFolder(relative, data, has_key)
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False

@@ -1,0 +1,105 @@
+"""What a customer's stick holds, certificate by certificate, for "내 인증서 확인": read, never written.
+
+Each folder the drive reader found becomes a `CertificateOnStick` with the facts a customer asks about
+(name, issuer, purpose, validity, days left) and one status. A file that is not a certificate is listed
+as damaged, never raised: a customer's stick is hostile input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from kiosk.pki import oids
+from kiosk.pki.ca import serial_hex
+from kiosk.pki.profile import RENEWAL_WINDOW
+
+PURPOSES = {oids.POLICY_BANKING_PERSONAL: "banking_personal"}
+
+
+class Status(str, Enum):
+    VALID = "valid"
+    EXPIRING = "expiring"    # within the renewal window: renew (갱신) now
+    EXPIRED = "expired"      # only a new issuance helps
+    REVOKED = "revoked"      # by this CA: replaced or abandoned
+    NOT_OURS = "not_ours"    # another CA's, or one this kiosk never issued
+    DAMAGED = "damaged"      # the file is missing, too large, or not a certificate
+
+
+@dataclass(frozen=True)
+class CertificateOnStick:
+    folder: str
+    status: Status
+    name: str = ""
+    issuer: str = ""
+    purpose: str = ""
+    serial: str = ""
+    not_before: datetime | None = None
+    not_after: datetime | None = None
+    days_left: int | None = None
+    has_key: bool = False
+    problem: str | None = None
+
+
+def inspect(folders, now: datetime, is_ours, is_revoked) -> list[CertificateOnStick]:
+    """`folders`: hardware.read.FoundFolder items. `is_ours(certificate)` and `is_revoked(serial)` ask
+    this kiosk's CA and registry."""
+    return [_inspect_one(folder, now, is_ours, is_revoked) for folder in folders]
+
+
+def _inspect_one(folder, now: datetime, is_ours, is_revoked) -> CertificateOnStick:
+    if folder.certificate is None:
+        return CertificateOnStick(folder.path, Status.DAMAGED, has_key=folder.has_key, problem=folder.problem)
+    try:
+        certificate = x509.load_der_x509_certificate(folder.certificate)
+        facts = _facts(certificate, now)
+    except ValueError:
+        return CertificateOnStick(folder.path, Status.DAMAGED, has_key=folder.has_key, problem="not_a_certificate")
+    status = _status(certificate, facts["serial"], now, is_ours, is_revoked)
+    return CertificateOnStick(folder.path, status, has_key=folder.has_key, **facts)
+
+
+def _facts(certificate: x509.Certificate, now: datetime) -> dict:
+    not_after = certificate.not_valid_after_utc
+    return {
+        "name": _attribute(certificate.subject, NameOID.COMMON_NAME),
+        "issuer": _attribute(certificate.issuer, NameOID.ORGANIZATION_NAME)
+        or _attribute(certificate.issuer, NameOID.COMMON_NAME),
+        "purpose": _purpose(certificate),
+        "serial": serial_hex(certificate.serial_number),
+        "not_before": certificate.not_valid_before_utc,
+        "not_after": not_after,
+        "days_left": max((not_after - now).days, 0),
+    }
+
+
+def _status(certificate, serial: str, now: datetime, is_ours, is_revoked) -> Status:
+    if now >= certificate.not_valid_after_utc:
+        return Status.EXPIRED
+    if not is_ours(certificate):
+        return Status.NOT_OURS
+    if is_revoked(serial):
+        return Status.REVOKED
+    if certificate.not_valid_after_utc - RENEWAL_WINDOW <= now:
+        return Status.EXPIRING
+    return Status.VALID
+
+
+def _attribute(name: x509.Name, oid) -> str:
+    values = name.get_attributes_for_oid(oid)
+    return str(values[0].value) if values else ""
+
+
+def _purpose(certificate: x509.Certificate) -> str:
+    try:
+        policies = certificate.extensions.get_extension_for_class(x509.CertificatePolicies).value
+    except x509.ExtensionNotFound:
+        return ""
+    for policy in policies:
+        if policy.policy_identifier.dotted_string in PURPOSES:
+            return PURPOSES[policy.policy_identifier.dotted_string]
+    return "other"

@@ -1,0 +1,62 @@
+"""`kiosk demo-drives insert|remove`: a tester plugs demo sticks in and out of a running kiosk from the
+command line (after an issuance the kiosk ejects the stick; inserting it again makes it usable, with its
+certificate still on it, as a real stick would be)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from kiosk.cli import main
+
+
+@pytest.fixture
+def kiosk_command(monkeypatch, app):
+    monkeypatch.setenv("KIOSK_DATA_DIR", str(app.extensions["kiosk"].settings.data_dir))
+    monkeypatch.setenv("KIOSK_MODE", "demo")
+    runner = CliRunner()
+
+    def run(*args, ok=True):
+        result = runner.invoke(main, list(args))
+        assert (result.exit_code == 0) is ok, result.output
+        return result.output
+
+    return run
+
+
+def listed(app) -> dict[str, bool]:
+    deadline = time.monotonic() + 5
+    before = None
+    while time.monotonic() < deadline:  # the kiosk's watcher sees the folder change within a poll
+        now = {d.label: d.eligible for d in app.extensions["kiosk"].drives.drives()}
+        if now == before:
+            return now
+        before = now
+        time.sleep(0.3)
+    return before
+
+
+def test_sticks_plugged_in_and_out_from_the_command_line_reach_the_running_kiosk(app, kiosk_command):
+    kiosk_command("demo-drives", "insert", "mine", "--label", "내 USB")
+    kiosk_command("demo-drives", "insert", "locked", "--read-only")
+    assert listed(app) == {"내 USB": True, "locked": False}
+    kiosk_command("demo-drives", "remove", "locked")
+    assert listed(app) == {"내 USB": True}
+
+
+def test_an_ejected_stick_inserted_again_keeps_its_files_and_label(app, kiosk_command):
+    kiosk_command("demo-drives", "insert", "mine", "--label", "우체국 USB")
+    root = app.extensions["kiosk"].settings.data_dir / "demo-drives" / "mine" / "root"
+    (root / "kept.txt").write_text("still here")
+    (root.parent / "ejected").touch()     # what the kiosk's eject does to a demo stick
+    kiosk_command("demo-drives", "insert", "mine")
+    assert (root / "kept.txt").read_text() == "still here"
+    assert not (root.parent / "ejected").exists()
+    assert listed(app) == {"우체국 USB": True}
+
+
+def test_a_name_that_is_not_a_demo_stick_name_is_refused_politely(kiosk_command):
+    output = kiosk_command("demo-drives", "insert", "../etc", ok=False)
+    assert "Invalid value for NAME" in output
