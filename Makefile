@@ -1,4 +1,4 @@
-# The project's vocabulary: run, test, bench, install, uninstall. See README.md.
+# The project's vocabulary: run, test, bench, install, uninstall, deb, image. See README.md.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -7,9 +7,10 @@ BIN    := $(VENV)/bin
 DEB_RUN  := python3-venv
 DEB_TEST := $(DEB_RUN) python3-dev gcc pkg-config chromium fonts-noto-cjk umockdev gir1.2-umockdev-1.0 \
             libgirepository1.0-dev libcairo2-dev fuse3 fusefat exfat-fuse dosfstools exfatprogs \
-            systemd udev openssl cage nodejs prometheus systemd-journal-remote
+            systemd udev openssl cage nodejs prometheus systemd-journal-remote \
+            lintian qemu-system-x86 qemu-utils mmdebstrap mtools fdisk e2fsprogs
 
-.PHONY: run test bench install uninstall translations lock lint clean
+.PHONY: run test bench install uninstall deb image translations lock lint clean
 
 run: $(BIN)/.installed translations
 	$(BIN)/kiosk init --demo
@@ -54,8 +55,17 @@ lock: $(BIN)/.installed-test
 install:
 	sh scripts/install.sh
 
+# dist/cert-kiosk_<version>_amd64.deb (packaging/build-deb.sh; reused from $$CERT_KIOSK_CACHE when unchanged)
+deb:
+	sh packaging/build-deb.sh dist
+
+# the appliance: a bootable Debian 12 image with the .deb and a lab configuration, cached outside the
+# checkout under $${CERT_KIOSK_CACHE:-/var/cache/cert-kiosk-ci}/image-<hash>/ (needs root; appliance/)
+image:
+	sh appliance/build-image.sh
+
 uninstall:
 	sh scripts/uninstall.sh
 
 clean:
-	rm -rf $(VENV) var tests/artifacts .pytest_cache
+	rm -rf $(VENV) var tests/artifacts .pytest_cache dist

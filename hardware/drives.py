@@ -105,6 +105,13 @@ _UDEV_ESCAPE = re.compile(rb"\\x([0-9a-fA-F]{2})")
 
 
 def decode_udev(encoded: str) -> str:
-    r"""Undo udev's `\xNN` escaping (ID_FS_LABEL_ENC, ID_VENDOR_ENC): the bytes are UTF-8 (Hangul labels)."""
+    r"""Undo udev's `\xNN` escaping (ID_FS_LABEL_ENC, ID_VENDOR_ENC). blkid hands on a FAT label's raw bytes:
+    UTF-8 from Linux and macOS, but the OEM code page from Windows — CP949 on a Korean PC (우체국 arrives as
+    `\xbf\xecü\xb1\xb9`). So: UTF-8 when the bytes are valid UTF-8, else CP949, else UTF-8 with U+FFFD."""
     raw = _UDEV_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), encoded.encode("utf-8", "surrogateescape"))
+    for codec in ("utf-8", "cp949"):
+        try:
+            return raw.decode(codec).strip()
+        except UnicodeDecodeError:
+            continue
     return raw.decode("utf-8", "replace").strip()

@@ -7,31 +7,36 @@ A check never raises for the condition it checks; it reports it.
 
 from __future__ import annotations
 
+import os
 import shutil
 import smtplib
 import sqlite3
 import ssl
 import subprocess
+import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
+from kiosk import logs
+from kiosk.pki import embedded
 from kiosk.settings import ConfigurationError, Settings
 from kiosk.store import Store, StoreError
-
-# Where the embedded CA keeps what the doctor reads: the one place to change if the PKI side renames them.
-CA_DIR = "ca"
-ROOT_CA_FILE = "root-ca.pem"
-ISSUING_CA_FILE = "issuing-ca.pem"
-CRL_FILE = "crl.der"
 
 CA_MIN_DAYS_LEFT = 30
 MIN_FREE_BYTES = 100 * 1024 * 1024
 EARLIEST_YEAR = 2025
 NETWORK_TIMEOUT = 5.0
 BROWSER_UNIT = "cert-kiosk-browser.service"
+# The page on the touchscreen reports in every SCREEN_REPORT_SECONDS (templates/base.html); silent for
+# longer than SCREEN_SILENT_SECONDS while the unit has been active for more than SCREEN_STARTUP_SECONDS means
+# a wedged browser (cage hung, or Chromium never drew the page: seen on the appliance's first boot).
+SCREEN_FILE = "screen.seen"
+SCREEN_REPORT_SECONDS = 15
+SCREEN_SILENT_SECONDS = 60
+SCREEN_STARTUP_SECONDS = 180
 UDISKS2_NAME = "org.freedesktop.UDisks2"
 CMP_FILES_FIX = "set KIOSK_CMP_CA_CERTS and KIOSK_CMP_KEK_CERT to the files the bank supplied (docs/cmp.md)"
 
@@ -53,7 +58,7 @@ class Check:
 
 
 def ca_path(settings: Settings, filename: str) -> Path:
-    return settings.data_dir / CA_DIR / filename
+    return settings.pki.ca_dir / filename
 
 
 def _now() -> datetime:
@@ -99,7 +104,7 @@ def check_ca(settings: Settings) -> Check:
 
     if settings.ca_backend == "cmp":
         return _check_cmp_certificates(settings)
-    paths = [ca_path(settings, ROOT_CA_FILE), ca_path(settings, ISSUING_CA_FILE)]
+    paths = [ca_path(settings, embedded.ROOT_CERTIFICATE), ca_path(settings, embedded.ISSUING_CERTIFICATE)]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         return Check("ca", False, f"missing {', '.join(missing)}",
@@ -147,12 +152,12 @@ def check_crl(settings: Settings) -> Check:
 
     if settings.ca_backend == "cmp":
         return _check_cmp_crl(settings)
-    path = ca_path(settings, CRL_FILE)
+    path = ca_path(settings, embedded.CRL_FILE)
     if not path.exists():
         return Check("crl", False, f"{path} does not exist", "run `kiosk init` (publishes the CRL)")
     try:
         crl = x509.load_der_x509_crl(path.read_bytes())
-        issuing = _load_certificate(ca_path(settings, ISSUING_CA_FILE))
+        issuing = _load_certificate(ca_path(settings, embedded.ISSUING_CERTIFICATE))
     except (ValueError, OSError) as exc:
         return Check("crl", False, f"unreadable: {exc}", "run `kiosk init` (re-signs the CRL)")
     return _current_crl(crl, issuing, "run `kiosk init` (re-signs the CRL)")
@@ -240,8 +245,9 @@ def check_udev(settings: Settings) -> Check:
 
 
 def check_udisks2(settings: Settings) -> Check:
-    """In production the drives are mounted by udisks2 over the system bus; a ping also starts it."""
-    if settings.is_demo or settings.drives_backend != "udisks2":
+    """With KIOSK_DRIVES=udisks2 (production, or a demo on real hardware) the drives are mounted by udisks2
+    over the system bus; a ping also starts it."""
+    if settings.drives_backend != "udisks2":
         return Check("udisks2", True, f"not used (drives: {settings.drives_backend})")
     command = ["busctl", "--system", "call", UDISKS2_NAME, "/org/freedesktop/UDisks2",
                "org.freedesktop.DBus.Peer", "Ping"]
@@ -252,15 +258,62 @@ def check_udisks2(settings: Settings) -> Check:
     return Check("udisks2", True, f"{UDISKS2_NAME} answers on the system bus")
 
 
+def record_screen(settings: Settings) -> None:
+    """The page on the screen reported in (POST /healthz/screen): remember when, where the CLI can see it."""
+    path = settings.data_dir / SCREEN_FILE
+    path.touch()
+    os.utime(path)
+
+
+def screen_silence(settings: Settings) -> float | None:
+    """Seconds since the screen last reported in; None if it never did."""
+    try:
+        return max(0.0, time.time() - (settings.data_dir / SCREEN_FILE).stat().st_mtime)
+    except FileNotFoundError:
+        return None
+
+
+def browser_unit_uptime() -> float | None:
+    """Seconds the browser unit has been active (systemd's monotonic clock), None when it is not active."""
+    try:
+        result = subprocess.run(["systemctl", "show", "--property=ActiveState,ActiveEnterTimestampMonotonic",
+                                 BROWSER_UNIT], capture_output=True, text=True, timeout=NETWORK_TIMEOUT)
+    except (FileNotFoundError, subprocess.TimeoutExpired):
+        return None
+    shown = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    since = shown.get("ActiveEnterTimestampMonotonic", "")
+    if result.returncode != 0 or shown.get("ActiveState") != "active" or not since.isdigit():
+        return None
+    return max(0.0, time.monotonic() - int(since) / 1e6)
+
+
 def check_browser(settings: Settings) -> Check:
-    """The touchscreen's browser runs as its own unit; without it the customer sees a black screen."""
-    if settings.is_demo:
-        return Check("browser", True, "not used in demo mode")
-    failed = _run(["systemctl", "is-active", "--quiet", BROWSER_UNIT])
-    if failed:
-        return Check("browser", False, f"{BROWSER_UNIT} is not active",
-                     f"systemctl restart {BROWSER_UNIT}; journalctl -u {BROWSER_UNIT} -b")
-    return Check("browser", True, f"{BROWSER_UNIT} active")
+    """The touchscreen's browser runs as its own unit, and the page it shows reports in: an inactive unit
+    or an active one whose screen went silent (cage hung) is a black or frozen screen for the customer."""
+    uptime = browser_unit_uptime()
+    fix = f"systemctl restart {BROWSER_UNIT}; journalctl -u {BROWSER_UNIT} -b"
+    if uptime is None:
+        if settings.is_demo:
+            return Check("browser", True, f"{BROWSER_UNIT} not running (demo mode)")
+        return Check("browser", False, f"{BROWSER_UNIT} is not active", fix)
+    silence = screen_silence(settings)
+    if silence is not None and silence <= SCREEN_SILENT_SECONDS:
+        return Check("browser", True, f"{BROWSER_UNIT} active, the screen reported {silence:.0f} s ago")
+    if uptime <= SCREEN_STARTUP_SECONDS:
+        return Check("browser", True, f"{BROWSER_UNIT} starting ({uptime:.0f} s)")
+    heard = "never" if silence is None else f"not for {silence:.0f} s"
+    return Check("browser", False, f"{BROWSER_UNIT} active for {uptime:.0f} s but the screen has reported {heard}",
+                 fix)
+
+
+def restart_silent_browser(settings: Settings) -> Check:
+    """What cert-kiosk-screen.timer runs as root: a browser unit that is active but whose screen went
+    silent is restarted (Restart=always cannot see a hung browser). Returns the browser check it acted on."""
+    check = check_browser(settings)
+    if not check.ok and browser_unit_uptime() is not None:
+        failed = _run(["systemctl", "restart", "--no-block", BROWSER_UNIT])
+        logs.warning("browser.restarted", reason=check.detail, **({"failed": failed} if failed else {}))
+    return check
 
 
 def check_clock(settings: Settings) -> Check:
@@ -269,7 +322,7 @@ def check_clock(settings: Settings) -> Check:
     if now.year < EARLIEST_YEAR:
         return Check("clock", False, f"system time {now:%Y-%m-%d} is before {EARLIEST_YEAR}",
                      "enable time sync: timedatectl set-ntp true")
-    issuing = ca_path(settings, ISSUING_CA_FILE)
+    issuing = ca_path(settings, embedded.ISSUING_CERTIFICATE)
     if issuing.exists():
         try:
             not_before = _load_certificate(issuing).not_valid_before_utc

@@ -15,8 +15,13 @@ def register(group: click.Group) -> None:
 
 @click.command("doctor")
 @click.option("--json", "as_json", is_flag=True, help="print the checks as JSON (what /healthz returns)")
-def doctor_command(as_json: bool) -> None:
+@click.option("--restart-silent-browser", is_flag=True,
+              help="only check the browser, and restart its unit when its screen went silent (the timer's job)")
+def doctor_command(as_json: bool, restart_silent_browser: bool) -> None:
     """Check configuration, database, CA, CRL, e-mail, drives, browser, clock and disk."""
+    if restart_silent_browser:
+        click.echo(doctor.restart_silent_browser(doctor.Settings.from_env()).line())
+        return
     checks = doctor.run_from_env()
     if as_json:
         click.echo(json.dumps(doctor.report(checks), ensure_ascii=False, indent=2))

@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from kiosk import logs
+from kiosk.doctor import SCREEN_REPORT_SECONDS
 from kiosk.pii import mask_email
 from kiosk.settings import PROJECT_ROOT
 from kiosk.web.keypad import secure_keypad_layout
@@ -133,6 +134,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["keyboard_attrs"] = keyboard_attrs
     app.jinja_env.globals["local_path"] = local_path
     app.jinja_env.filters["mask_email"] = mask_email
+    app.jinja_env.globals["screen_report_seconds"] = SCREEN_REPORT_SECONDS
 
     @app.context_processor
     def kiosk_context():

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from kiosk import doctor
+from kiosk.pki.embedded import ca as embedded
 from kiosk.settings import Settings
 from kiosk.web import create_app
 from tests.conftest import free_port
-from tests.ops.ca_files import write_ca_files
+from tests.ops.ca_files import remake_ca
 
 REPO = Path(__file__).resolve().parents[2]
 CHECK_NAMES = [
@@ -32,11 +33,19 @@ def kiosk(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess
                           capture_output=True, text=True, timeout=120)
 
 
-def provision(data_dir: Path, **ca) -> None:
-    """A kiosk as `kiosk init` leaves it. Until the PKI work lands the CA files are made here; then drop
-    the `write_ca_files` call (keep it only for the tests that need an odd CA)."""
-    assert kiosk(data_dir, "init").returncode == 0
-    write_ca_files(data_dir, **ca)
+def provision(data_dir: Path) -> None:
+    """A kiosk as a technician's `kiosk init --demo` leaves it: nothing here writes a file of its own."""
+    result = kiosk(data_dir, "init", "--demo")
+    assert result.returncode == 0, result.stderr
+
+
+def days_left(data_dir: Path) -> int:
+    """What the issuing CA that `kiosk init` wrote says of itself, for comparing with the doctor's line."""
+    from cryptography import x509
+
+    path = data_dir / "ca" / embedded.ISSUING_CERTIFICATE
+    cert = x509.load_pem_x509_certificate(path.read_bytes())
+    return (cert.not_valid_after_utc - datetime.now(timezone.utc)).days
 
 
 def lines(result: subprocess.CompletedProcess) -> dict[str, str]:
@@ -61,7 +70,7 @@ def test_a_healthy_kiosk_passes_every_check(data_dir, smtp_server):
     assert result.returncode == 0, result.stdout
     assert list(lines(result)) == CHECK_NAMES
     assert failed(result) == {}
-    assert "3649 days left" in lines(result)["ca"]
+    assert f"{days_left(data_dir)} days left" in lines(result)["ca"]
     assert f"127.0.0.1:{smtp_server.controller.port} answers" in lines(result)["smtp"]
 
 
@@ -72,12 +81,23 @@ def test_demo_without_smtp_uses_the_outbox(data_dir):
     assert "demo outbox" in lines(result)["smtp"]
 
 
+def test_init_demo_writes_what_the_doctor_reads(data_dir):
+    """The regression of issue 14: the doctor looked for names the embedded CA never wrote."""
+    provision(data_dir)
+    result = kiosk(data_dir, "doctor")
+    assert result.returncode == 0, result.stdout
+    assert "ca" not in failed(result) and "crl" not in failed(result)
+
+
 def test_a_missing_ca_fails_with_the_fix_kiosk_init(data_dir):
-    assert kiosk(data_dir, "init").returncode == 0
+    provision(data_dir)
+    (data_dir / "ca" / embedded.ISSUING_CERTIFICATE).unlink()
+    (data_dir / "ca" / embedded.CRL_FILE).unlink()
     result = kiosk(data_dir, "doctor")
     assert result.returncode == 1
     assert set(failed(result)) == {"ca", "crl"}
-    assert "issuing-ca.pem" in failed(result)["ca"] and "fix: run `kiosk init`" in failed(result)["ca"]
+    assert embedded.ISSUING_CERTIFICATE in failed(result)["ca"]
+    assert "fix: run `kiosk init`" in failed(result)["ca"]
 
 
 def test_smtp_down_fails_the_smtp_check_only(data_dir):
@@ -109,18 +129,23 @@ def test_an_unwritable_database_fails_the_database_check(data_dir, read_only):
 
 
 def test_a_stale_crl_fails(data_dir):
-    provision(data_dir, crl_hours=-2)
+    provision(data_dir)
+    remake_ca(data_dir, crl_signed=datetime.now(timezone.utc) - embedded.CRL_LIFETIME - timedelta(hours=2))
     assert list(failed(kiosk(data_dir, "doctor"))) == ["crl"]
     assert "stale" in failed(kiosk(data_dir, "doctor"))["crl"]
 
 
 def test_a_ca_about_to_expire_fails_with_days_left(data_dir):
-    provision(data_dir, issuing_days=10)
-    assert "9 days left" in failed(kiosk(data_dir, "doctor"))["ca"]
+    provision(data_dir)
+    now = datetime.now(timezone.utc)
+    remake_ca(data_dir, created=now.replace(year=now.year - embedded.ISSUING_YEARS) + timedelta(days=10))
+    assert 0 < days_left(data_dir) < doctor.CA_MIN_DAYS_LEFT
+    assert f"{days_left(data_dir)} days left" in failed(kiosk(data_dir, "doctor"))["ca"]
 
 
 def test_a_clock_before_the_ca_fails_the_clock_check(data_dir):
-    provision(data_dir, not_before=datetime.now(timezone.utc) + timedelta(days=2))
+    provision(data_dir)
+    remake_ca(data_dir, created=datetime.now(timezone.utc) + timedelta(days=2))
     result = failed(kiosk(data_dir, "doctor"))
     assert "before the CA's notBefore" in result["clock"]
     assert "timedatectl set-ntp true" in result["clock"]
@@ -165,7 +190,8 @@ def test_json_output_and_healthz_report_the_same_checks(data_dir, app_config):
     assert cli["ok"] is True and [c["name"] for c in cli["checks"]] == CHECK_NAMES
 
 
-def test_healthz_is_503_with_the_failing_check_and_its_fix(client):
+def test_healthz_is_503_with_the_failing_check_and_its_fix(client, data_dir):
+    (data_dir / "ca" / embedded.ISSUING_CERTIFICATE).unlink()
     response = client.get("/healthz")
     assert response.status_code == 503
     ca = next(c for c in response.get_json()["checks"] if c["name"] == "ca")
@@ -176,3 +202,12 @@ def test_free_disk_below_the_minimum_fails(data_dir, monkeypatch):
     monkeypatch.setattr(doctor, "MIN_FREE_BYTES", 1 << 60)
     check = doctor.check_disk(Settings(data_dir=data_dir))
     assert not check.ok and "free disk space" in check.fix
+
+
+def test_a_demo_on_real_drives_checks_udisks2(data_dir):
+    """The lab appliance runs demo mode with KIOSK_DRIVES=udisks2: udisks2 is used, so it is checked."""
+    provision(data_dir)
+    result = kiosk(data_dir, "doctor", KIOSK_DRIVES="udisks2",
+                   DBUS_SYSTEM_BUS_ADDRESS=f"unix:path={data_dir}/no-bus")
+    assert "org.freedesktop.UDisks2 not reachable" in failed(result)["udisks2"]
+    assert "not used" not in result.stdout.split("udisks2", 1)[1].splitlines()[0]

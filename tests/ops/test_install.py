@@ -27,6 +27,7 @@ INSTALLED = {  # path: mode
     "etc/pam.d/cert-kiosk-browser": 0o644,
     "etc/cert-kiosk/kiosk.env.example": 0o644,
     "etc/cert-kiosk/kiosk.env": 0o600,
+    "etc/chromium/policies/managed/cert-kiosk.json": 0o644,
     "opt/cert-kiosk/.venv/bin/kiosk": 0o755,
     "opt/cert-kiosk/kiosk/cli.py": 0o644,
     "opt/cert-kiosk/templates/base.html": 0o644,
@@ -151,6 +152,29 @@ def test_the_browser_is_kiosk_chromium_under_cage_bound_to_the_app(staged):
     for flag in ("--kiosk", "--noerrdialogs", "--disable-pinch", "--overscroll-history-navigation=0",
                  "--disable-features=Translate", "--disable-background-networking", "--incognito"):
         assert flag in unit, flag
+
+
+def test_the_browser_unit_is_hardened_without_hiding_the_wayland_socket(staged):
+    """ProtectHome= in any mode hides /run/user/<uid> (XDG_RUNTIME_DIR): cage cannot make its socket and
+    the screen stays black (found on the booted appliance, issue 14). Exposure was 8.7 before hardening."""
+    unit_path = staged / "etc/systemd/system/cert-kiosk-browser.service"
+    unit = unit_path.read_text()
+    assert not re.search(r"^ProtectHome=", unit, re.M)
+    assert not re.search(r"^InaccessiblePaths=.*/run/user", unit, re.M)
+    assert int(re.search(r"^TimeoutStopSec=(\d+)$", unit, re.M)[1]) <= 10
+    assert exposure(unit_path) <= 3.5
+
+
+def test_chromium_is_locked_down_by_managed_policy(staged):
+    policy = json.loads((staged / "etc/chromium/policies/managed/cert-kiosk.json").read_text())
+    assert policy["URLAllowlist"] == ["http://127.0.0.1:8080"]  # the kiosk's origin (KIOSK_URL)
+    assert {"*", "file://*", "chrome://*"} <= set(policy["URLBlocklist"])
+    assert policy["TranslateEnabled"] is False and policy["DeveloperToolsAvailability"] == 2
+    assert policy["DownloadRestrictions"] == 3 and policy["PrintingEnabled"] is False
+    assert policy["PasswordManagerEnabled"] is False
+    assert policy["AutofillAddressEnabled"] is False and policy["AutofillCreditCardEnabled"] is False
+    unit = (staged / "etc/systemd/system/cert-kiosk-browser.service").read_text()
+    assert "Environment=KIOSK_URL=http://127.0.0.1:8080/" in unit
 
 
 def test_sysusers_and_tmpfiles_create_users_and_a_private_state_directory(staged, tmp_path):

@@ -35,7 +35,12 @@ ROOT_YEARS = 20
 ISSUING_YEARS = 10
 CRL_LIFETIME = timedelta(days=7)
 CRL_REFRESH_BEFORE = timedelta(days=1)
-FILES = ("root.key.pem", "root.crt.pem", "issuing.key.pem", "issuing.crt.pem", "chain.pem", "ca.json")
+# The names of what the CA writes in its directory (PkiSettings.ca_dir): the one source of truth, which
+# the doctor reads.
+ROOT_CERTIFICATE = "root.crt.pem"
+ISSUING_CERTIFICATE = "issuing.crt.pem"
+CRL_FILE = "crl.der"
+FILES = ("root.key.pem", ROOT_CERTIFICATE, "issuing.key.pem", ISSUING_CERTIFICATE, "chain.pem", "ca.json")
 
 
 def utcnow() -> datetime:
@@ -153,7 +158,7 @@ class EmbeddedCA:
         return [row["serial"] for row in rows]
 
     def crl_der(self) -> bytes:
-        path = self.directory / "crl.der"
+        path = self.directory / CRL_FILE
         if path.is_file():
             data = path.read_bytes()
             crl = x509.load_der_x509_crl(data)
@@ -220,7 +225,7 @@ class EmbeddedCA:
         for row in revoked:
             builder = builder.add_revoked_certificate(_revoked_entry(row))
         data = builder.sign(issuer.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
-        _replace_file(self.directory / "crl.der", data, 0o644)
+        _replace_file(self.directory / CRL_FILE, data, 0o644)
         logs.event("pki.crl_published", crl_number=number, revoked=len(revoked))
         return data
 
@@ -284,7 +289,7 @@ class EmbeddedCA:
 
     def _load_certificate(self, role: str) -> x509.Certificate:
         self._require()
-        return x509.load_pem_x509_certificate((self.directory / f"{role}.crt.pem").read_bytes())
+        return x509.load_pem_x509_certificate((self.directory / _certificate_file(role)).read_bytes())
 
     def _load_key(self, role: str) -> rsa.RSAPrivateKey:
         self._require()
@@ -325,11 +330,15 @@ def _write_authority(directory: Path, passphrase: str, demo: bool, now: datetime
     for role, key, cert in (("root", root_key, root), ("issuing", issuing_key, issuing)):
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
         _write_new(directory / f"{role}.key.pem", pem, 0o600)
-        _write_new(directory / f"{role}.crt.pem", cert.public_bytes(serialization.Encoding.PEM), 0o600)
+        _write_new(directory / _certificate_file(role), cert.public_bytes(serialization.Encoding.PEM), 0o600)
     chain = issuing.public_bytes(serialization.Encoding.PEM) + root.public_bytes(serialization.Encoding.PEM)
     _write_new(directory / "chain.pem", chain, 0o644)
     meta = {"demo": demo, "created": now.isoformat()}
     _write_new(directory / "ca.json", json.dumps(meta).encode(), 0o600)
+
+
+def _certificate_file(role: str) -> str:
+    return {"root": ROOT_CERTIFICATE, "issuing": ISSUING_CERTIFICATE}[role]
 
 
 def _ca_name(cn: str) -> x509.Name:

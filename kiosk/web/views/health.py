@@ -1,4 +1,5 @@
-"""/healthz for the technician (the doctor's checks as JSON) and /healthz/live for the watchdog."""
+"""/healthz for the technician (the doctor's checks as JSON), /healthz/live for the watchdog, and
+/healthz/screen where the page on the touchscreen reports in."""
 
 from __future__ import annotations
 
@@ -14,6 +15,13 @@ bp = Blueprint("health", __name__)
 def healthz():
     report = doctor.report(doctor.run(current_kiosk().settings))
     return jsonify(report), (200 if report["ok"] else 503)
+
+
+@bp.post("/healthz/screen")
+def screen():
+    """The page on the touchscreen reports in (templates/base.html): the doctor's proof the browser lives."""
+    doctor.record_screen(current_kiosk().settings)
+    return "", 204
 
 
 @bp.get("/healthz/live")

@@ -1,0 +1,218 @@
+"""The lab appliance booted under QEMU for the system tests: its QMP monitor (USB hot-plug, screendump,
+power) and its QEMU guest agent (commands in the guest, with their exit status and output). Software
+emulation (TCG): this machine's KVM does not work (../shared/APPLIANCE.md)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+GUEST_PORT = 8080
+
+
+class Monitor:
+    """One JSON line protocol over a unix socket: QMP (QEMU's monitor) or the guest agent's."""
+
+    def __init__(self, path: Path, timeout: float):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(str(path))
+        self.file = self.sock.makefile("rwb", buffering=0)
+
+    def send(self, command: str, **arguments) -> None:
+        message = {"execute": command, **({"arguments": arguments} if arguments else {})}
+        self.file.write(json.dumps(message).encode() + b"\n")
+
+    def receive(self) -> dict:
+        while True:
+            line = self.file.readline()
+            if not line:
+                raise ConnectionError("the monitor closed its socket")
+            message = json.loads(line)
+            if "event" not in message and "QMP" not in message:
+                return message
+
+    def call(self, command: str, **arguments):
+        self.send(command, **arguments)
+        answer = self.receive()
+        if "error" in answer:
+            raise RuntimeError(f"{command}: {answer['error']}")
+        return answer.get("return")
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@dataclass
+class Result:
+    status: int
+    out: str
+    err: str
+
+
+class Appliance:
+    """A booted image: `run` in the guest, `plug`/`unplug` sticks, `screendump`, `power_cut`."""
+
+    def __init__(self, image_dir: Path, work: Path, host_port: int):
+        self.image_dir, self.work, self.host_port = image_dir, work, host_port
+        self.qmp_path, self.qga_path = work / "qmp.sock", work / "qga.sock"
+        self.console = work / "console.log"
+        self.process: subprocess.Popen | None = None
+        self.qmp: Monitor | None = None
+        self._agent: Monitor | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.host_port}"
+
+    def boot(self) -> None:
+        qemu = shutil.which("qemu-system-x86_64")
+        assert qemu, "qemu-system-x86_64 is not installed: `make test` installs qemu-system-x86"
+        command = [
+            qemu, "-accel", "tcg", "-cpu", "max", "-m", "3072", "-smp", "2", "-display", "none",
+            "-kernel", str(self.image_dir / "vmlinuz"), "-initrd", str(self.image_dir / "initrd.img"),
+            "-append", "root=/dev/vda rw console=ttyS0 quiet",
+            "-drive", f"file={self.image_dir / 'image.ext4'},format=raw,if=virtio,cache=unsafe",
+            "-snapshot", "-serial", f"file:{self.console}",
+            "-vga", "none", "-device", "virtio-gpu-pci", "-device", "qemu-xhci,id=xhci",
+            "-device", "usb-tablet,bus=xhci.0", "-device", "usb-kbd,bus=xhci.0",
+            "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{self.host_port}-:{GUEST_PORT}",
+            "-device", "virtio-net-pci,netdev=n0",
+            "-device", "virtio-serial-pci",
+            "-chardev", f"socket,path={self.qga_path},server=on,wait=off,id=qga0",
+            "-device", "virtserialport,chardev=qga0,name=org.qemu.guest_agent.0",
+            "-qmp", f"unix:{self.qmp_path},server=on,wait=off",
+        ]
+        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=open(self.work / "qemu.stderr", "wb"), start_new_session=True)
+        self.qmp = Monitor(self._wait_for(self.qmp_path, 30), timeout=60)
+        self.qmp.receive_greeting = self.qmp.file.readline()
+        self.qmp.call("qmp_capabilities")
+
+    def _wait_for(self, path: Path, timeout: float) -> Path:
+        deadline = time.monotonic() + timeout
+        while not path.exists():
+            assert self.process.poll() is None, (self.work / "qemu.stderr").read_text()
+            assert time.monotonic() < deadline, f"{path} never appeared"
+            time.sleep(0.1)
+        return path
+
+    # --- the guest agent --------------------------------------------------------------------------
+
+    def wait_for_agent(self, timeout: float) -> None:
+        """The guest agent starts with the guest's userspace: until it answers, the guest is booting."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"QEMU exited: {self.console.read_text()[-3000:]}"
+            try:
+                agent = Monitor(self.qga_path, timeout=3)
+                token = int(time.monotonic() * 1000) % 1_000_000
+                agent.send("guest-sync", id=token)
+                if agent.receive().get("return") == token:
+                    self._agent = agent
+                    return
+            except (OSError, ConnectionError, ValueError):
+                pass
+            time.sleep(1)
+        raise TimeoutError(f"no guest agent after {timeout} s; console:\n{self.console.read_text()[-3000:]}")
+
+    def run(self, command: str, timeout: float = 120, check: bool = False) -> Result:
+        """`sh -c command` in the guest as root; its exit status, stdout and stderr."""
+        if self._agent is None:
+            self.wait_for_agent(60)
+        pid = self._agent.call("guest-exec", path="/bin/sh", arg=["-c", command], **{"capture-output": True})["pid"]
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self._agent.call("guest-exec-status", pid=pid)
+            if status["exited"]:
+                break
+            assert time.monotonic() < deadline, f"{command!r} still running after {timeout} s"
+            time.sleep(0.2)
+        decode = lambda key: base64.b64decode(status.get(key, "")).decode(errors="replace")  # noqa: E731
+        result = Result(status.get("exitcode", -1), decode("out-data"), decode("err-data"))
+        if check:
+            assert result.status == 0, f"{command!r} → {result.status}\n{result.out}\n{result.err}"
+        return result
+
+    def wait_until(self, command: str, timeout: float, interval: float = 1.0) -> float:
+        """Run `command` in the guest until it succeeds; seconds it took."""
+        start = time.monotonic()
+        while True:
+            if self.run(command).status == 0:
+                return time.monotonic() - start
+            assert time.monotonic() - start < timeout, f"{command!r} never succeeded within {timeout} s"
+            time.sleep(interval)
+
+    # --- the monitor ------------------------------------------------------------------------------
+
+    def screendump(self, png: Path) -> Path:
+        """The VM's real display, as QEMU draws it, saved as PNG."""
+        from PIL import Image
+
+        ppm = self.work / "screen.ppm"
+        self.qmp.call("screendump", filename=str(ppm))
+        png.parent.mkdir(parents=True, exist_ok=True)
+        Image.open(ppm).save(png)
+        return png
+
+    def plug(self, image: Path, name: str = "stick", read_only: bool = False) -> None:
+        """A USB stick on the emulated xHCI controller, as a customer plugs one in."""
+        self.qmp.call("blockdev-add", **{"node-name": name, "driver": "raw", "read-only": read_only,
+                                         "file": {"driver": "file", "filename": str(image)}})
+        self.qmp.call("device_add", driver="usb-storage", bus="xhci.0", drive=name, id=name, removable=True)
+
+    def unplug(self, name: str = "stick") -> None:
+        self.qmp.call("device_del", id=name)
+        deadline = time.monotonic() + 30
+        while True:  # the guest acknowledges the removal before the block node can go
+            try:
+                self.qmp.call("blockdev-del", **{"node-name": name})
+                return
+            except RuntimeError:
+                assert time.monotonic() < deadline, "the stick's block node stayed in use"
+                time.sleep(0.2)
+
+    def shutdown(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        try:
+            self.qmp.call("quit")
+            self.process.wait(timeout=20)
+        except (OSError, RuntimeError, ConnectionError, subprocess.TimeoutExpired):
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=20)
+
+
+PLACEHOLDER = b"PLACEHOLDR "
+
+
+def stick_image(path: Path, label: str, size_mib: int = 64) -> Path:
+    """A FAT32 stick as shops sell them: an MBR partition table and one partition at 1 MiB, made without
+    loop devices (sfdisk, then mkfs.vfat with an offset). The label is written in CP949, the bytes a
+    Korean Windows writes (mkfs.vfat cannot convert Hangul itself)."""
+    with path.open("wb") as file:
+        file.truncate(size_mib * 1024 * 1024)
+    subprocess.run(["sfdisk", "-q", str(path)], input="start=2048, type=c\n", text=True, check=True)
+    subprocess.run(["mkfs.vfat", "-F", "32", "-n", PLACEHOLDER.decode().strip(), "--offset=2048", str(path),
+                    str(size_mib * 1024 - 1024)], check=True, capture_output=True)
+    data = path.read_bytes()
+    assert data.count(PLACEHOLDER) == 3
+    path.write_bytes(data.replace(PLACEHOLDER, label.encode("cp949").ljust(11, b" ")))
+    return path
+
+
+def partition(image: Path, out: Path) -> Path:
+    """The stick's first partition (at 1 MiB) as its own file, for fsck.fat."""
+    with image.open("rb") as source, out.open("wb") as target:
+        source.seek(1024 * 1024)
+        shutil.copyfileobj(source, target)
+    return out
