@@ -210,6 +210,22 @@ def stick_image(path: Path, label: str, size_mib: int = 64) -> Path:
     return path
 
 
+def exfat_stick_image(path: Path, label: str, size_mib: int = 64) -> Path:
+    """An exFAT stick: MBR, one partition at 1 MiB made by mkfs.exfat on a file, spliced in place."""
+    with path.open("wb") as file:
+        file.truncate(size_mib * 1024 * 1024)
+    subprocess.run(["sfdisk", "-q", str(path)], input="start=2048, type=7\n", text=True, check=True)
+    part = path.with_suffix(".part")
+    with part.open("wb") as file:
+        file.truncate((size_mib - 1) * 1024 * 1024)
+    subprocess.run(["mkfs.exfat", "-L", label, str(part)], check=True, capture_output=True)
+    with path.open("r+b") as target, part.open("rb") as source:
+        target.seek(1024 * 1024)
+        shutil.copyfileobj(source, target)
+    part.unlink()
+    return path
+
+
 def partition(image: Path, out: Path) -> Path:
     """The stick's first partition (at 1 MiB) as its own file, for fsck.fat."""
     with image.open("rb") as source, out.open("wb") as target:

@@ -18,7 +18,7 @@ from pypinksign import PinkSign
 from tests.conftest import free_port
 from tests.http_customer import Customer, choose_drive, wait_for_issuing
 from tests.http_customer import walk_to_drive as walk_to_drive_step
-from tests.system.appliance import REPO, Appliance, partition, stick_image
+from tests.system.appliance import REPO, Appliance, exfat_stick_image, partition, stick_image
 from tests.walker import GOOD_PASSWORD
 
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -164,6 +164,34 @@ def test_a_new_issuance_on_a_hotplugged_hangul_fat32_stick(appliance, stick, tmp
                       prikey_password=GOOD_PASSWORD.encode())
     assert reader.cn().startswith("홍길동")
     assert reader.verify(reader.sign(b"banking login"), b"banking login")
+
+
+def test_a_reissue_onto_an_exfat_stick(appliance, tmp_path):
+    """The certificate issued above, reissued (재발급) onto another stick, formatted exFAT (the kernel's exfat)."""
+    stick = exfat_stick_image(tmp_path / "exfat.img", "EXFATUSB")
+    customer = Customer(appliance.url)
+    walk_to_drive_step(customer, lambda: outbox_code(appliance), service="reissue")
+    appliance.plug(stick, name="exfat")
+    try:
+        deadline = time.monotonic() + 60
+        while "EXFATUSB" not in drive_buttons(customer):
+            assert time.monotonic() < deadline, f"the stick never appeared: {customer.page}"
+            time.sleep(0.5)
+        drive_id = re.search(r'name="drive_id" value="(\w+)"', customer.page)[1]
+        customer.get("/journey/drive")
+        choose_drive(customer, drive_id)
+        wait_for_issuing(customer, timeout=300, interval=0.5)
+        assert customer.url.endswith("/journey/done"), customer.page[-2000:]
+        assert "USB를 빼셔도 됩니다" in customer.page
+        journal = appliance.run("journalctl -b -u udisks2 --no-pager -o cat", check=True).out
+        user = appliance.run("id -u cert-kiosk", check=True).out.strip()
+        assert f"Mounted /dev/sda1 at /media/cert-kiosk/EXFATUSB on behalf of uid {user}" in journal, journal
+        assert appliance.run("test -e /dev/sda").status != 0, "the stick is still powered"
+    finally:
+        appliance.unplug("exfat")
+    part = partition(stick, tmp_path / "exfat.part")
+    check = subprocess.run(["fsck.exfat", "-n", str(part)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
 
 
 def test_a_write_protected_stick_is_shown_unusable_with_its_reason(appliance, tmp_path):
