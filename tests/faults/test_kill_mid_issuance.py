@@ -23,6 +23,7 @@ from cryptography import x509
 from tests.faults.fusefat import FrozenStick
 from tests.http_customer import Customer, choose_drive, walk_to_drive
 from tests.ops.kiosk_process import REPO, KioskProcess
+from tests.waiting import wait_for
 from tests.walker import GOOD_PASSWORD, HONG
 
 # What a private key looks like at rest if it ever escaped memory.
@@ -77,16 +78,6 @@ def certificates(database: Path) -> list[tuple]:
         return db.execute("SELECT serial, status, revocation_reason FROM certificates").fetchall()
 
 
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    pytest.fail(f"{what} within {timeout} s")
-
-
 def test_sigkill_mid_issuance_leaves_no_key_revokes_and_returns_to_attract(tmp_path):
     from hardware.demo import insert_demo_drive
 
@@ -103,11 +94,11 @@ def test_sigkill_mid_issuance_leaves_no_key_revokes_and_returns_to_attract(tmp_p
         first.wait_until_serving()
         customer = Customer(first.url)
         walk_to_drive(customer, lambda: outbox_code(database, HONG.email))
-        wait_for(lambda: drive.id in Customer(first.url).get("/drives/list"), 10, "the wedged stick was not listed")
+        wait_for(lambda: drive.id in Customer(first.url).get("/drives/list"), "the wedged stick listed", timeout=10)
         stick.freeze()  # from now on every access to the stick blocks, like a wedged USB stick
         choose_drive(customer, drive.id)
-        issued = wait_for(lambda: [r for r in certificates(database) if r[1] == "issued"], 30,
-                          "no certificate was recorded 'issued'")
+        issued = wait_for(lambda: [r for r in certificates(database) if r[1] == "issued"],
+                          "a certificate recorded 'issued'", timeout=30)
         time.sleep(0.5)  # the worker is now blocked in the write to the frozen stick
         assert certificates(database) == issued, "the write finished: the kill would not be mid-issuance"
         first.process.send_signal(signal.SIGKILL)

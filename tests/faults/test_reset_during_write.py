@@ -12,10 +12,10 @@ server, sessions, CSRF, the CA and the registry.
 from __future__ import annotations
 
 import threading
-import time
 
 from tests.hardware.conftest import complete_bundles
 from tests.http_customer import Customer, choose_drive, insert_drive, walk_to_drive
+from tests.waiting import wait_for
 from tests.walker import HONG, last_code
 
 
@@ -50,7 +50,7 @@ def test_starting_over_during_the_write_leaves_a_delivered_certificate_not_a_rev
 
     reset = threading.Thread(target=customer.post, args=("/reset",))
     reset.start()
-    wait_until(lambda: visit.ended)  # the reset has reached the kiosk while the write is under way
+    wait_for(lambda: visit.ended, "the reset reaching the kiosk while the write is under way")
     stick.finish.set()
     reset.join(60)
 
@@ -62,13 +62,6 @@ def test_starting_over_during_the_write_leaves_a_delivered_certificate_not_a_rev
     assert (root.parent / "ejected").exists()
     actions = [entry["action"] for entry in kiosk.audit.recent()]
     assert "certificate.delivered" in actions and "certificate.revoked" not in actions
-
-
-def wait_until(condition, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the reset never reached the kiosk"
-        time.sleep(0.01)
 
 
 def _customer_key(app):

@@ -15,7 +15,6 @@ import re
 import sqlite3
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -31,19 +30,13 @@ from tests.fleet.test_ops_files import RULES
 from tests.fleet.visits import EXPECTED, TINY_DRIVE_BYTES, every_visit, scrape, selector_value
 from tests.http_customer import Customer
 from tests.ops.kiosk_process import REPO, KioskProcess
+from tests.waiting import wait_for
 
 DEADLINE = 90  # seconds: generous on a busy two-core machine; each wait returns as soon as it holds
 
 
 def poll(check, what: str, deadline: float = DEADLINE):
-    """`check()` until it returns something truthy; fails naming `what` after the deadline."""
-    until, last = time.monotonic() + deadline, None
-    while time.monotonic() < until:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.25)
-    pytest.fail(f"{what}: not so within {deadline} s (last: {last!r})")
+    return wait_for(check, what, timeout=deadline, interval=0.25)
 
 
 def get(url: str) -> str:
