@@ -218,10 +218,11 @@ def page_check(visit, error=None, status=200, confirm=None, deleted=False):
 
 
 def page_source(visit, form=None, error=None, message=None, status=200):
+    # the message goes next to the certificate list (source.html), not also at the top (_step.html)
     flow = customer_flow()
     reasons = {cert.folder: flow.why_not_usable(visit, cert) for cert in visit.stick or ()}
     return render_step(Step.SOURCE, status=status, form=form or SourceForm(formdata=None),
-                       drive_form=DriveForm(), error=error, message=message, stick=visit.stick,
+                       drive_form=DriveForm(), error=error, source_message=message, stick=visit.stick,
                        usable=[folder for folder, reason in reasons.items() if reason is None],
                        unusable={folder: reason for folder, reason in reasons.items() if reason},
                        renewal_days=flow.issuance.renewal_window.days)
