@@ -12,11 +12,12 @@
     const r = el.getBoundingClientRect();
     if (r.right > vw + 1 || r.left < -1) out.overflow.push(name(el) + ' x ' + Math.round(r.left) + '..' + Math.round(r.right));
   }
-  const controls = 'button, .key, a.button, select, label.check, label.radio-choice, ' +
+  const cards = 'label.check, label.radio-choice, label.certificate-card';   // a label that is the target
+  const controls = 'button, .key, a.button, select, ' + cards + ', ' +
     'input:not([type=hidden]):not([type=checkbox]):not([type=radio])';
   const modal = document.querySelector('.overlay:not([hidden])');
   for (const el of document.querySelectorAll(controls)) {
-    if (!shown(el) || (modal && !modal.contains(el)) || el.closest('label.check, label.radio-choice') && el !== el.closest('label')) continue;
+    if (!shown(el) || (modal && !modal.contains(el)) || el.closest(cards) && el !== el.closest('label')) continue;
     const r = el.getBoundingClientRect();
     if (r.width < target - 0.5 || r.height < target - 0.5) out.small.push(name(el) + ' ' + Math.round(r.width) + 'x' + Math.round(r.height));
     if ((el.matches('button, .key, a.button')) && el.scrollWidth > el.clientWidth + 1) out.clipped.push(name(el));

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.a11y.kiosk_ui import ARTIFACTS, SPEECH_HOOK, KioskUI
+from tests.a11y.kiosk_ui import ARTIFACTS, GOOD_PASSWORD, SPEECH_HOOK, KioskUI
 
 pytestmark = pytest.mark.browser
 
@@ -167,3 +167,97 @@ def test_drive_issuing_and_done_screens(ui, page, app, lang, mode):
     page.wait_for_selector("#stick-certificates")
     check("check-results")
     assert check.problems == [], "\n".join(check.problems)
+
+
+def panel_fits(page) -> bool:
+    """Every choice of the step is on the screen at once: the panel between the bars does not scroll."""
+    return page.evaluate("(() => { const p = document.getElementById('panel');"
+                         " return p.scrollHeight <= p.clientHeight + 1; })()")
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("lang", LANGS)
+def test_certificate_management_screens(ui, page, app, live_server, lang, mode):
+    """공동인증서 관리 (issue 15) on a stick holding a certificate the kiosk issued and an expired one from
+    elsewhere: the six services, the stick picker, the certificate cards with the password field (and a
+    wrong password), the new password, the copy's second stick (and the same stick refused), the done
+    screens of a password change and a copy, the check screen's delete confirmation."""
+    from hardware.demo import insert_demo_drive
+    from tests.browser.test_manage_touch import expired_elsewhere, issued_stick
+    from tests.journey.test_manage import NEW_PASSWORD
+
+    data_dir = app.extensions["kiosk"].settings.data_dir
+    stick = issued_stick(app, live_server)
+    expired_elsewhere(app)
+    check = ScreenCheck(ui, lang, mode)
+
+    def begin(service: str, next_step: str) -> None:
+        """From the attract screen, in this test's language and mode (마치기 resets them)."""
+        page.goto("/")
+        ui.set_language(lang)
+        if mode != "normal":
+            ui.set_mode(mode)
+        ui.start()
+        ui.submit(service, next_step)
+
+    def open_certificate(password: str) -> None:
+        insert_demo_drive(data_dir, "stick", label="MYUSB")
+        ui.tap(f'#drive-list button.drive[value="{stick.id}"]')
+        page.wait_for_selector("#stick-certificates")
+        ui.tap("label.certificate-card:has(input[name=folder])")
+        ui.focus_field("#password")
+        page.locator("#password").fill(password)
+        ui.done()
+
+    set_up(ui, lang, mode)
+    ui.start()
+    check("service-six")
+    if not panel_fits(page):
+        check.problems.append("service-six: the six services do not fit on the screen without scrolling")
+    # 비밀번호 변경: the stick picker, the certificate cards, a wrong password, then the new password
+    ui.submit("#service-change-password", "source")
+    check("source-picker")
+    open_certificate("Wrong!pass99")
+    check("source-certificates", spoken=False)
+    ui.tap("#source-next")
+    page.wait_for_selector("#source-message")
+    check("source-wrong-password", spoken=False)
+    ui.focus_field("#password")
+    check("source-keyboard", spoken=False)
+    page.locator("#password").fill(GOOD_PASSWORD)
+    ui.done()
+    ui.submit("#source-next", "password")
+    check("password-change")
+    ui.fill_password(NEW_PASSWORD)
+    ui.tap("#password-next")
+    page.wait_for_selector('#screen[data-step="done"]', timeout=60_000)
+    check("done-password-change")
+    # 인증서 복사: the second stick's picker, the same stick refused, the done screen
+    ui.tap("#finish")
+    page.wait_for_selector("#start")
+    begin("#service-copy", "source")
+    open_certificate(NEW_PASSWORD)
+    ui.submit("#source-next", "drive")
+    check("drive-copy")
+    ui.tap(f'#drive-list button.drive[value="{stick.id}"]')
+    page.wait_for_selector("#drive-error, #panel [role=alert]")
+    check("drive-same-stick", spoken=False)
+    second = insert_demo_drive(data_dir, "second", label="SPARE")
+    ui.tap(f'#drive-list button.drive[value="{second.id}"]')
+    page.wait_for_selector('#screen[data-step="done"]', timeout=60_000)
+    check("done-copy")
+    # 내 인증서 확인: the expired certificate from elsewhere is deleted after a confirmation
+    ui.tap("#finish")
+    page.wait_for_selector("#start")
+    insert_demo_drive(data_dir, "stick", label="MYUSB")
+    begin("#service-check", "check")
+    ui.tap(f'#drive-list button.drive[value="{stick.id}"]')
+    page.wait_for_selector("#stick-certificates")
+    ui.tap("#stick-certificates button.delete")
+    page.wait_for_selector("#delete-question")
+    check("check-delete-confirm", spoken=False)
+    ui.tap("#delete-yes")
+    page.wait_for_selector("#deleted")
+    check("check-deleted", spoken=False)
+    assert check.problems == [], "\n".join(check.problems)
+    assert len(check.checked) == 12

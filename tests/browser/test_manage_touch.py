@@ -69,6 +69,16 @@ def issued_stick(app, live_server, name: str = "stick", days_ago: int = 0):
     return drive
 
 
+def expired_elsewhere(app, name: str = "stick"):
+    """An expired certificate from another CA, with its key, in the stick's NPKI folder; returns its folder."""
+    folder = stick_root(app, name) / "NPKI" / "yessign" / "USER" / "cn=expired"
+    folder.mkdir(parents=True)
+    expired = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=3)
+    (folder / "signCert.der").write_bytes(foreign_certificate(expired))
+    (folder / "signPri.key").write_bytes(b"key")
+    return folder
+
+
 def plug_in(app, name: str, label: str = "MYUSB"):
     """The customer plugs the stick `name` in again, its files as they were."""
     return insert_demo_drive(app.extensions["kiosk"].settings.data_dir, name, label=label)
