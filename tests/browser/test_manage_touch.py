@@ -200,6 +200,7 @@ def test_the_password_is_changed_by_touch_and_the_old_one_no_longer_opens_the_ke
     assert touch.panel().count(SAYS[lang]["wrong_password"]) == 1             # said once, not twice
     assert touch.page.locator("input[name=folder]").is_checked()      # the choice stays, the password not
     assert touch.value("#password") == ""
+    assert touch.page.locator("#password").get_attribute("aria-describedby") == "source-message"
     touch.focus_field("#password")
     touch.type_latin(GOOD_PASSWORD)
     touch.done()
