@@ -183,3 +183,28 @@ def test_spoken_guidance_reads_the_step_in_the_customers_language(ui, page):
     ui.type_digits(HONG.rrn[-7:])
     spoken_text = " ".join(u["text"] for u in page.evaluate("window.__spoken"))
     assert HONG.rrn[-7:] not in spoken_text and "Entered" in spoken_text      # secrets are never read out
+
+
+def test_physical_keypad_reaches_a_certificate_card_and_its_focus_is_seen(ui, page, app, live_server):
+    """On the source step (공동인증서 관리) the arrows go from the heading to the certificate's radio card,
+    whose whole card shows the focus outline, and on to the current-password field."""
+    from tests.browser.test_manage_touch import issued_stick, plug_in
+
+    stick = issued_stick(app, live_server)
+    page.goto("/")
+    ui.start()
+    ui.submit("#service-change-password", "source")
+    plug_in(app, "stick")
+    page.locator(f'#drive-list button.drive[value="{stick.id}"]').tap()
+    page.wait_for_selector("#stick-certificates")
+    ui.wait_step("source")
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.name") == "folder"
+    card = page.locator("label.certificate-card:has(input[name=folder])")
+    outline = card.evaluate("c => [getComputedStyle(c).outlineStyle, parseFloat(getComputedStyle(c).outlineWidth)]")
+    assert outline[0] == "solid" and outline[1] >= 4
+    page.keyboard.press("Enter")
+    assert page.locator("input[name=folder]").is_checked()
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.id") == "password"
+    assert card.evaluate("c => getComputedStyle(c).outlineStyle") == "none"    # the outline went with the focus
