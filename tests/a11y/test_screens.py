@@ -140,7 +140,7 @@ def test_every_screen_up_to_the_password(ui, page, lang, mode):
 def test_drive_issuing_and_done_screens(ui, page, app, lang, mode):
     from hardware.demo import insert_demo_drive
 
-    insert_demo_drive(app.extensions["kiosk"].settings.data_dir, "stick", label="MYUSB")
+    stick = insert_demo_drive(app.extensions["kiosk"].settings.data_dir, "stick", label="MYUSB")
     insert_demo_drive(app.extensions["kiosk"].settings.data_dir, "locked", label="LOCKED", read_only=True)
     check = ScreenCheck(ui, lang, mode)
     set_up(ui, lang, mode)
@@ -148,7 +148,7 @@ def test_drive_issuing_and_done_screens(ui, page, app, lang, mode):
     ui.fill_password()
     ui.submit("#password-next", "drive")
     check("drive")
-    ui.tap("#drive-list button:not([disabled])")
+    ui.tap(f'#drive-list button[value="{stick.id}"]')
     ui.wait_step("issuing")
     check("issuing")
     page.wait_for_selector('#screen[data-step="done"]', timeout=60_000)
@@ -162,8 +162,8 @@ def test_drive_issuing_and_done_screens(ui, page, app, lang, mode):
         ui.set_mode(mode)
     ui.start()
     ui.submit("#service-check", "check")
-    check("check")
-    ui.tap("#drive-list button:not([disabled])")
+    check("check")                        # the write-protected stick can be picked here too: it is only read
+    ui.tap(f'#drive-list button[value="{stick.id}"]')
     page.wait_for_selector("#stick-certificates")
     check("check-results")
     assert check.problems == [], "\n".join(check.problems)
