@@ -162,6 +162,8 @@ def test_five_wrong_passwords_lock_the_certificate_and_never_touch_the_stick(app
     pick_certificate(customer, GOOD_PASSWORD)  # even the right one, now: the lock is staff's to lift
     assert "5번 틀려" in customer.page and customer.url.endswith("/journey/source/certificate")
     assert files_of(stick_root(app)) == before
+    [lock] = app.extensions["kiosk"].lockouts.locked_keys()
+    assert lock["customer_key"].startswith("certificate:")  # the certificate is locked, not the customer
 
 
 def test_a_copy_goes_to_another_stick_byte_for_byte(app, live_server):
