@@ -414,8 +414,8 @@ class CustomerFlow:
             self._audit("certificate.delivered", prepared.serial,
                         f"customer={visit.customer.customer_key} replaces={replaced}", service=service)
         else:
-            self._audit(f"certificate.{'copied' if service == 'copy' else 'password_changed'}",
-                        prepared.serial, f"drive={drive_serial}")
+            action = "certificate.copied" if service == Service.COPY.value else "certificate.password_changed"
+            self._audit(action, prepared.serial, f"drive={drive_serial}")
         logs.event("issue.completed", serial=prepared.serial, service=service)
 
     def _remove_replaced(self, visit: Visit) -> None:
