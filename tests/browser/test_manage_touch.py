@@ -24,6 +24,7 @@ from tests.a11y.kiosk_ui import KioskUI
 from tests.http_customer import Customer, insert_drive, issue_to, walk_to_drive
 from tests.journey.test_check import foreign_certificate
 from tests.journey.test_manage import NEW_PASSWORD, certificate_folders, embedded_ca, files_of, stick_root
+from tests.waiting import wait_for
 from tests.walker import GOOD_PASSWORD, HONG, last_code
 
 pytestmark = pytest.mark.browser
@@ -65,7 +66,8 @@ def issued_stick(app, live_server, name: str = "stick", days_ago: int = 0):
         ca.clock = real_clock
     assert "USB를 빼셔도 됩니다" in customer.page
     customer.post("/reset")
-    assert all(d.id != drive.id for d in app.extensions["kiosk"].drives.drives())
+    wait_for(lambda: all(d.id != drive.id for d in app.extensions["kiosk"].drives.drives()),
+             "the ejected stick leaves the kiosk's drive list")
     return drive
 
 
