@@ -77,15 +77,21 @@ class ScreenCheck:
 
 def lit_up(check: ScreenCheck, kind: str) -> None:
     """While the issue date is typed, the card of the chosen kind is the one shown, its date marked in
-    the accent colour (static/css/kiosk.css, no script)."""
+    the accent colour (static/css/kiosk.css, no script) and in view above the open keyboard."""
     page = check.page
     shown = page.evaluate("[...document.querySelectorAll('.id-card')].filter(c => c.getBoundingClientRect().width > 0)"
                           ".map(c => c.getAttribute('class'))")
     stroke = page.evaluate(f"getComputedStyle(document.querySelector('.id-card-{kind} .pic-spot')).stroke")
     accent = page.evaluate("(() => { const i = document.createElement('i'); document.body.appendChild(i);"
                            " i.style.color = 'var(--accent)'; const c = getComputedStyle(i).color; i.remove(); return c; })()")
-    if shown != [f"id-card id-card-{kind}"] or stroke != accent:
-        check.problems.append(f"identity: card shown {shown}, its date mark {stroke} (accent {accent})")
+    in_view = page.evaluate(f"""(() => {{
+        const r = document.querySelector('.id-card-{kind} .pic-spot').getBoundingClientRect();
+        const panel = document.getElementById('panel').getBoundingClientRect();
+        const osk = document.querySelector('#osk-host .osk').getBoundingClientRect();
+        return r.top >= panel.top && r.bottom <= Math.min(panel.bottom, osk.top); }})()""")
+    if shown != [f"id-card id-card-{kind}"] or stroke != accent or not in_view:
+        check.problems.append(f"identity: card shown {shown}, its date mark {stroke} (accent {accent}), "
+                              f"in view above the keyboard: {in_view}")
 
 
 def set_up(ui: KioskUI, lang: str, mode: str) -> None:
