@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import Enum
 from pathlib import Path
 from typing import Callable, Protocol
@@ -46,25 +46,26 @@ class Receipt:
     not_before: datetime
     not_after: datetime
     help_url: str
+    renewal_window: timedelta = RENEWAL_WINDOW
 
     @classmethod
-    def of(cls, prepared, help_url: str) -> "Receipt":
+    def of(cls, prepared, help_url: str, renewal_window: timedelta = RENEWAL_WINDOW) -> "Receipt":
         """From a `kiosk.pki.issuance.PreparedCertificate`: its public fields, and nothing else."""
         return cls(prepared.common_name, prepared.issuer_name, prepared.serial, prepared.not_before,
-                   prepared.not_after, help_url)
+                   prepared.not_after, help_url, renewal_window)
 
     @property
     def renew_from(self) -> date:
-        """The first day the kiosk (and the bank) renew it: RENEWAL_WINDOW before it expires."""
-        return renewal_date(self.not_after)
+        """The first day it can be renewed: the issuance's renewal window before it expires."""
+        return renewal_date(self.not_after, self.renewal_window)
 
     @property
     def valid_until(self) -> date:
         return self.not_after.date()
 
 
-def renewal_date(not_after: datetime) -> date:
-    return (not_after - RENEWAL_WINDOW).date()
+def renewal_date(not_after: datetime, renewal_window: timedelta = RENEWAL_WINDOW) -> date:
+    return (not_after - renewal_window).date()
 
 
 # --- e-mail -----------------------------------------------------------------------------------------
@@ -263,8 +264,10 @@ class ReceiptDesk:
 
     MAX_REMEMBERED = 10_000
 
-    def __init__(self, mail: CodeSender, printer: ReceiptPrinter, help_url: str):
+    def __init__(self, mail: CodeSender, printer: ReceiptPrinter, help_url: str,
+                 renewal_window: timedelta = RENEWAL_WINDOW):
         self.mail, self.printer, self.help_url = mail, printer, help_url
+        self.renewal_window = renewal_window
         self._served: dict[tuple[str, Channel], None] = {}     # insertion-ordered, trimmed when full
         self._lock = threading.Lock()
 
@@ -272,11 +275,14 @@ class ReceiptDesk:
     def can_print(self) -> bool:
         return self.printer.configured
 
+    def receipt(self, prepared) -> Receipt:
+        return Receipt.of(prepared, self.help_url, self.renewal_window)
+
     def served(self, serial: str, channel: Channel) -> bool:
         return (serial, channel) in self._served
 
     def email(self, prepared, recipient: str, text: ReceiptText) -> Delivery:
-        receipt = Receipt.of(prepared, self.help_url)
+        receipt = self.receipt(prepared)
         try:
             delivery = self._once(receipt.serial, Channel.EMAIL,
                                   lambda: self.mail.send(recipient, text.subject, email_body(receipt, text)))
@@ -290,7 +296,7 @@ class ReceiptDesk:
     def print(self, prepared) -> Delivery:
         if not self.printer.configured:
             return Delivery.NO_PRINTER
-        receipt = Receipt.of(prepared, self.help_url)
+        receipt = self.receipt(prepared)
         try:
             delivery = self._once(receipt.serial, Channel.PAPER, lambda: self.printer.print(receipt))
         except PrinterUnavailable as exc:

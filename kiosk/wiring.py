@@ -72,7 +72,7 @@ def wire(settings: Settings, clock: Clock | None = None) -> Kiosk:
     drives.start()
     drives.subscribe(DriveEvents(metrics, drives.drives()))
     flow = CustomerFlow(directory=directory, accounts=accounts, code_sender=sender, issuance=issuance,
-                        drives=drives, audit=audit, clock=clock, metrics=metrics)
+                        drives=drives, audit=audit, clock=clock, certificate_tries=lockouts, metrics=metrics)
     state = KioskState(store)
 
     def out_of_service() -> bool:
@@ -89,13 +89,15 @@ def wire(settings: Settings, clock: Clock | None = None) -> Kiosk:
     return Kiosk(settings=settings, clock=clock, store=store, state=state, audit=audit,
                  lockouts=lockouts, directory=directory, accounts=accounts, code_sender=sender,
                  staff_gate=StaffGate(store, clock=clock), issuance=issuance, drives=drives, flow=flow,
-                 metrics=metrics, receipts=receipt_desk(settings, sender))
+                 metrics=metrics, receipts=receipt_desk(settings, sender, issuance))
 
 
-def receipt_desk(settings: Settings, sender: CodeSender) -> ReceiptDesk:
+def receipt_desk(settings: Settings, sender: CodeSender, issuance: IssuanceService) -> ReceiptDesk:
     """Receipts go through the same mail adapter as the e-mail code, and to the printer if there is one
-    (KIOSK_PRINTER; a missing printer is found when printing, and reported by `kiosk doctor`)."""
-    return ReceiptDesk(sender, receipt_printer(settings.printer), settings.receipt_help_url)
+    (KIOSK_PRINTER; a missing printer is found when printing, and reported by `kiosk doctor`); the
+    renewal date on them follows the issuance's window (KIOSK_RENEWAL_WINDOW_DAYS)."""
+    return ReceiptDesk(sender, receipt_printer(settings.printer), settings.receipt_help_url,
+                       issuance.renewal_window)
 
 
 def refuse_demo_data_in_production(settings: Settings, store: Store) -> None:

@@ -9,8 +9,7 @@ from flask import Blueprint, redirect, url_for
 from flask_babel import gettext as _
 
 from kiosk.journey import Step
-from kiosk.pki.profile import RENEWAL_WINDOW
-from kiosk.receipt import Channel, ReceiptText, renewal_date
+from kiosk.receipt import Channel, ReceiptText
 from kiosk.web.base import current_kiosk
 from kiosk.web.views.customer import current_visit, render_step, step_url
 
@@ -19,8 +18,8 @@ bp = Blueprint("receipt", __name__)
 
 @bp.app_context_processor
 def receipt_context():
-    return {"receipts": current_kiosk().receipts, "renewal_date": renewal_date,
-            "renewal_days": RENEWAL_WINDOW.days}
+    desk = current_kiosk().receipts
+    return {"receipts": desk, "renewal_days": desk.renewal_window.days}
 
 
 @bp.post("/journey/done/receipt/<channel>")
