@@ -10,7 +10,6 @@ out at most once per certificate and channel, so a double tap sends one e-mail a
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import Enum
@@ -259,17 +258,14 @@ def receipt_printer(setting: str) -> ReceiptPrinter:
 # --- handing receipts out, once -----------------------------------------------------------------------
 
 class ReceiptDesk:
-    """Sends a certificate's receipt by e-mail and prints it, each at most once per certificate serial
-    (one serial per visit). The serials served are kept in memory: a restart ends every visit anyway."""
-
-    MAX_REMEMBERED = 10_000
+    """Sends the receipt of a visit's delivered certificate by e-mail and prints it, each at most once per
+    visit: the channels served are kept on the `Visit` (not per serial: a copy or a password change
+    delivers a serial that an earlier visit may have had a receipt for)."""
 
     def __init__(self, mail: CodeSender, printer: ReceiptPrinter, help_url: str,
                  renewal_window: timedelta = RENEWAL_WINDOW):
         self.mail, self.printer, self.help_url = mail, printer, help_url
         self.renewal_window = renewal_window
-        self._served: dict[tuple[str, Channel], None] = {}     # insertion-ordered, trimmed when full
-        self._lock = threading.Lock()
 
     @property
     def can_print(self) -> bool:
@@ -278,13 +274,15 @@ class ReceiptDesk:
     def receipt(self, prepared) -> Receipt:
         return Receipt.of(prepared, self.help_url, self.renewal_window)
 
-    def served(self, serial: str, channel: Channel) -> bool:
-        return (serial, channel) in self._served
+    def served(self, visit, channel: Channel | str) -> bool:
+        return Channel(channel) in visit.receipts
 
-    def email(self, prepared, recipient: str, text: ReceiptText) -> Delivery:
-        receipt = self.receipt(prepared)
+    def email(self, visit, text: ReceiptText) -> Delivery:
+        """To the customer's address from the directory; `visit` has a delivered certificate (the view checks)."""
+        receipt = self.receipt(visit.prepared)
+        recipient = visit.customer.email
         try:
-            delivery = self._once(receipt.serial, Channel.EMAIL,
+            delivery = self._once(visit, Channel.EMAIL,
                                   lambda: self.mail.send(recipient, text.subject, email_body(receipt, text)))
         except IdentityServiceUnavailable as exc:
             logs.warning("receipt.email_failed", serial=receipt.serial, reason=str(exc))
@@ -293,12 +291,12 @@ class ReceiptDesk:
             logs.event("receipt.emailed", serial=receipt.serial)
         return delivery
 
-    def print(self, prepared) -> Delivery:
+    def print(self, visit) -> Delivery:
         if not self.printer.configured:
             return Delivery.NO_PRINTER
-        receipt = self.receipt(prepared)
+        receipt = self.receipt(visit.prepared)
         try:
-            delivery = self._once(receipt.serial, Channel.PAPER, lambda: self.printer.print(receipt))
+            delivery = self._once(visit, Channel.PAPER, lambda: self.printer.print(receipt))
         except PrinterUnavailable as exc:
             # optional hardware: the customer is told politely, the technician reads this line
             logs.warning("receipt.print_failed", serial=receipt.serial, reason=str(exc))
@@ -307,21 +305,20 @@ class ReceiptDesk:
             logs.event("receipt.printed", serial=receipt.serial)
         return delivery
 
-    def _once(self, serial: str, channel: Channel, deliver: Callable[[], None]) -> Delivery:
-        """Claim the (serial, channel) before delivering, so a second tap arriving meanwhile finds it
-        taken; give the claim back when delivery failed (and re-raise), so the customer can try again."""
-        key = (serial, channel)
-        with self._lock:
-            if key in self._served:
-                logs.event("receipt.repeat_ignored", channel=channel.value, serial=serial)
+    @staticmethod
+    def _once(visit, channel: Channel, deliver: Callable[[], None]) -> Delivery:
+        """Claim the channel on the visit before delivering, so a second tap arriving meanwhile finds it
+        taken; give the claim back when delivery failed (and re-raise), so the customer can try again.
+        The visit's lock is not held while the mail server or printer is slow."""
+        with visit.lock:
+            if channel in visit.receipts:
+                logs.event("receipt.repeat_ignored", channel=channel.value)
                 return Delivery.ALREADY
-            self._served[key] = None
-            while len(self._served) > self.MAX_REMEMBERED:
-                del self._served[next(iter(self._served))]
+            visit.receipts.add(channel)
         try:
             deliver()
         except (IdentityServiceUnavailable, PrinterUnavailable):
-            with self._lock:
-                self._served.pop(key, None)
+            with visit.lock:
+                visit.receipts.discard(channel)
             raise
         return Delivery.SENT

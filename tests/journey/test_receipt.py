@@ -124,23 +124,50 @@ def test_receipts_only_after_a_delivered_certificate(app, live_server, smtp_serv
 
 
 def test_simultaneous_taps_send_one_email(app, smtp_server):
-    """Two requests racing (two fingers, a retried request): the desk claims the channel before sending."""
+    """Two requests racing (two fingers, a retried request): the desk claims the channel on the visit
+    before sending; a later visit delivering the same serial (a copy) gets its own receipt."""
     from datetime import datetime, timezone
 
+    from kiosk.identity import Customer as Person
+    from kiosk.journey.visit import Visit
     from kiosk.pki.issuance import PreparedCertificate
     from kiosk.web.views.receipt import receipt_text
 
     desk = app.extensions["kiosk"].receipts
     prepared = PreparedCertificate("abc123", None, "", "홍길동()001", "CA", datetime.now(timezone.utc),
                                    datetime.now(timezone.utc), None)
+    visit = Visit(customer=Person("key", HONG.name, "", HONG.email), prepared=prepared, delivered_serial="abc123")
     with app.test_request_context():
         text = receipt_text()
     results = []
-    threads = [threading.Thread(target=lambda: results.append(desk.email(prepared, HONG.email, text)))
-               for _ in range(4)]
+    threads = [threading.Thread(target=lambda: results.append(desk.email(visit, text))) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert sorted(r.value for r in results) == ["already", "already", "already", "sent"]
     assert smtp_server.wait_for(1) and len(smtp_server.messages) == 1
+    later = Visit(customer=visit.customer, prepared=prepared, delivered_serial="abc123")
+    assert desk.email(later, text).value == "sent" and smtp_server.wait_for(2)
+
+
+@pytest.mark.parametrize("app_config", ["none"], indirect=True)
+def test_a_copy_identifies_no_one_so_offers_no_email(app):
+    """A copy or a password change (issue 15) has no customer from the directory: no address to mail."""
+    from datetime import datetime, timezone
+
+    from flask import render_template
+
+    from kiosk.journey import Service, Step
+    from kiosk.journey.visit import Visit
+    from kiosk.pki.issuance import PreparedCertificate
+
+    prepared = PreparedCertificate("abc123", None, "", "홍길동()001", "CA", datetime.now(timezone.utc),
+                                   datetime.now(timezone.utc), None)
+    visit = Visit(prepared=prepared, delivered_serial="abc123")
+    visit.journey.choose(Service.COPY)
+    with app.test_request_context():
+        page = render_template("customer/done.html", visit=visit, step=Step.DONE, progress=(4, 4),
+                               prepared=prepared, run=None)
+    assert 'id="receipt-email"' not in page and 'id="receipt"' not in page
+    assert 'id="renewal"' in page and "이동식디스크" in page
