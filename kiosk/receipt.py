@@ -5,7 +5,7 @@ to renew it, and what to do if the stick is lost.
 validity); nothing secret is ever handed to it, so no renderer can leak the resident number, the password
 or the e-mail code. Two renderers: `email_body` (the customer's language, sent through the mail port the
 e-mail code uses) and `print_escpos` (a thermal printer, through python-escpos). `ReceiptDesk` hands each
-out at most once per certificate and channel, so a double tap sends one e-mail and prints one slip.
+out at most once per visit and channel, so a double tap sends one e-mail and prints one slip.
 """
 
 from __future__ import annotations
