@@ -22,6 +22,9 @@ from kiosk.pki.issuance import PreparedCertificate
 from kiosk.pki.keyfile import NpkiPrivateKey, decrypt_private_key, encrypt_private_key
 from kiosk.pki.keys import same_key
 
+# wrong certificate passwords share the lockouts table with account PINs, under names with this prefix
+CERTIFICATE_TRIES = "certificate:"
+
 
 @dataclass(frozen=True)
 class HeldCertificate:
@@ -44,7 +47,7 @@ class HeldCertificate:
     def tries_key(self) -> str:
         """The name wrong passwords are counted under (kiosk.identity.lockouts): this exact certificate,
         whoever brings it, without any personal data."""
-        return "certificate:" + hashlib.sha256(self.certificate_der).hexdigest()[:32]
+        return CERTIFICATE_TRIES + hashlib.sha256(self.certificate_der).hexdigest()[:32]
 
     def unlock(self, password: str) -> NpkiPrivateKey:
         """Raises WrongPassword, KeyFileError (not a key file) or KeyMismatch (another certificate's key)."""

@@ -162,6 +162,8 @@ def test_five_wrong_passwords_lock_the_certificate_and_never_touch_the_stick(app
     pick_certificate(customer, GOOD_PASSWORD)  # even the right one, now: the lock is staff's to lift
     assert "5번 틀려" in customer.page and customer.url.endswith("/journey/source/certificate")
     assert files_of(stick_root(app)) == before
+    [lock] = app.extensions["kiosk"].lockouts.locked_keys()
+    assert lock["customer_key"].startswith("certificate:")  # the certificate is locked, not the customer
 
 
 def test_a_copy_goes_to_another_stick_byte_for_byte(app, live_server):
@@ -221,3 +223,18 @@ def test_a_write_protected_stick_is_read_but_nothing_is_deleted_from_it(app, liv
     customer.post("/journey/check/delete", {"folder": "NPKI/yessign/USER/cn=expired", "confirm": "yes"})
     assert customer.status == 422 and "쓰기 방지된 USB입니다" in customer.page
     assert (user / "signCert.der").exists()
+
+
+def test_a_damaged_key_file_is_told_as_such_and_not_counted_as_a_wrong_password(app, live_server):
+    drive = insert_drive(app)
+    customer = Customer(live_server.url)
+    issue_certificate(app, customer, drive)
+    [folder] = certificate_folders(stick_root(app))
+    (folder / "signPri.key").write_bytes(b"\x30\x82\x01\x00 not a key at all")
+
+    start(customer, "change_password")
+    customer.post("/journey/source", {"drive_id": drive.id})
+    pick_certificate(customer, GOOD_PASSWORD)
+    assert customer.status == 422 and "개인키 파일이 손상되어 열 수 없습니다" in customer.page
+    assert app.extensions["kiosk"].lockouts.locked_keys() == []
+    assert app.extensions["kiosk"].store.query_all("SELECT * FROM lockouts") == []

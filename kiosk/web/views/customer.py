@@ -374,14 +374,7 @@ def post_drive(visit):
 @in_step(Step.CHECK)
 def post_check(visit):
     """내 인증서 확인: read the stick the customer picked; nothing is written to it."""
-    form = DriveForm()
-    if not form.validate_on_submit():
-        return page_check(visit, error="pick_drive", status=422)
-    try:
-        customer_flow().check_stick(visit, form.drive_id.data)
-    except DriveError as exc:
-        return page_check(visit, error=exc.code, status=422)
-    return page_check(visit)
+    return read_picked_stick(visit, customer_flow().check_stick, page_check)
 
 
 @bp.post("/journey/check/delete")
@@ -406,14 +399,7 @@ def post_check_delete(visit):
 @in_step(Step.SOURCE)
 def post_source(visit):
     """The stick with the certificate to renew, re-protect or copy: read it, keys included (in memory)."""
-    form = DriveForm()
-    if not form.validate_on_submit():
-        return page_source(visit, error="pick_drive", status=422)
-    try:
-        customer_flow().read_source(visit, form.drive_id.data)
-    except DriveError as exc:
-        return page_source(visit, error=exc.code, status=422)
-    return page_source(visit)
+    return read_picked_stick(visit, customer_flow().read_source, page_source)
 
 
 @bp.post("/journey/source/again")
@@ -458,6 +444,19 @@ def issuing_status():
 
 
 # --- helpers -----------------------------------------------------------------------------------------
+
+def read_picked_stick(visit, read, page):
+    """A step that reads the stick the customer picked: `read(visit, drive_id)`, then `page` again, with
+    the drive's message when the stick could not be read."""
+    form = DriveForm()
+    if not form.validate_on_submit():
+        return page(visit, error="pick_drive", status=422)
+    try:
+        read(visit, form.drive_id.data)
+    except DriveError as exc:
+        return page(visit, error=exc.code, status=422)
+    return page(visit)
+
 
 def navigate_to(path: str):
     """Tell htmx to load `path` into the screen, as a step change does (no full reload)."""
