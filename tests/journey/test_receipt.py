@@ -48,6 +48,16 @@ def assert_no_secrets(text: str, code: str) -> None:
     assert code not in text
 
 
+def a_prepared_certificate():
+    """A certificate's public fields as the done screen holds them, without issuing one."""
+    from datetime import datetime, timezone
+
+    from kiosk.pki.issuance import PreparedCertificate
+
+    now = datetime.now(timezone.utc)
+    return PreparedCertificate("abc123", None, "", "홍길동()001", "CA", now, now, None)
+
+
 def serial_of(app) -> str:
     from kiosk.pii import customer_key
 
@@ -126,16 +136,12 @@ def test_receipts_only_after_a_delivered_certificate(app, live_server, smtp_serv
 def test_simultaneous_taps_send_one_email(app, smtp_server):
     """Two requests racing (two fingers, a retried request): the desk claims the channel on the visit
     before sending; a later visit delivering the same serial (a copy) gets its own receipt."""
-    from datetime import datetime, timezone
-
     from kiosk.identity import Customer as Person
     from kiosk.journey.visit import Visit
-    from kiosk.pki.issuance import PreparedCertificate
     from kiosk.web.views.receipt import receipt_text
 
     desk = app.extensions["kiosk"].receipts
-    prepared = PreparedCertificate("abc123", None, "", "홍길동()001", "CA", datetime.now(timezone.utc),
-                                   datetime.now(timezone.utc), None)
+    prepared = a_prepared_certificate()
     visit = Visit(customer=Person("key", HONG.name, "", HONG.email), prepared=prepared, delivered_serial="abc123")
     with app.test_request_context():
         text = receipt_text()
@@ -154,16 +160,12 @@ def test_simultaneous_taps_send_one_email(app, smtp_server):
 @pytest.mark.parametrize("app_config", ["none"], indirect=True)
 def test_a_copy_identifies_no_one_so_offers_no_email(app):
     """A copy or a password change (issue 15) has no customer from the directory: no address to mail."""
-    from datetime import datetime, timezone
-
     from flask import render_template
 
     from kiosk.journey import Service, Step
     from kiosk.journey.visit import Visit
-    from kiosk.pki.issuance import PreparedCertificate
 
-    prepared = PreparedCertificate("abc123", None, "", "홍길동()001", "CA", datetime.now(timezone.utc),
-                                   datetime.now(timezone.utc), None)
+    prepared = a_prepared_certificate()
     visit = Visit(prepared=prepared, delivered_serial="abc123")
     visit.journey.choose(Service.COPY)
     with app.test_request_context():
