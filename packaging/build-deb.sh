@@ -43,8 +43,11 @@ if [ ! -s "$cached" ]; then
     # pip and setuptools only built the venv; shared objects from wheels carry their debug symbols
     "$root/opt/cert-kiosk/.venv/bin/python" -m pip uninstall -q -y pip setuptools >&2
     find "$root" \( -name __pycache__ -o -name '*.pyc' \) -prune -exec rm -rf {} +
-    find "$root/opt" -name '*.so' -exec strip --strip-unneeded --remove-section=.comment \
-        --remove-section=.note {} +
+    # wheels vendor shared libraries as name.so.X.Y (Pillow's pillow.libs/), some of them executable
+    find "$root/opt" \( -name '*.so' -o -name '*.so.*' \) -exec strip --strip-unneeded --remove-section=.comment \
+        --remove-section=.note {} + -exec chmod 0644 {} +
+    # python-barcode (python-escpos') installs an empty top-level tests/ folder of its own
+    rm -rf "$root"/opt/cert-kiosk/.venv/lib/python3*/site-packages/tests
     rm -f "$root/opt/cert-kiosk/.venv/bin/activate.csh" "$root/opt/cert-kiosk/.venv/bin/activate.fish"
     cp packaging/debian/copyright "$root/usr/share/doc/$NAME/copyright"
     printf '%s (%s) bookworm; urgency=medium\n\n  * Built from the repository (git %s).\n\n -- cert-kiosk maintainers <cert-kiosk@example.go.kr>  %s\n' \

@@ -118,9 +118,18 @@
       return visible(el) ? el.innerText.trim() : "";
     }).filter(Boolean);
   }
+  // a picture is said by its text alternative (its aria-label, or the <title> it is labelled by)
+  function pictureTexts() {
+    return Array.prototype.map.call(document.querySelectorAll("#panel [role=img]"), function (el) {
+      if (!visible(el)) { return ""; }
+      var title = document.getElementById(el.getAttribute("aria-labelledby") || "");
+      return (el.getAttribute("aria-label") || (title ? title.textContent : "")).trim();
+    }).filter(Boolean);
+  }
   function guidance() {
     var parts = textOf("#panel h1")
-      .concat(textOf("#panel .attract-sub, #panel .hint, #panel .message, #panel .field-error"));
+      .concat(textOf("#panel .attract-sub, #panel .hint, #panel .message, #panel .field-error"))
+      .concat(pictureTexts());
     return parts.join(". ").replace(/\.\s*\./g, ".");
   }
   function nameOf(el) {

@@ -66,9 +66,20 @@ class ScreenCheck:
             utterances = [u["text"] for u in page.evaluate("window.__spoken || []")]
             if not heading or heading not in said or not any(heading in u for u in utterances):
                 self.problems.append(f"{screen}: spoken {said!r} / {utterances[-3:]} lacks {heading!r}")
+            for picture in self.picture_texts():
+                if picture not in said:
+                    self.problems.append(f"{screen}: the picture {picture!r} is not spoken ({said!r})")
             want = "en-US" if self.lang == "en" else "ko-KR"
             if utterances and page.evaluate("window.__spoken.at(-1).lang") != want:
                 self.problems.append(f"{screen}: spoken in the wrong language")
+
+    def picture_texts(self) -> list[str]:
+        """The text alternatives of the pictures on screen, which voice guidance must say too."""
+        return self.page.evaluate("""() => [...document.querySelectorAll('#panel [role=img]')]
+            .filter(el => el.getBoundingClientRect().width > 0 && !el.closest('[hidden]'))
+            .map(el => (el.getAttribute('aria-label')
+                        || document.getElementById(el.getAttribute('aria-labelledby'))?.textContent || '').trim())
+            .filter(Boolean)""")
 
     def with_keyboard(self, screen: str, field: str) -> None:
         self.ui.focus_field(field)
