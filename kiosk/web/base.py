@@ -97,6 +97,17 @@ def current_a11y() -> list[str]:
     return [mode for mode in A11Y_MODES if mode in chosen]
 
 
+def screen_only() -> bool:
+    """Whether this request swaps #screen through htmx, so that #screen alone is the answer.
+
+    The page around #screen (head, scripts, settings of htmx, the screen report) is already on the
+    glass; sending and parsing it again on every step was most of a swap's bytes (bench/tap.py). A
+    history restore, a full load or any other target still gets the whole page (Vary: HX-Request)."""
+    headers = request.headers
+    return (headers.get("HX-Request") == "true" and headers.get("HX-Target") == "screen"
+            and headers.get("HX-History-Restore-Request") != "true")
+
+
 KEYBOARDS = ("hangul", "qwerty", "numeric", "secure-numeric")
 
 
@@ -140,7 +151,7 @@ def init_app(app: Flask) -> None:
     def kiosk_context():
         settings = app.extensions["kiosk"].settings
         return {"idle_seconds": settings.idle_seconds, "warning_seconds": settings.idle_warning_seconds,
-                "a11y_modes": current_a11y(), "all_a11y_modes": A11Y_MODES}
+                "a11y_modes": current_a11y(), "all_a11y_modes": A11Y_MODES, "screen_only": screen_only()}
 
     @app.before_request
     def refuse_oversized_requests():
@@ -177,6 +188,7 @@ def init_app(app: Flask) -> None:
         if not request.path.startswith("/static/"):
             headers["Cache-Control"] = "no-store"
             headers["Pragma"] = "no-cache"
+            headers.add("Vary", "HX-Request")  # a step's URL answers a fragment or a page (screen_only)
         return response
 
     @app.errorhandler(CSRFError)
