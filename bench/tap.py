@@ -159,7 +159,7 @@ def open_source(page, t: Transition, kind: str, database: Path) -> None:
 def tap_once(page, t: Transition) -> float:
     page.evaluate(OBSERVE, t.target)
     page.locator(t.button).tap()
-    page.wait_for_function("() => window.__tap.end !== null", timeout=20_000)
+    page.wait_for_function("() => window.__tap.end !== null", polling=100, timeout=20_000)  # no work each frame
     start, end = page.evaluate("[window.__tap.start, window.__tap.end]")
     return (end - start) / 1000
 
@@ -253,42 +253,73 @@ def measure_cold(playwright, base: str, rounds: int) -> dict:
 
 TRACE_CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute", "blink",
                     "loading"]
-MAIN_EVENTS = ("ParseHTML", "EvaluateScript", "FunctionCall", "EventDispatch", "TimerFire", "FireAnimationFrame",
-               "XHRReadyStateChange", "XHRLoad", "UpdateLayoutTree", "Layout", "PrePaint", "Paint", "Layerize",
-               "HitTest", "ParseAuthorStyleSheet", "MajorGC", "MinorGC", "V8.GC_SCAVENGER", "v8.compile",
-               "RunMicrotasks", "ScheduleStyleRecalculation", "InvalidateLayout", "Commit")
 
 
-def trace_summary(raw: bytes, taps: int) -> dict[str, float]:
-    """Milliseconds per tap on the renderer's main thread, by trace event (complete events, summed)."""
+def label(event: dict) -> str:
+    """A trace event's name, with the script or event type that says whose time it was."""
+    data = event.get("args", {}).get("data", {})
+    if event["name"] == "FunctionCall":
+        return f"FunctionCall {data.get('url', '').rsplit('/', 1)[-1]}:{data.get('functionName') or '?'}"
+    if event["name"] == "EventDispatch":
+        return f"EventDispatch {data.get('type', '?')}"
+    return event["name"]
+
+
+def trace_summary(raw: bytes, seconds: float) -> dict[str, float]:
+    """Self time (ms) on the renderer's main thread by event, from the touchstart for `seconds` (the
+    tap's measured time): where the tap → painted time went, without Playwright's own calls around it."""
     events = json.loads(raw)
     events = events["traceEvents"] if isinstance(events, dict) else events
     main = {(e["pid"], e["tid"]) for e in events if e.get("name") == "thread_name"
             and e.get("args", {}).get("name") == "CrRendererMain"}
+    spans = sorted((e for e in events if e.get("ph") == "X" and (e.get("pid"), e.get("tid")) in main),
+                   key=lambda e: (e["ts"], -e.get("dur", 0)))
+    touches = [e["ts"] for e in spans if label(e) == "EventDispatch touchstart"]
+    if not touches:
+        return {}
+    begin, finish = touches[0], touches[0] + seconds * 1e6
     totals: dict[str, float] = {}
-    for e in events:
-        if (e.get("pid"), e.get("tid")) in main and e.get("ph") == "X" and e.get("name") in MAIN_EVENTS:
-            totals[e["name"]] = totals.get(e["name"], 0.0) + e.get("dur", 0) / 1000 / taps
+    stack: list[list] = []  # [end, label, duration, children's duration]
+
+    def close(until: float) -> None:
+        while stack and stack[-1][0] <= until:
+            end, name, duration, children = stack.pop()
+            totals[name] = totals.get(name, 0.0) + (duration - children) / 1000
+
+    for e in spans:
+        if not begin <= e["ts"] <= finish:
+            continue
+        close(e["ts"])
+        if stack:
+            stack[-1][3] += e.get("dur", 0)
+        stack.append([e["ts"] + e.get("dur", 0), label(e), e.get("dur", 0), 0])
+    close(float("inf"))
     return dict(sorted(totals.items(), key=lambda kv: -kv[1]))
 
 
 def measure_trace(browser, base: str, database: Path, directory: Path, taps: int = 5) -> dict:
+    """At 4x: per side and transition, the median self time of each event over `taps` traced taps."""
     directory.mkdir(parents=True, exist_ok=True)
-    found = {}
+    found: dict[str, list[dict]] = {}
     for kind in ("kiosk", "floor"):
         context, page, _ = new_page(browser, base, 4)
         for t in TRANSITIONS:
             for i in range(taps):
                 open_source(page, t, kind, database)
                 browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
-                tap_once(page, t)
+                seconds = tap_once(page, t)
                 page.wait_for_timeout(200)
                 chunk = browser.stop_tracing()
                 if i == 0:
                     (directory / f"{kind}-{t.key}.json").write_bytes(chunk)
-                found.setdefault(f"{kind} {t.name}", []).append(trace_summary(chunk, 1))
+                found.setdefault(f"{kind} {t.name}", []).append(trace_summary(chunk, seconds))
         context.close()
-    return {k: {name: statistics.median(s.get(name, 0.0) for s in v) for name in v[0]} for k, v in found.items()}
+    medians = {}
+    for key, runs in found.items():
+        names = {n for run in runs for n in run}
+        medians[key] = dict(sorted(((n, statistics.median(run.get(n, 0.0) for run in runs)) for n in names),
+                                   key=lambda kv: -kv[1]))
+    return medians
 
 
 # --- running it ------------------------------------------------------------------------------------------
@@ -313,6 +344,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--taps", type=int, default=20, help="taps per transition, side and throttle")
     parser.add_argument("--cold", type=int, default=5, help="cold starts per side")
     parser.add_argument("--trace", type=Path, help="write Chromium traces (4x throttle) here and summarise them")
+    parser.add_argument("--trace-only", action="store_true", help="with --trace: only the traces")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -326,15 +358,24 @@ def main(argv: list[str] | None = None) -> dict:
             capture_floor(port, database, data_dir / "floor")
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                traces = measure_trace(browser, base, database, args.trace) if args.trace else {}
+                if args.trace_only:
+                    return print_traces(traces)
                 taps = measure_taps(browser, base, database, args.taps)
                 wire = measure_bytes(browser, base, database)
-                traces = measure_trace(browser, base, database, args.trace) if args.trace else {}
                 browser.close()
                 cold = measure_cold(playwright, base, args.cold)
         finally:
             server.terminate()
             server.wait(10)
     return report(args, taps, wire, cold, traces)
+
+
+def print_traces(traces: dict) -> dict:
+    for name, totals in traces.items():
+        top = ", ".join(f"{k} {v:.1f}" for k, v in list(totals.items())[:12])
+        print(f"\ntrace {name} (self ms per tap, 4x, median): {top}")
+    return traces
 
 
 def report(args, taps: dict, wire: dict, cold: dict, traces: dict) -> dict:
@@ -355,9 +396,7 @@ def report(args, taps: dict, wire: dict, cold: dict, traces: dict) -> dict:
                 ["page", "launch ms", "painted ms", "first contentful paint ms", "painted ratio"],
                 [[kind, c["launch_s"] * 1000, c["painted_s"] * 1000, c["fcp_ms"],
                   c["painted_s"] / cold["floor"]["painted_s"]] for kind, c in cold.items()])
-    for name, totals in traces.items():
-        top = ", ".join(f"{k} {v:.1f}" for k, v in list(totals.items())[:8])
-        print(f"trace {name} (ms per tap, 4x): {top}")
+    print_traces(traces)
     worst = {t: max(r[6] for r in rows if r[0].startswith(f"{t}x")) for t in THROTTLES}
     print("\n" + "; ".join(f"worst p95 ratio at {t}x: {w:.2f}x" for t, w in worst.items()) + f" (aim <= {AIM}x)")
     return write_results("tap", {"taps": taps, "bytes": wire, "cold": cold, "traces": traces,
