@@ -58,6 +58,11 @@ class Drive:
         return REASON_DESCRIPTION.get(self.reason, self.reason or "")
 
     @property
+    def readable(self) -> bool:
+        """The kiosk can mount it to read certificates: what it can write to, and write-protected sticks."""
+        return self.eligible or self.reason == "read_only"
+
+    @property
     def listed(self) -> bool:
         """Shown on the customer's screen (eligible or greyed with a reason)."""
         return self.reason not in HIDDEN_REASONS

@@ -200,26 +200,31 @@ class DriveManager:
         raise UnsafePath(f"{drive.device} is not a drive the kiosk writes to ({drive.reason})",
                          device=drive.device)
 
-    def remove_replaced(self, drive_id: str, folder: str, belongs: Callable[[bytes], bool]) -> bool:
-        """After a reissue is verified on the stick: take the replaced certificate's folder off it (see
-        hardware.write.remove_bundle). Raises a `DriveError`; True when something was removed."""
+    def remove_certificate(self, drive_id: str, folder: str, belongs: Callable[[bytes], bool]) -> bool:
+        """Take one certificate's folder off the stick (see hardware.write.remove_bundle): the one a
+        reissue or renewal replaced, once its successor is verified, or an expired one the customer chose
+        to delete. Raises a `DriveError`; True when something was removed."""
         drive = self.find(drive_id)
+        self._refuse_ineligible(drive)
         volume = self.mounter.mount(drive)
+        if volume.read_only:
+            raise ReadOnlyDrive("mounted read-only", device=drive.device)
         removed = remove_bundle(volume.root, folder, belongs, device=drive.device)
         if removed:
-            event("drive.replaced_removed", device=drive.device, id=drive.id)
+            event("drive.certificate_removed", device=drive.device, id=drive.id)
         return removed
 
-    def read_certificates(self, drive_id: str) -> StickContents:
-        """Mount read-only, read every certificate folder, unmount. Write-protected sticks can be read
-        too; a stick whose filesystem the kiosk cannot mount cannot. Raises a `DriveError`."""
+    def read_certificates(self, drive_id: str, with_keys: bool = False) -> StickContents:
+        """Mount read-only, read every certificate folder (and with `with_keys` its encrypted key file),
+        unmount. Write-protected sticks can be read too; a stick whose filesystem the kiosk cannot mount
+        cannot. Raises a `DriveError`."""
         drive = self.find(drive_id)
         if drive.reason in ("unsupported_fs", "no_filesystem"):
             raise UnsupportedFilesystem(drive.reason_description, device=drive.device)
         try:
             volume = self.mounter.mount(drive, read_only=True)
             try:
-                contents = read_certificate_folders(volume.root)
+                contents = read_certificate_folders(volume.root, with_keys)
             finally:
                 self.mounter.unmount(drive)
         except DriveError as exc:
@@ -229,6 +234,15 @@ class DriveManager:
         event("drive.read", device=drive.device, id=drive.id, folders=len(contents.folders),
               truncated=str(contents.truncated).lower())
         return contents
+
+    def release(self, drive_id: str) -> None:
+        """Flush and unmount, leaving the stick in and powered (the customer is still at the screen)."""
+        drive = self.find(drive_id)
+        try:
+            os.sync()
+            self.mounter.unmount(drive)
+        except OSError as exc:
+            raise from_os_error(exc, device=drive.device, root_exists=False) from exc
 
     def eject(self, drive_id: str) -> None:
         """Flush, unmount and power off; when this returns the customer may pull the stick out."""

@@ -29,6 +29,7 @@ class FoundFolder:
     certificate: bytes | None
     has_key: bool
     problem: str | None = None
+    key: bytes | None = None  # signPri.key's bytes, read only when asked (renew, copy, password change)
 
 
 @dataclass(frozen=True)
@@ -37,15 +38,16 @@ class StickContents:
     truncated: bool  # more folders than MAX_FOLDERS: only the first are listed
 
 
-def read_certificate_folders(root: Path) -> StickContents:
-    """Every certificate folder under `root/NPKI/*/USER/`, in a stable order."""
+def read_certificate_folders(root: Path, with_keys: bool = False) -> StickContents:
+    """Every certificate folder under `root/NPKI/*/USER/`, in a stable order; `with_keys` reads each
+    folder's encrypted `signPri.key` too (it stays in memory, as the customer's own file did)."""
     found: list[FoundFolder] = []
     truncated = False
     for ca in _subfolders(root / "NPKI"):
         for subject in _subfolders(ca / "USER"):
             if len(found) == MAX_FOLDERS:
                 return StickContents(found, truncated=True)
-            found.append(_read_folder(root, subject))
+            found.append(_read_folder(root, subject, with_keys))
     return StickContents(found, truncated)
 
 
@@ -66,28 +68,36 @@ def _subfolders(folder: Path) -> list[Path]:
     return [folder / name for name in sorted(names)]
 
 
-def _read_folder(root: Path, folder: Path) -> FoundFolder:
+def _read_folder(root: Path, folder: Path, with_keys: bool) -> FoundFolder:
     relative = folder.relative_to(root).as_posix()
     has_key = _is_file(folder / KEY_FILE)
+    certificate, problem = read_small_file(folder / CERT_FILE)
+    key = read_small_file(folder / KEY_FILE)[0] if with_keys and has_key else None
+    return FoundFolder(relative, certificate, has_key, problem, key)
+
+
+def read_small_file(path: Path) -> tuple[bytes | None, str | None]:
+    """A regular file's bytes up to MAX_FILE_BYTES, never through a symlink: (data, None), or (None, why
+    not: `missing`, `not_a_file`, `too_large`, `unreadable`)."""
     try:
-        info = os.lstat(folder / CERT_FILE)
+        info = os.lstat(path)
     except FileNotFoundError:
-        return FoundFolder(relative, None, has_key, "missing")
+        return None, "missing"
     except OSError:
-        return FoundFolder(relative, None, has_key, "unreadable")
+        return None, "unreadable"
     if not stat.S_ISREG(info.st_mode):
-        return FoundFolder(relative, None, has_key, "not_a_file")
+        return None, "not_a_file"
     if info.st_size > MAX_FILE_BYTES:
-        return FoundFolder(relative, None, has_key, "too_large")
+        return None, "too_large"
     try:
-        fd = os.open(folder / CERT_FILE, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         with os.fdopen(fd, "rb") as file:
             data = file.read(MAX_FILE_BYTES + 1)
     except OSError:
-        return FoundFolder(relative, None, has_key, "unreadable")
+        return None, "unreadable"
     if len(data) > MAX_FILE_BYTES:
-        return FoundFolder(relative, None, has_key, "too_large")
-    return FoundFolder(relative, data, has_key)
+        return None, "too_large"
+    return data, None
 
 
 def _is_file(path: Path) -> bool:

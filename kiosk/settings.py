@@ -49,6 +49,7 @@ class Settings:
     ca_backend: str = "embedded"
     ca_passphrase: str = DEMO_CA_PASSPHRASE
     ca_folder: str = "yessign"
+    renewal_window_days: int = 30
     bank_code: str = "KPB"
     institution_code: str = "11"
     pki_base_url: str = "http://127.0.0.1:8080/pki"
@@ -99,6 +100,7 @@ class Settings:
             ca_backend=_env("KIOSK_CA", "embedded"),
             ca_passphrase=_env("KIOSK_CA_PASSPHRASE", DEMO_CA_PASSPHRASE),
             ca_folder=_env("KIOSK_CA_FOLDER", "yessign"),
+            renewal_window_days=_env_int("KIOSK_RENEWAL_WINDOW_DAYS", 30),
             bank_code=_env("KIOSK_BANK_CODE", "KPB"),
             institution_code=_env("KIOSK_INSTITUTION_CODE", "11"),
             pki_base_url=_env("KIOSK_PKI_BASE_URL", f"http://127.0.0.1:{port}/pki"),
@@ -142,6 +144,8 @@ class Settings:
         if self.drives_backend not in ("demo", "udisks2", "mount"):
             raise ConfigurationError("KIOSK_DRIVES must be 'demo', 'udisks2' or 'mount'")
         self._validate_cmp()
+        if not 1 <= self.renewal_window_days <= 90:
+            raise ConfigurationError("KIOSK_RENEWAL_WINDOW_DAYS must be 1 to 90 (days before expiry)")
         if not 0 <= self.metrics_port <= 65535 or (self.metrics_port and self.metrics_port == self.port):
             raise ConfigurationError("KIOSK_METRICS_PORT must be 0 (off) or a port other than KIOSK_PORT "
                                      "(the metrics stay off the customer's origin; docs/fleet.md)")
@@ -187,7 +191,7 @@ class Settings:
         return PkiSettings(
             ca_backend=self.ca_backend, ca_dir=self.data_dir / "ca", ca_passphrase=self.ca_passphrase,
             ca_folder=self.ca_folder, bank_code=self.bank_code, institution_code=self.institution_code,
-            pki_base_url=self.pki_base_url,
+            pki_base_url=self.pki_base_url, renewal_window_days=self.renewal_window_days,
             cmp=CmpSettings(
                 url=self.cmp_url, ca_certs=self.cmp_ca_certs, kek_cert=self.cmp_kek_cert,
                 crl_url=self.cmp_crl_url, ra=self.cmp_ra, ra_url=self.cmp_ra_url,

@@ -12,6 +12,9 @@ import click
 from hardware import Drive, DriveManager
 from hardware.demo import demo_drive, demo_drives_dir, insert_demo_drive, remove_demo_drive
 
+DEMO_PASSWORD = "Kiosk!2580x"  # the README's example password
+EXPIRING_IN_DAYS = 20
+
 DEMO_DRIVES = (
     {"name": "post-office", "label": "우체국 USB", "fs_type": "vfat", "size_bytes": 64 * 1024 * 1024},
     {"name": "locked", "label": "LOCKED", "fs_type": "vfat", "size_bytes": 32 * 1024 * 1024,
@@ -88,7 +91,10 @@ def demo_drives() -> None:
 @click.option("--label", default=None, help="the stick's label (default: as before, or the name)")
 @click.option("--read-only", is_flag=True, default=None, help="a write-protected stick")
 @click.option("--size-mb", type=click.IntRange(1, 4096), default=None, help="its size (default: as before, or 64)")
-def demo_insert(name: str, label: str | None, read_only: bool | None, size_mb: int | None) -> None:
+@click.option("--expiring-certificate", is_flag=True,
+              help=f"with a certificate of 홍길동 (password {DEMO_PASSWORD}) in its last month, to try 갱신")
+def demo_insert(name: str, label: str | None, read_only: bool | None, size_mb: int | None,
+                expiring_certificate: bool) -> None:
     """Plug the demo stick NAME in; a stick inserted before comes back as it was, files and all."""
     from kiosk.commands import load_settings
 
@@ -104,7 +110,37 @@ def demo_insert(name: str, label: str | None, read_only: bool | None, size_mb: i
             read_only=read_only if read_only is not None else bool(before and before.read_only))
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="NAME") from exc
+    if expiring_certificate:
+        serial = _put_expiring_certificate(settings, drive)
+        click.echo(f"wrote certificate {serial} of 홍길동, expiring in {EXPIRING_IN_DAYS} days")
     click.echo(f"inserted {drive.display_name} ({'eligible' if drive.eligible else drive.reason})")
+
+
+def _put_expiring_certificate(settings, drive: Drive) -> str:
+    """Issue 홍길동 a certificate dated back so that it expires in EXPIRING_IN_DAYS, through the kiosk's
+    own pipeline and the embedded CA, and write it to the stick as the kiosk did a year ago."""
+    from datetime import timedelta
+
+    from hardware.write import write_bundle
+    from kiosk.identity.demo import DEMO_CUSTOMERS
+    from kiosk.pii import customer_key
+    from kiosk.pki.embedded import utcnow
+    from kiosk.pki.issuance import Applicant, IssuanceService
+    from kiosk.pki.profile import one_year_after
+    from kiosk.store import Store
+
+    if not settings.is_demo or settings.ca_backend != "embedded":
+        raise click.ClickException("--expiring-certificate needs demo mode and the embedded CA")
+    service = IssuanceService.from_settings(settings.pki, Store(settings.database_path))
+    now = utcnow()
+    back = one_year_after(now) - now - timedelta(days=EXPIRING_IN_DAYS)
+    service.ca.clock = lambda: utcnow() - back
+    hong = DEMO_CUSTOMERS[0]
+    prepared = service.prepare(Applicant(hong.name, hong.english_name, hong.rrn,
+                                         customer_key(settings.customer_hash_key, hong.rrn)), DEMO_PASSWORD)
+    write_bundle(Path(drive.sys_path) / "root", prepared.bundle.files, prepared.bundle.folder)
+    service.mark_delivered(prepared.serial, drive.serial)
+    return prepared.serial
 
 
 def _existing_demo_drive(data_dir: Path, name: str) -> Drive | None:

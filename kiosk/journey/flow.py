@@ -17,13 +17,17 @@ from hardware import DriveError, DriveManager
 from kiosk import logs
 from kiosk.clock import Clock
 from kiosk.identity import CodeSender, CustomerDirectory, IdentityServiceUnavailable
-from kiosk.identity.lockouts import LockingAccounts
+from kiosk.identity.lockouts import LockingAccounts, Lockouts
 from kiosk.journey.email_code import CodeResult, EmailChallenge
 from kiosk.journey.machine import Service, Step
 from kiosk.journey.visit import IssuingRun, Visit
 from kiosk.metrics import KioskMetrics
-from kiosk.pki.errors import PkiError
+from kiosk.pki.ca import Predecessor
+from kiosk.pki.errors import KeyFileError, KeyMismatch, PkiError, WrongPassword
+from kiosk.pki.held import held_certificates
+from kiosk.pki.inspection import Status
 from kiosk.pki.issuance import Applicant, CertificateRecord, IssuanceService
+from kiosk.pki.password import unmet_rules
 from kiosk.store.audit import AuditLog
 
 # how long ending a visit waits for a write already under way (a real stick takes seconds; a wedged one
@@ -37,6 +41,9 @@ class Outcome(str, Enum):
     LOCKED = "locked"
     WRONG = "wrong"
     UNAVAILABLE = "unavailable"
+    NOT_USABLE = "not_usable"   # that certificate cannot start this service (see `why_not_usable`)
+    DAMAGED = "damaged"         # its key file cannot be read, or belongs to another certificate
+    WEAK = "weak"               # a renewal keeps the password, and this one fails today's rules
 
 
 @dataclass
@@ -48,6 +55,7 @@ class CustomerFlow:
     drives: DriveManager | None
     audit: AuditLog | None
     clock: Clock
+    certificate_tries: Lockouts | None = None  # wrong certificate passwords, counted per certificate
     metrics: KioskMetrics = field(default_factory=KioskMetrics)
     # called on the issuing worker's own thread as it ends: the store opens one SQLite connection per
     # thread, and a thread per issuance left one connection (two descriptors, its page cache) behind
@@ -162,11 +170,13 @@ class CustomerFlow:
         visit.journey.require(Step.PASSWORD)
         visit.password = password
         self._complete(visit, Step.PASSWORD)
+        self.continue_on_source_stick(visit)
 
     def choose_drive(self, visit: Visit, drive_id: str) -> bool:
-        """Take the drive for this visit's bundle; False when it is not (or no longer) an eligible drive."""
+        """Take the drive for this visit's bundle; False when it is not (or no longer) an eligible drive,
+        or not one this service may write to (`drive_refusal`)."""
         drive = {d.id: d for d in self.drives.drives()}.get(drive_id) if self.drives else None
-        if drive is None or not drive.eligible:
+        if drive is None or not drive.eligible or self.drive_refusal(visit, drive_id):
             return False
         with visit.lock:
             visit.journey.require(Step.DRIVE)
@@ -175,18 +185,155 @@ class CustomerFlow:
             self._complete(visit, Step.DRIVE)
         return True
 
+    def drive_refusal(self, visit: Visit, drive_id: str) -> str | None:
+        """Why this service may not write to that stick: a copy goes to another stick than its source
+        (`same_drive`), a new password back to the source (`other_drive`)."""
+        service = visit.journey.service
+        if service is Service.COPY and drive_id == visit.stick_drive:
+            return "same_drive"
+        if service is Service.CHANGE_PASSWORD and drive_id != visit.stick_drive:
+            return "other_drive"
+        return None
+
     def check_stick(self, visit: Visit, drive_id: str) -> None:
         """내 인증서 확인: read every certificate on the stick (nothing is written) and judge each.
         Raises DriveError (the view says what to do); the stick stays in, unmounted."""
         visit.journey.require(Step.CHECK)
+        self._read_stick(visit, drive_id, with_keys=False)
+        logs.event("check.read", certificates=len(visit.stick), truncated=str(visit.stick_truncated).lower())
+
+    def _read_stick(self, visit: Visit, drive_id: str, with_keys: bool) -> None:
         try:
-            contents = self.drives.read_certificates(drive_id)
+            contents = self.drives.read_certificates(drive_id, with_keys=with_keys)
         except DriveError as exc:
             self.metrics.drive_errors.labels("read", exc.code).inc()
             raise
         visit.stick = self.issuance.inspect(contents.folders)
         visit.stick_truncated = contents.truncated
-        logs.event("check.read", certificates=len(visit.stick), truncated=str(contents.truncated).lower())
+        visit.stick_drive = drive_id
+        visit.held = held_certificates(contents.folders)
+
+    def deletable(self, visit: Visit, folder: str) -> bool:
+        """The check screen offers to delete only what can no longer be used: expired or revoked."""
+        return any(cert.folder == folder and cert.status in (Status.EXPIRED, Status.REVOKED)
+                   for cert in visit.stick or ()) and folder in visit.held
+
+    def delete_from_stick(self, visit: Visit, folder: str) -> bool:
+        """Take an expired or revoked certificate off the customer's stick, after they confirmed; only if
+        the folder still holds the very certificate the screen showed. The stick is read again after.
+        Raises DriveError (a write-protected stick, say); False when there was nothing to delete."""
+        visit.journey.require(Step.CHECK)
+        if not self.deletable(visit, folder):
+            return False
+        held, drive_id = visit.held[folder], visit.stick_drive
+        try:
+            removed = self.drives.remove_certificate(drive_id, folder, lambda der: der == held.certificate_der)
+        except DriveError as exc:
+            self.metrics.drive_errors.labels("delete", exc.code).inc()
+            raise
+        finally:
+            self._release(drive_id)
+        logs.event("check.deleted", serial=held.serial, removed=str(removed).lower())
+        if removed:
+            self._audit("certificate.deleted_from_stick", held.serial)
+        self._read_stick(visit, drive_id, with_keys=False)
+        return removed
+
+    def _release(self, drive_id: str) -> None:
+        """Leave the stick as the check screen found it: unmounted, still in (a failure is the news of
+        the call before, or the stick is gone)."""
+        try:
+            self.drives.release(drive_id)
+        except DriveError as exc:
+            logs.warning("drive.release_failed", reason=exc.code)
+
+    # --- a certificate the customer brought: renew, change its password, copy -----------------------
+
+    def forget_stick(self, visit: Visit) -> None:
+        """The customer wants another stick: what was read from this one is dropped."""
+        visit.journey.require(Step.SOURCE)
+        visit.stick, visit.held, visit.stick_drive, visit.opened = None, {}, None, None
+
+    def read_source(self, visit: Visit, drive_id: str) -> None:
+        """Read the stick with the certificate this service starts from, key files included (they stay
+        in this visit's memory). Raises DriveError."""
+        visit.journey.require(Step.SOURCE)
+        self._read_stick(visit, drive_id, with_keys=True)
+        logs.event("source.read", certificates=len(visit.stick), service=visit.journey.service.value)
+
+    def why_not_usable(self, visit: Visit, cert) -> str | None:
+        """None when `cert` (a CertificateOnStick read at the source step) can start this service, else
+        why not, in words the source screen turns into a sentence."""
+        held = visit.held.get(cert.folder)
+        if held is None or cert.status is Status.DAMAGED:
+            return "damaged"
+        if not held.key_file:
+            return "no_key"
+        if cert.status in (Status.EXPIRED, Status.REVOKED):
+            return cert.status.value
+        if visit.journey.service is not Service.RENEW:
+            return None
+        record = self.issuance.find(cert.serial)
+        if record is None or cert.status is Status.NOT_OURS:
+            return "not_ours"
+        if record.customer_key != visit.customer.customer_key:
+            return "not_yours"
+        return None if self.issuance.renewable(record) else "not_yet"
+
+    def choose_source(self, visit: Visit, folder: str, password: str) -> tuple[Outcome, int]:
+        """The customer picked a certificate and typed its current password: the key is opened in memory.
+        Wrong passwords count towards a lock on that certificate; the stick is never touched.
+        Returns the outcome and the tries left."""
+        visit.journey.require(Step.SOURCE)
+        cert = next((c for c in visit.stick or () if c.folder == folder), None)
+        if cert is None or self.why_not_usable(visit, cert):
+            return Outcome.NOT_USABLE, 0
+        held = visit.held[folder]
+        if visit.journey.service is Service.RENEW and unmet_rules(password):
+            return Outcome.WEAK, 0
+        outcome, left = self._unlock(visit, held, password)
+        if outcome is not Outcome.OK:
+            return outcome, left
+        visit.source = held
+        if visit.journey.service is Service.RENEW:
+            visit.renews, visit.password = held.serial, password
+        self._complete(visit, Step.SOURCE)
+        logs.event("source.unlocked", serial=held.serial, service=visit.journey.service.value)
+        self.continue_on_source_stick(visit)
+        return Outcome.OK, left
+
+    def _unlock(self, visit: Visit, held, password: str) -> tuple[Outcome, int]:
+        tries, key = self.certificate_tries, held.tries_key
+        place = tries.reserve_try(key)
+        if place is None:
+            logs.warning("source.password_locked", serial=held.serial)
+            return Outcome.LOCKED, 0
+        try:
+            visit.opened = held.unlock(password)
+        except WrongPassword:
+            left = tries.tries_left(key)
+            logs.event("source.password_wrong", serial=held.serial, tries_left=left)
+            if left == 0:
+                self._audit("certificate.password_locked", held.serial)
+                return Outcome.LOCKED, 0
+            return Outcome.WRONG, left
+        except (KeyFileError, KeyMismatch) as exc:  # not a key file, or another certificate's key
+            tries.release_try(key)
+            logs.warning("source.key_unreadable", serial=held.serial, error=type(exc).__name__)
+            return Outcome.DAMAGED, 0
+        if not tries.settle_success(key, place):
+            visit.opened = None
+            return Outcome.LOCKED, 0
+        return Outcome.OK, tries.limit
+
+    def continue_on_source_stick(self, visit: Visit) -> None:
+        """Renewal and a password change write back to the stick the certificate came from: when that
+        is where the customer now is, the drive step is taken for them and the work starts."""
+        if visit.journey.current is not Step.DRIVE or visit.journey.service not in (
+                Service.RENEW, Service.CHANGE_PASSWORD):
+            return
+        if self.choose_drive(visit, visit.stick_drive):
+            self.start_issuing(visit)
 
     def start_issuing(self, visit: Visit) -> None:
         """The pipeline runs in a worker thread of its own; the issuing screen polls `visit.run`."""
@@ -210,15 +357,10 @@ class CustomerFlow:
                 run.mark("write", "active")  # from here on, ending the visit waits for the write
             prepared = visit.prepared
             result = self.drives.deliver(visit.drive_id, prepared.bundle.files, prepared.bundle.folder,
-                                         keep_backup=visit.replaces is not None)
+                                         keep_backup=visit.journey.service is Service.REISSUE)
             run.mark("write", "done")
             run.mark("verify", "done")
-            self.issuance.mark_delivered(prepared.serial, result.drive_serial)
-            visit.delivered_serial = prepared.serial
-            self._audit("certificate.delivered", prepared.serial,
-                        f"customer={visit.customer.customer_key} replaces={visit.replaces or ''}",
-                        service=visit.journey.service.value)
-            logs.event("issue.completed", serial=prepared.serial, service=visit.journey.service.value)
+            self._delivered(visit, prepared, result.drive_serial)
             visit.password = ""
             self._remove_replaced(visit)
             self._eject(visit, run)
@@ -249,23 +391,51 @@ class CustomerFlow:
             run.mark("prepare", "done")
             return
         run.mark("prepare", "active")
+        visit.prepared = self._made(visit)
+        run.mark("prepare", "done")
+
+    def _made(self, visit: Visit):
+        """What this service writes: a certificate the CA signs, or the customer's own one re-protected
+        with the new password, or copied as it is."""
+        service = visit.journey.service
+        if service is Service.CHANGE_PASSWORD:
+            return visit.source.protected_with(visit.opened, visit.password)
+        if service is Service.COPY:
+            return visit.source.copied()
         customer = visit.customer
         applicant = Applicant(name=customer.name, english_name=customer.english_name,
                               rrn=visit.rrn, customer_key=customer.customer_key)
-        visit.prepared = self.issuance.prepare(applicant, visit.password, replaces=visit.replaces)
-        run.mark("prepare", "done")
+        predecessor = Predecessor(visit.source.certificate, visit.opened.key) if visit.renews else None
+        return self.issuance.prepare(applicant, visit.password, replaces=visit.replaces,
+                                     renews=visit.renews, predecessor=predecessor)
+
+    def _delivered(self, visit: Visit, prepared, drive_serial: str) -> None:
+        """The bundle is verified on the stick: record it (a renewal or reissue revokes its predecessor
+        now) and audit it."""
+        service = visit.journey.service.value
+        visit.delivered_serial = prepared.serial
+        if visit.journey.service.signs:
+            self.issuance.mark_delivered(prepared.serial, drive_serial)
+            replaced = visit.replaces or visit.renews or ""
+            self._audit("certificate.delivered", prepared.serial,
+                        f"customer={visit.customer.customer_key} replaces={replaced}", service=service)
+        else:
+            action = "certificate.copied" if service == Service.COPY.value else "certificate.password_changed"
+            self._audit(action, prepared.serial, f"drive={drive_serial}")
+        logs.event("issue.completed", serial=prepared.serial, service=service)
 
     def _remove_replaced(self, visit: Visit) -> None:
         """A reissue: the replaced (now revoked) certificate's folder leaves the stick the new one is on,
         so the customer's banking software lists one certificate, not two. The new bundle is verified
         already; a failure here is logged and the customer keeps what they came for."""
-        if visit.replaces is None:
+        old = visit.replaces or visit.renews
+        if old is None:
             return
-        old = visit.replaces
+        on_this_stick = visit.source is not None and visit.stick_drive == visit.drive_id
+        folder = visit.source.folder if on_this_stick else self.issuance.bundle_folder_of(old)
         try:
-            removed = self.drives.remove_replaced(
-                visit.drive_id, self.issuance.bundle_folder_of(old),
-                lambda der: self.issuance.is_certificate(old, der))
+            removed = self.drives.remove_certificate(
+                visit.drive_id, folder, lambda der: self.issuance.is_certificate(old, der))
         except (DriveError, ValueError) as exc:
             logs.warning("issue.replaced_not_removed", serial=old, reason=getattr(exc, "code", "unsafe_name"))
             return
@@ -331,7 +501,8 @@ class CustomerFlow:
     def _abandon(self, visit: Visit) -> None:
         """An issued certificate that never reached a drive is revoked. A pipeline still preparing sees
         `ended` and revokes what it signs after this point itself."""
-        if visit.prepared is not None and visit.delivered_serial is None:
+        signed = visit.journey.service is not None and visit.journey.service.signs
+        if signed and visit.prepared is not None and visit.delivered_serial is None:
             self.issuance.abandon(visit.prepared.serial)
             logs.warning("issue.abandoned", serial=visit.prepared.serial)
             self._audit("certificate.revoked", visit.prepared.serial, "reason=cessationOfOperation",

@@ -4,7 +4,14 @@ actually on, and a step already completed is never done twice.
 
 New issuance:  service → consent → identity → account → email → password → drive → issuing → done
 Reissue adds `replace` (choose the certificate to replace) after `email`.
+Renewal (갱신) has `source` there instead (the certificate on the stick, and its current password) and no
+`password`: the new key is protected with the password the customer just proved.
+Password change:  service → source → password → drive → issuing → done   (no CA: the key is re-protected)
+Copy:             service → source → drive → issuing → done              (the same files, another stick)
 Check (내 인증서 확인): service → check (pick a stick, read what it holds; as often as the customer likes).
+
+Where the certificate goes back to the stick it came from (renewal, password change), `drive` is completed
+for the customer with that stick; it is shown only when that stick cannot be written or a write failed.
 """
 
 from __future__ import annotations
@@ -25,12 +32,21 @@ class Step(str, Enum):
     ISSUING = "issuing"
     DONE = "done"
     CHECK = "check"
+    SOURCE = "source"
 
 
 class Service(str, Enum):
     NEW = "new"
     REISSUE = "reissue"
+    RENEW = "renew"
     CHECK = "check"
+    CHANGE_PASSWORD = "change_password"
+    COPY = "copy"
+
+    @property
+    def signs(self) -> bool:
+        """The CA signs a new certificate (the others rewrite or copy the customer's own)."""
+        return self in (Service.NEW, Service.REISSUE, Service.RENEW)
 
 
 class StepNotAllowed(Exception):
@@ -44,8 +60,12 @@ class StepNotAllowed(Exception):
 _NEW = [Step.SERVICE, Step.CONSENT, Step.IDENTITY, Step.ACCOUNT, Step.EMAIL, Step.PASSWORD,
         Step.DRIVE, Step.ISSUING, Step.DONE]
 _REISSUE = _NEW[:5] + [Step.REPLACE] + _NEW[5:]
+_RENEW = _NEW[:5] + [Step.SOURCE, Step.DRIVE, Step.ISSUING, Step.DONE]
 _CHECK = [Step.SERVICE, Step.CHECK]
-_STEPS = {Service.NEW: _NEW, Service.REISSUE: _REISSUE, Service.CHECK: _CHECK}
+_CHANGE_PASSWORD = [Step.SERVICE, Step.SOURCE, Step.PASSWORD, Step.DRIVE, Step.ISSUING, Step.DONE]
+_COPY = [Step.SERVICE, Step.SOURCE, Step.DRIVE, Step.ISSUING, Step.DONE]
+_STEPS = {Service.NEW: _NEW, Service.REISSUE: _REISSUE, Service.RENEW: _RENEW, Service.CHECK: _CHECK,
+          Service.CHANGE_PASSWORD: _CHANGE_PASSWORD, Service.COPY: _COPY}
 
 
 @dataclass

@@ -43,12 +43,17 @@ class Visit:
     challenge: EmailChallenge | None = None
     password: str = field(default="", repr=False)
     replaces: str | None = None
+    renews: str | None = None
     drive_id: str | None = None
     prepared: object | None = None      # kiosk.pki.issuance.PreparedCertificate
     delivered_serial: str | None = None
     run: IssuingRun | None = None
     stick: list | None = None           # kiosk.pki.inspection.CertificateOnStick, what "check" read
     stick_truncated: bool = False
+    stick_drive: str | None = None      # the stick `stick` was read from
+    held: dict = field(default_factory=dict, repr=False)  # folder -> kiosk.pki.held.HeldCertificate
+    source: object | None = field(default=None, repr=False)   # the HeldCertificate the service starts from
+    opened: object | None = field(default=None, repr=False)   # its key, decrypted (kiosk.pki.keyfile)
     worker: threading.Thread | None = field(default=None, repr=False)
     ended: bool = False                 # the session ended (reset, idle, staff) while issuing ran
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -61,3 +66,6 @@ class Visit:
         self.customer = None
         self.prepared = None
         self.stick = None
+        self.held = {}
+        self.source = None
+        self.opened = None

@@ -112,7 +112,7 @@ class CertificateAuthority(Protocol):
         renews: str,
         predecessor: Predecessor | None = None,
     ) -> IssuedCertificate:
-        """A successor from 30 days before the old expiry; valid one year from the old expiry.
+        """A successor from 30 days before the old expiry; valid one year from the renewal (NPKI.md).
 
         `predecessor` (old certificate and key) is needed by adapters that prove the renewal with the old
         key (CMP kur); the embedded CA ignores it."""

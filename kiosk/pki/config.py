@@ -43,4 +43,5 @@ class PkiSettings:
     bank_code: str = "KPB"
     institution_code: str = "11"
     pki_base_url: str = "http://127.0.0.1:8080/pki"
+    renewal_window_days: int = 30  # 갱신 opens this many days before expiry (some CAs open it 60-90)
     cmp: CmpSettings = field(default_factory=CmpSettings)

@@ -8,7 +8,7 @@ as damaged, never raised: a customer's stick is hostile input.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 
 from cryptography import x509
@@ -45,13 +45,14 @@ class CertificateOnStick:
     problem: str | None = None
 
 
-def inspect(folders, now: datetime, is_ours, is_revoked) -> list[CertificateOnStick]:
+def inspect(folders, now: datetime, is_ours, is_revoked,
+            renewal_window: timedelta = RENEWAL_WINDOW) -> list[CertificateOnStick]:
     """`folders`: hardware.read.FoundFolder items. `is_ours(certificate)` and `is_revoked(serial)` ask
     this kiosk's CA and registry."""
-    return [_inspect_one(folder, now, is_ours, is_revoked) for folder in folders]
+    return [_inspect_one(folder, now, is_ours, is_revoked, renewal_window) for folder in folders]
 
 
-def _inspect_one(folder, now: datetime, is_ours, is_revoked) -> CertificateOnStick:
+def _inspect_one(folder, now: datetime, is_ours, is_revoked, renewal_window: timedelta) -> CertificateOnStick:
     if folder.certificate is None:
         return CertificateOnStick(folder.path, Status.DAMAGED, has_key=folder.has_key, problem=folder.problem)
     try:
@@ -59,7 +60,7 @@ def _inspect_one(folder, now: datetime, is_ours, is_revoked) -> CertificateOnSti
         facts = _facts(certificate, now)
     except ValueError:
         return CertificateOnStick(folder.path, Status.DAMAGED, has_key=folder.has_key, problem="not_a_certificate")
-    status = _status(certificate, facts["serial"], now, is_ours, is_revoked)
+    status = _status(certificate, facts["serial"], now, is_ours, is_revoked, renewal_window)
     return CertificateOnStick(folder.path, status, has_key=folder.has_key, **facts)
 
 
@@ -77,14 +78,14 @@ def _facts(certificate: x509.Certificate, now: datetime) -> dict:
     }
 
 
-def _status(certificate, serial: str, now: datetime, is_ours, is_revoked) -> Status:
+def _status(certificate, serial: str, now: datetime, is_ours, is_revoked, renewal_window: timedelta) -> Status:
     if now >= certificate.not_valid_after_utc:
         return Status.EXPIRED
     if not is_ours(certificate):
         return Status.NOT_OURS
     if is_revoked(serial):
         return Status.REVOKED
-    if certificate.not_valid_after_utc - RENEWAL_WINDOW <= now:
+    if certificate.not_valid_after_utc - renewal_window <= now:
         return Status.EXPIRING
     return Status.VALID
 

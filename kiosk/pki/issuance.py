@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
 
 from cryptography import x509
@@ -74,7 +74,9 @@ class IssuanceService:
         ca_folder: str,
         clock: Callable[[], datetime] = utcnow,
         key_and_r: Callable[[], tuple[rsa.RSAPrivateKey, bytes]] = lambda: (generate_key(), generate_r()),
+        renewal_window: timedelta = profile.RENEWAL_WINDOW,
     ):
+        self.renewal_window = renewal_window
         self.ca = ca
         self.registry = registry
         self.ca_folder = ca_folder
@@ -93,10 +95,12 @@ class IssuanceService:
                       ) -> "IssuanceService":
         """The service with the CA adapter `settings.ca_backend` names: `embedded` or `cmp`, passed
         through `wrap_ca` (the kiosk times every round trip to the CA there: kiosk.metrics.MeasuredCA)."""
+        window = timedelta(days=settings.renewal_window_days)
         if settings.ca_backend == "cmp":
             from kiosk.pki.cmp import CmpCA
 
-            return cls(wrap_ca(CmpCA.from_settings(settings.cmp)), Registry(store), settings.ca_folder)
+            ca = CmpCA.from_settings(settings.cmp)
+            return cls(wrap_ca(ca), Registry(store), settings.ca_folder, renewal_window=window)
         if settings.ca_backend != "embedded":
             raise CaError(f"the {settings.ca_backend!r} CA adapter is not available in this version")
         ca = EmbeddedCA(
@@ -105,7 +109,7 @@ class IssuanceService:
             store,
             Profile(settings.pki_base_url, settings.bank_code, settings.institution_code),
         )
-        return cls(wrap_ca(ca), Registry(store), settings.ca_folder)
+        return cls(wrap_ca(ca), Registry(store), settings.ca_folder, renewal_window=window)
 
     # --- issuing -----------------------------------------------------------------------------------
 
@@ -141,7 +145,8 @@ class IssuanceService:
         request = CertificateRequest(real_name, english_name, idn, r, key.public_key())
         issued = self._sign(request, key, replaces, renews, predecessor)
         try:
-            prepared = self._package(issued, encrypt_private_key(key, r, password), replaces)
+            # a renewal claims its predecessor as a reissue does: revoked (superseded) once delivered
+            prepared = self._package(issued, encrypt_private_key(key, r, password), replaces or renews)
             self._record(prepared, applicant.customer_key)
         except BaseException:
             self._revoke_at_ca(issued.serial)  # a failure here is logged; the start-up sweep retries it
@@ -178,7 +183,8 @@ class IssuanceService:
             # early and cheap, before the CA signs; the registry's UNIQUE claim decides a race
             raise AlreadyReplaced(f"certificate {serial} is {old.status} or already being replaced")
         if renews and not self.renewable(old):
-            raise NotRenewable(f"certificate {serial} can be renewed only in the 30 days before it expires")
+            raise NotRenewable(f"certificate {serial} can be renewed only in the {self.renewal_window.days} days "
+                               "before it expires")
 
     def _package(
         self, issued: IssuedCertificate, encrypted_key: bytes, replaces: str | None
@@ -297,15 +303,18 @@ class IssuanceService:
         """What the reissue list offers: delivered, and not replaced by another session."""
         return self.registry.replaceable_for(customer_key)
 
+    def find(self, serial: str) -> CertificateRecord | None:
+        """The registry's row for `serial`; None when this kiosk never issued it."""
+        return self.registry.find(serial)
+
     def certificates_for(self, customer_key: str) -> list[CertificateRecord]:
         return self.registry.for_customer(customer_key)
 
     def renewable(self, record: CertificateRecord, now: datetime | None = None) -> bool:
-        """From 30 days before expiry until expiry, for a certificate that was delivered and not revoked."""
+        """From the renewal window (30 days by default) before expiry until expiry, for a certificate that
+        was delivered and not revoked."""
         now = now or self.clock()
-        return (
-            record.status == DELIVERED and record.not_after - profile.RENEWAL_WINDOW <= now < record.not_after
-        )
+        return record.status == DELIVERED and record.not_after - self.renewal_window <= now < record.not_after
 
     def inspect(self, folders) -> list[CertificateOnStick]:
         """What a customer's stick holds (hardware.read folders), judged against this kiosk's registry
@@ -319,7 +328,7 @@ class IssuanceService:
             record = self.registry.find(serial)
             return serial in revoked or (record is not None and record.status == REVOKED)
 
-        return inspection.inspect(folders, self.clock(), is_ours, is_revoked)
+        return inspection.inspect(folders, self.clock(), is_ours, is_revoked, self.renewal_window)
 
     def _revoked_serials(self) -> set[str]:
         """The CRL's serials; empty when the CA publishes none here (the registry still knows ours)."""

@@ -55,8 +55,9 @@ class _Scheme:
 # --- writing -------------------------------------------------------------------------------------------
 
 
-def encrypt_private_key(key: rsa.RSAPrivateKey, r: bytes, password: str) -> bytes:
-    """signPri.key bytes: PBES2/PBKDF2-HMAC-SHA1/SEED-CBC of the PKCS#8 key with R as an attribute."""
+def encrypt_private_key(key: rsa.RSAPrivateKey, r: bytes | None, password: str) -> bytes:
+    """signPri.key bytes: PBES2/PBKDF2-HMAC-SHA1/SEED-CBC of the PKCS#8 key with R as an attribute
+    (`r` is None only when re-protecting an old key file that carried none)."""
     salt = secrets.token_bytes(SALT_LENGTH)
     iv = secrets.token_bytes(16)
     seed_key = _pbkdf2_sha1(password, salt, ITERATIONS)
@@ -67,12 +68,14 @@ def encrypt_private_key(key: rsa.RSAPrivateKey, r: bytes, password: str) -> byte
     return encoder.encode(envelope)
 
 
-def private_key_info(key: rsa.RSAPrivateKey, r: bytes) -> bytes:
+def private_key_info(key: rsa.RSAPrivateKey, r: bytes | None) -> bytes:
     """DER PrivateKeyInfo (rsaEncryption) with R as an attribute:
     `[0] { SEQUENCE{ 1.2.410.200004.10.1.1.3, SET{ BIT STRING R } } }`."""
     plain = key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
+    if r is None:
+        return plain
     info, _ = decoder.decode(plain, asn1Spec=rfc5958.PrivateKeyInfo())
     attribute = rfc5652.Attribute()
     attribute["attrType"] = oids.oid(oids.RANDOM_NUM)

@@ -202,3 +202,20 @@ class DriveForm(KioskForm):
 
 class ReplaceForm(KioskForm):
     serial = HiddenField(validators=[InputRequired(_l("바꿀 인증서를 선택해 주세요.")), Length(max=64)])
+
+
+class SourceForm(KioskForm):
+    """The certificate on the customer's stick a service starts from, and its current password."""
+
+    folder = StringField(filters=[clean], validators=[InputRequired(_l("인증서를 골라 주세요.")), Length(max=1000)])
+    password = PasswordField(_l("지금 쓰시는 인증서 비밀번호"), validators=[
+        InputRequired(_l("인증서 비밀번호를 입력해 주세요.")),
+        Length(max=64, message=_l("비밀번호가 너무 깁니다 (64자 이하).")),
+    ])
+
+
+class DeleteForm(KioskForm):
+    """Deleting a certificate from the stick: first asked, then confirmed (`confirm` = yes)."""
+
+    folder = StringField(filters=[clean], validators=[InputRequired(), Length(max=1000)])
+    confirm = StringField(filters=[clean], validators=[Length(max=3)])

@@ -60,3 +60,21 @@ def test_an_ejected_stick_inserted_again_keeps_its_files_and_label(app, kiosk_co
 def test_a_name_that_is_not_a_demo_stick_name_is_refused_politely(kiosk_command):
     output = kiosk_command("demo-drives", "insert", "../etc", ok=False)
     assert "Invalid value for NAME" in output
+
+
+def test_a_demo_stick_with_an_expiring_certificate_lets_a_tester_try_renewal(kiosk_command, app, live_server):
+    """The certificate is issued by the kiosk's own pipeline, back-dated, and the running kiosk offers it
+    for 갱신 to 홍길동 (the renewal walk itself is tests/journey/test_manage.py)."""
+    from tests.http_customer import Customer
+    from tests.journey.test_manage import prove_identity, start
+    from tests.waiting import wait_for
+
+    output = kiosk_command("demo-drives", "insert", "renewal", "--expiring-certificate")
+    assert "expiring in 20 days" in output
+    drive = wait_for(lambda: next((d for d in app.extensions["kiosk"].drives.drives() if d.label == "renewal"),
+                                  None), "the stick in the kiosk's list")
+    customer = Customer(live_server.url)
+    start(customer, "renew")
+    prove_identity(app, customer)
+    customer.post("/journey/source", {"drive_id": drive.id})
+    assert 'name="folder"' in customer.page and "곧 만료됩니다" in customer.page

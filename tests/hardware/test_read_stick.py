@@ -71,3 +71,16 @@ def test_a_file_of_exactly_the_limit_is_read(tmp_path):
 def test_a_stick_whose_npki_is_a_file_holds_nothing(tmp_path):
     (tmp_path / "NPKI").write_bytes(b"not a folder")
     assert read_certificate_folders(tmp_path).folders == []
+
+
+def test_key_files_are_read_only_when_asked_and_never_when_huge(tmp_path):
+    user = user_folder(tmp_path)
+    for name, key_size in (("cn=small", 1300), ("cn=huge", 50 * 1024 * 1024)):
+        (user / name).mkdir()
+        (user / name / "signCert.der").write_bytes(b"C" * 1500)
+        with open(user / name / "signPri.key", "wb") as key:
+            key.truncate(key_size)
+    assert [f.key for f in read_certificate_folders(tmp_path).folders] == [None, None]
+    huge, small = read_certificate_folders(tmp_path, with_keys=True).folders
+    assert (huge.has_key, huge.key) == (True, None)
+    assert small.key == b"\0" * 1300

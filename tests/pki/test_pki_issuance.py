@@ -128,7 +128,10 @@ def test_renewal_window_is_the_last_30_days(service, applicant):
         service.prepare(applicant, PASSWORD, renews=prepared.serial)
     clock.now = expiry - timedelta(days=10)
     renewed = service.prepare(applicant, PASSWORD, renews=prepared.serial)
-    assert renewed.not_after == one_year_after(expiry)  # the remaining days are not lost
+    assert renewed.not_after == one_year_after(clock.now)  # one year from the renewal (NPKI.md)
+    assert prepared.serial not in revoked_serials(service)  # not before the new one is on the stick
+    service.mark_delivered(renewed.serial, "DRIVE-1")
+    assert prepared.serial in revoked_serials(service)
 
 
 def test_revocation_publishes_a_new_crl_each_time(service, applicant):

@@ -133,9 +133,9 @@ class EmbeddedCA:
         predecessor: Predecessor | None = None,
     ) -> IssuedCertificate:
         del key, predecessor  # the embedded CA knows its own ledger; CMP signs a kur with the old key
+        self._ledger_not_after(renews)  # a serial this CA never signed is refused
         start = self.clock()
-        old_expiry = self._ledger_not_after(renews)
-        return self._sign(request, start, profile.one_year_after(max(start, old_expiry)))
+        return self._sign(request, start, profile.one_year_after(start))
 
     def revoke(self, serial: str, reason: str) -> None:
         check_reason(reason)

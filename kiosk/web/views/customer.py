@@ -27,10 +27,12 @@ from kiosk.web.forms import (
     AccountForm,
     CodeForm,
     ConsentForm,
+    DeleteForm,
     DriveForm,
     IdentityForm,
     PasswordForm,
     ReplaceForm,
+    SourceForm,
 )
 from kiosk.web.sessions import VISIT, session_store
 
@@ -170,8 +172,9 @@ def step(name: str):
 
 # --- GET pages ---------------------------------------------------------------------------------------
 
-def page_service(visit):
-    return render_step(Step.SERVICE)
+def page_service(visit, status=200, message=None):
+    return render_step(Step.SERVICE, status=status, message=message,
+                       renewal_days=customer_flow().issuance.renewal_window.days)
 
 
 def page_consent(visit):
@@ -217,16 +220,29 @@ def page_done(visit):
     return render_step(Step.DONE, prepared=visit.prepared, run=visit.run)
 
 
-def page_check(visit, error=None, status=200):
+def page_check(visit, error=None, status=200, confirm=None, deleted=False):
+    flow = customer_flow()
+    deletable = [cert.folder for cert in visit.stick or () if flow.deletable(visit, cert.folder)]
     return render_step(Step.CHECK, status=status, form=DriveForm(), error=error, stick=visit.stick,
-                       truncated=visit.stick_truncated)
+                       truncated=visit.stick_truncated, deletable=deletable, confirm=confirm, deleted=deleted,
+                       delete_form=DeleteForm(formdata=None))
+
+
+def page_source(visit, form=None, error=None, message=None, status=200):
+    flow = customer_flow()
+    reasons = {cert.folder: flow.why_not_usable(visit, cert) for cert in visit.stick or ()}
+    return render_step(Step.SOURCE, status=status, form=form or SourceForm(formdata=None),
+                       drive_form=DriveForm(), error=error, message=message, stick=visit.stick,
+                       usable=[folder for folder, reason in reasons.items() if reason is None],
+                       unusable={folder: reason for folder, reason in reasons.items() if reason},
+                       renewal_days=flow.issuance.renewal_window.days)
 
 
 STEP_PAGES = {
     Step.SERVICE: page_service, Step.CONSENT: page_consent, Step.IDENTITY: page_identity,
     Step.ACCOUNT: page_account, Step.EMAIL: page_email, Step.REPLACE: page_replace,
     Step.PASSWORD: page_password, Step.DRIVE: page_drive, Step.ISSUING: page_issuing,
-    Step.DONE: page_done, Step.CHECK: page_check,
+    Step.DONE: page_done, Step.CHECK: page_check, Step.SOURCE: page_source,
 }
 
 
@@ -238,7 +254,7 @@ def post_service(visit):
     try:
         service = Service(request.form.get("service", ""))
     except ValueError:
-        return render_step(Step.SERVICE, status=422, message=_("하실 업무를 선택해 주세요."))
+        return page_service(visit, status=422, message=_("하실 업무를 선택해 주세요."))
     customer_flow().choose_service(visit, service)
     return go_to(visit.journey.current)
 
@@ -359,7 +375,8 @@ def post_password(visit):
 def post_drive(visit):
     form = DriveForm()
     if not (form.validate_on_submit() and customer_flow().choose_drive(visit, form.drive_id.data)):
-        return render_step(Step.DRIVE, status=422, form=form, error="pick_drive")
+        refusal = customer_flow().drive_refusal(visit, form.drive_id.data or "")
+        return render_step(Step.DRIVE, status=422, form=form, error=refusal or "pick_drive")
     customer_flow().start_issuing(visit)
     return go_to(Step.ISSUING)
 
@@ -368,14 +385,63 @@ def post_drive(visit):
 @in_step(Step.CHECK)
 def post_check(visit):
     """내 인증서 확인: read the stick the customer picked; nothing is written to it."""
-    form = DriveForm()
-    if not form.validate_on_submit():
-        return page_check(visit, error="pick_drive", status=422)
+    return read_picked_stick(visit, customer_flow().check_stick, page_check)
+
+
+@bp.post("/journey/check/delete")
+@in_step(Step.CHECK)
+def post_check_delete(visit):
+    """Delete an expired or revoked certificate from the stick: the first tap asks, the second deletes."""
+    form = DeleteForm()
+    if not (form.validate_on_submit() and customer_flow().deletable(visit, form.folder.data)):
+        return page_check(visit, status=422)
+    if form.confirm.data == "no":
+        return page_check(visit)
+    if form.confirm.data != "yes":
+        return page_check(visit, confirm=form.folder.data)
     try:
-        customer_flow().check_stick(visit, form.drive_id.data)
+        removed = customer_flow().delete_from_stick(visit, form.folder.data)
     except DriveError as exc:
         return page_check(visit, error=exc.code, status=422)
-    return page_check(visit)
+    return page_check(visit, deleted=removed)
+
+
+@bp.post("/journey/source")
+@in_step(Step.SOURCE)
+def post_source(visit):
+    """The stick with the certificate to renew, re-protect or copy: read it, keys included (in memory)."""
+    return read_picked_stick(visit, customer_flow().read_source, page_source)
+
+
+@bp.post("/journey/source/again")
+@in_step(Step.SOURCE)
+def post_source_again(visit):
+    customer_flow().forget_stick(visit)
+    return go_to(Step.SOURCE)
+
+
+@bp.post("/journey/source/certificate")
+@in_step(Step.SOURCE)
+def post_source_certificate(visit):
+    """The certificate chosen and its current password typed: the key is opened in memory."""
+    form = SourceForm()
+    if visit.stick is None:
+        return go_to(Step.SOURCE)
+    kept = SourceForm(formdata=None, folder=form.folder.data)  # the choice stays, the password never
+    if not form.validate_on_submit():
+        errors = form.folder.errors or form.password.errors
+        return page_source(visit, form=kept, message=errors[0], status=422)
+    outcome, left = customer_flow().choose_source(visit, form.folder.data, form.password.data)
+    if outcome is Outcome.OK:
+        return go_to(visit.journey.current)
+    messages = {
+        Outcome.WRONG: _("인증서 비밀번호가 맞지 않습니다. 남은 횟수: %(left)d회", left=left),
+        Outcome.LOCKED: _("이 인증서의 비밀번호가 %(limit)d번 틀려 키오스크에서는 더 쓸 수 없습니다. 비밀번호를 잊으셨으면 재발급을 받아 주세요.", limit=MAX_ACCOUNT_FAILURES),
+        Outcome.DAMAGED: _("인증서의 개인키 파일이 손상되어 열 수 없습니다. 재발급을 받아 주세요."),
+        Outcome.WEAK: _("지금 비밀번호가 새 비밀번호 규칙에 맞지 않아 갱신할 수 없습니다. 먼저 '비밀번호 변경'으로 비밀번호를 바꾼 뒤 갱신해 주세요."),
+        Outcome.NOT_USABLE: _("목록에 있는 인증서를 골라 주세요."),
+    }
+    return page_source(visit, form=kept, message=messages[outcome], status=422)
 
 
 @bp.get("/journey/issuing/status")
@@ -385,10 +451,23 @@ def issuing_status():
         return navigate_to(url_for("customer.attract"))
     if visit.run.finished:
         return navigate_to(step_url(Step.DONE if visit.delivered_serial else Step.DRIVE))
-    return render_template("customer/_issuing_stages.html", run=visit.run, stages=STAGES)
+    return render_template("customer/_issuing_stages.html", run=visit.run, stages=STAGES, visit=visit)
 
 
 # --- helpers -----------------------------------------------------------------------------------------
+
+def read_picked_stick(visit, read, page):
+    """A step that reads the stick the customer picked: `read(visit, drive_id)`, then `page` again, with
+    the drive's message when the stick could not be read."""
+    form = DriveForm()
+    if not form.validate_on_submit():
+        return page(visit, error="pick_drive", status=422)
+    try:
+        read(visit, form.drive_id.data)
+    except DriveError as exc:
+        return page(visit, error=exc.code, status=422)
+    return page(visit)
+
 
 def navigate_to(path: str):
     """Tell htmx to load `path` into the screen, as a step change does (no full reload)."""

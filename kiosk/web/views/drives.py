@@ -92,7 +92,9 @@ def _manager():
 
 
 def _fragment(drives) -> str:
-    return render_template("drives/_list.html", drives=drives)
+    """The list as the asking screen offers it: with ?reading=1 (a screen that only reads the stick) a
+    write-protected stick can be picked too."""
+    return render_template("drives/_list.html", drives=drives, reading=request.args.get("reading") == "1")
 
 
 def _event(html: str) -> str:

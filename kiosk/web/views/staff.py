@@ -11,8 +11,10 @@ from flask import Blueprint, abort, g, make_response, redirect, render_template,
 from flask_babel import gettext as _
 
 from kiosk import logs
+from kiosk.identity.ports import MAX_ACCOUNT_FAILURES
 from kiosk.metrics import CONSOLE_COUNTS
 from kiosk.pii import customer_key, mask_rrn
+from kiosk.pki.held import CERTIFICATE_TRIES
 from kiosk.staff import StaffSignInLocked
 from kiosk.web.base import current_kiosk
 from kiosk.web.forms import digits_only
@@ -154,6 +156,14 @@ def console_response(message: str, status: int = 200):
     return make_response(render_template("staff/console.html", message=message, **console_state()), status)
 
 
+def locked_rows(rows: list[dict]) -> dict:
+    """Locked customers (staff unlock them after checking ID), and how many certificates are locked
+    after wrong certificate passwords (never unlocked here: the remedy is a reissue)."""
+    certificates = [row for row in rows if row["customer_key"].startswith(CERTIFICATE_TRIES)]
+    return {"locked": [row for row in rows if row not in certificates], "locked_certificates": len(certificates),
+            "lock_limit": MAX_ACCOUNT_FAILURES}
+
+
 def console_state() -> dict:
     svc = current_kiosk()
     clock = svc.clock.now()
@@ -169,7 +179,7 @@ def console_state() -> dict:
         "staff_called": svc.state.staff_called,
         "events": svc.audit.recent(15),
         "counts": {action: svc.audit.count_today(action) for action in CONSOLE_COUNTS},
-        "locked": svc.lockouts.locked_keys(),
+        **locked_rows(svc.lockouts.locked_keys()),
         "drives": svc.drives.drives(),
         "outbox": svc.code_sender.recent(5) if svc.settings.is_demo and hasattr(svc.code_sender, "recent") else [],
         "is_demo": svc.settings.is_demo,
