@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--journeys", type=int, default=1000)
     parser.add_argument("--every", type=int, default=100, help="a checkpoint after this many journeys")
     args = parser.parse_args(argv)
-    checkpoints = []
+    checkpoints, failures = [], []
     with tempfile.TemporaryDirectory(prefix="bench-soak-") as tmp:
         scratch, port = Path(tmp), free_port()
         data_dir = scratch / "var"
@@ -81,7 +81,11 @@ def main(argv: list[str] | None = None) -> dict:
             started = time.perf_counter()
             checkpoints.append({"journeys": 0, "seconds": 0.0, **process_state(server.pid, data_dir)})
             for n in range(1, args.journeys + 1):
-                one_journey(port, data_dir)
+                try:
+                    one_journey(port, data_dir)
+                except RuntimeError as exc:  # counted and shown, the run goes on: a day has bad moments
+                    failures.append(f"journey {n}: {exc}")
+                    print(failures[-1], flush=True)
                 if n % args.every == 0 or n == args.journeys:
                     state = process_state(server.pid, data_dir)
                     checkpoints.append({"journeys": n, "seconds": time.perf_counter() - started, **state})
@@ -89,10 +93,10 @@ def main(argv: list[str] | None = None) -> dict:
         finally:
             server.terminate()
             server.wait(20)
-    return report(args, checkpoints)
+    return report(args, checkpoints, failures)
 
 
-def report(args, checkpoints: list[dict]) -> dict:
+def report(args, checkpoints: list[dict], failures: list[str]) -> dict:
     first = next(c for c in checkpoints if c["journeys"] >= args.every) if len(checkpoints) > 1 else checkpoints[0]
     last = checkpoints[-1]
     rows = [[c["journeys"], c["seconds"], c["rss_kib"] / 1024, c["rss_kib"] / first["rss_kib"], c["fds"],
@@ -103,7 +107,9 @@ def report(args, checkpoints: list[dict]) -> dict:
     ratio = last["rss_kib"] / first["rss_kib"]
     print(f"\nRSS after {last['journeys']} / after {first['journeys']}: {ratio:.3f} (aim <= 1.10); descriptors "
           f"{first['fds']} → {last['fds']}, threads {first['threads']} → {last['threads']} (aim: flat)")
-    return write_results("soak", {"journeys": args.journeys, "checkpoints": checkpoints, "rss_ratio": ratio})
+    print(f"journeys that failed: {len(failures)}")
+    return write_results("soak", {"journeys": args.journeys, "checkpoints": checkpoints, "rss_ratio": ratio,
+                                  "failures": failures})
 
 
 if __name__ == "__main__":

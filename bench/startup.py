@@ -74,7 +74,10 @@ def whole_journey(port: int, database: Path, drive: str = "post-office") -> Clie
     client.follow("POST", "/journey/password", {"password": PASSWORD, "confirm": PASSWORD})
     from hardware.drives import drive_id
 
-    client.follow("POST", "/journey/drive", {"drive_id": drive_id("demo", drive)})
+    for _ in range(100):  # a stick just plugged in reaches the drive list on the watcher's next look
+        if 'data-step="drive"' not in client.follow("POST", "/journey/drive", {"drive_id": drive_id("demo", drive)}):
+            break
+        time.sleep(0.1)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         status, _, headers = client.request("GET", "/journey/issuing/status")
