@@ -346,6 +346,21 @@ def check_disk(settings: Settings) -> Check:
     return Check("disk", True, detail)
 
 
+def check_printer(settings: Settings) -> Check:
+    """The receipt printer is optional: absent or not configured is reported, never a failure (the
+    customer gets the receipt by e-mail instead; a print that fails logs receipt.print_failed)."""
+    from kiosk.receipt import receipt_printer
+
+    printer = receipt_printer(settings.printer)
+    if not printer.configured:
+        return Check("printer", True, "not configured (KIOSK_PRINTER=none): receipts by e-mail only")
+    where = printer.locate()
+    if where is None:
+        return Check("printer", True, f"absent: {printer.description} is not plugged in "
+                     "(receipts by e-mail only until it is; docs/operations.md)")
+    return Check("printer", True, f"present: {printer.description} at {where}")
+
+
 def _run(command: list[str]) -> str:
     """Run a probe command; '' when it succeeded, else why not (missing tool, timeout, its stderr)."""
     try:
@@ -361,7 +376,7 @@ def _run(command: list[str]) -> str:
 
 CHECKS: list[Callable[[Settings], Check]] = [
     check_database, check_ca, check_crl, check_cmp, check_smtp, check_udev, check_udisks2, check_browser,
-    check_clock, check_disk,
+    check_clock, check_disk, check_printer,
 ]
 
 

@@ -19,6 +19,12 @@ DEMO_CUSTOMER_HASH_KEY = "demo-customer-hash-key-not-for-production"
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+# where the drive step's picture shows the kiosk's USB port (templates/pictures/usb_port.svg.html): the
+# model's front ledge under the screen (left, centre, right) or one of its sides, at hand height
+USB_PORT_POSITIONS = ("front-left", "front-center", "front-right", "side-left", "side-right")
+# Korea Post's internet banking, where a certificate is used and renewed; the receipt's QR code points here
+DEFAULT_RECEIPT_HELP_URL = "https://www.epostbank.go.kr/"
+
 
 class ConfigurationError(Exception):
     """A setting is missing or unsafe; the message names the setting and what to do."""
@@ -73,6 +79,9 @@ class Settings:
     log_level: str = "info"
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 9108
+    usb_port_position: str = "front-right"
+    printer: str = "none"
+    receipt_help_url: str = DEFAULT_RECEIPT_HELP_URL
 
     @property
     def is_demo(self) -> bool:
@@ -124,6 +133,9 @@ class Settings:
             log_level=_env("KIOSK_LOG_LEVEL", "info"),
             metrics_host=_env("KIOSK_METRICS_HOST", "127.0.0.1"),
             metrics_port=_env_int("KIOSK_METRICS_PORT", 9108),
+            usb_port_position=_env("KIOSK_USB_PORT_POSITION", "front-right"),
+            printer=_env("KIOSK_PRINTER", "none"),
+            receipt_help_url=_env("KIOSK_RECEIPT_HELP_URL", DEFAULT_RECEIPT_HELP_URL),
         )
         settings.validate()
         return settings
@@ -144,6 +156,7 @@ class Settings:
         if self.drives_backend not in ("demo", "udisks2", "mount"):
             raise ConfigurationError("KIOSK_DRIVES must be 'demo', 'udisks2' or 'mount'")
         self._validate_cmp()
+        self._validate_receipts()
         if not 1 <= self.renewal_window_days <= 90:
             raise ConfigurationError("KIOSK_RENEWAL_WINDOW_DAYS must be 1 to 90 (days before expiry)")
         if not 0 <= self.metrics_port <= 65535 or (self.metrics_port and self.metrics_port == self.port):
@@ -173,6 +186,20 @@ class Settings:
                 "KIOSK_MODE=production refuses to start; set: " + "; ".join(problems)
             )
 
+
+    def _validate_receipts(self) -> None:
+        """A wrong port position or printer setting is a typo in the env file: say so at start, not on
+        the customer's last screen."""
+        if self.usb_port_position not in USB_PORT_POSITIONS:
+            raise ConfigurationError(f"KIOSK_USB_PORT_POSITION must be one of {', '.join(USB_PORT_POSITIONS)}")
+        from kiosk.receipt import PrinterSettingError, parse_printer
+
+        try:
+            parse_printer(self.printer)
+        except PrinterSettingError as exc:
+            raise ConfigurationError(str(exc)) from None
+        if not self.receipt_help_url.startswith(("https://", "http://")):
+            raise ConfigurationError("KIOSK_RECEIPT_HELP_URL must be an http(s) URL")
 
     def _validate_cmp(self) -> None:
         """KIOSK_CA=cmp cannot work without a URL and the CA's certificates: say which are missing."""
@@ -236,4 +263,7 @@ SETTINGS_TABLE = [
     ("KIOSK_LOG_LEVEL", "info", "`debug`, `info`, `warning` or `error`"),
     ("KIOSK_METRICS_HOST", "127.0.0.1", "address of the Prometheus metrics listener, apart from the customer's origin: loopback, or the kiosk's management-network address (docs/fleet.md)"),
     ("KIOSK_METRICS_PORT", "9108", "port of the Prometheus metrics listener (`/metrics`); 0 turns it off"),
+    ("KIOSK_USB_PORT_POSITION", "front-right", "where this kiosk model's USB port is, as the drive step's picture shows it: `front-left`, `front-center`, `front-right` (the ledge under the screen), `side-left` or `side-right`"),
+    ("KIOSK_PRINTER", "none", "thermal receipt printer (ESC/POS): `none`, `file:/dev/usb/lp0` or `usb:VID:PID` in hex (`usb:04b8:0202`); optional, its absence never stops a customer (docs/operations.md)"),
+    ("KIOSK_RECEIPT_HELP_URL", "https://www.epostbank.go.kr/", "where the receipt's QR code and help line point: Korea Post's internet banking"),
 ]

@@ -16,6 +16,7 @@ from kiosk.journey.flow import CustomerFlow
 from kiosk.jsonhttp import JsonService
 from kiosk.metrics import DriveEvents, KioskMetrics, KioskStateCollector, MeasuredCA
 from kiosk.pki.issuance import IssuanceService
+from kiosk.receipt import ReceiptDesk, receipt_printer
 from kiosk.settings import ConfigurationError, Settings
 from kiosk.staff import StaffGate
 from kiosk.store import Store
@@ -39,6 +40,7 @@ class Kiosk:
     drives: DriveManager
     flow: CustomerFlow
     metrics: KioskMetrics
+    receipts: ReceiptDesk
 
     def prepare_to_serve(self) -> None:
         """Before the first customer: revoke what a crash left undelivered."""
@@ -88,7 +90,15 @@ def wire(settings: Settings, clock: Clock | None = None) -> Kiosk:
     return Kiosk(settings=settings, clock=clock, store=store, state=state, audit=audit,
                  lockouts=lockouts, directory=directory, accounts=accounts, code_sender=sender,
                  staff_gate=StaffGate(store, clock=clock), issuance=issuance, drives=drives, flow=flow,
-                 metrics=metrics)
+                 metrics=metrics, receipts=receipt_desk(settings, sender, issuance))
+
+
+def receipt_desk(settings: Settings, sender: CodeSender, issuance: IssuanceService) -> ReceiptDesk:
+    """Receipts go through the same mail adapter as the e-mail code, and to the printer if there is one
+    (KIOSK_PRINTER; a missing printer is found when printing, and reported by `kiosk doctor`); the
+    renewal date on them follows the issuance's window (KIOSK_RENEWAL_WINDOW_DAYS)."""
+    return ReceiptDesk(sender, receipt_printer(settings.printer), settings.receipt_help_url,
+                       issuance.renewal_window)
 
 
 def refuse_demo_data_in_production(settings: Settings, store: Store) -> None:

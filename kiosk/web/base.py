@@ -180,7 +180,8 @@ def init_app(app: Flask) -> None:
     def kiosk_context():
         settings = app.extensions["kiosk"].settings
         return {"idle_seconds": settings.idle_seconds, "warning_seconds": settings.idle_warning_seconds,
-                "a11y_modes": current_a11y(), "all_a11y_modes": A11Y_MODES, "screen_only": screen_only()}
+                "a11y_modes": current_a11y(), "all_a11y_modes": A11Y_MODES,
+                "usb_port_position": settings.usb_port_position, "screen_only": screen_only()}
 
     @app.before_request
     def refuse_oversized_requests():

@@ -1,6 +1,8 @@
-// Measured in the page by test_screens.py: overflow, small targets, clipped labels, controls high up.
+// Measured in the page by test_screens.py: overflow, small targets, clipped labels, controls high up,
+// pictures overlapping text or controls, too small to read, or drawn off the palette (high contrast).
 ({lowZone, target}) => {
-  const vw = innerWidth, vh = innerHeight, out = {overflow: [], small: [], high: [], clipped: []};
+  const vw = innerWidth, vh = innerHeight,
+    out = {overflow: [], small: [], high: [], clipped: [], overlap: [], unreadable: [], offPalette: []};
   const shown = el => { const r = el.getBoundingClientRect(); const s = getComputedStyle(el);
     return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && !el.closest('[hidden]'); };
   const name = el => (el.id ? '#' + el.id : el.tagName.toLowerCase() + '.' + [...el.classList].join('.'))
@@ -25,6 +27,33 @@
     const top = panel ? Math.max(r.top, panel.getBoundingClientRect().top) : r.top;
     const bottom = panel ? Math.min(r.bottom, panel.getBoundingClientRect().bottom) : r.bottom;
     if (bottom > top && top < vh * lowZone - 1) out.high.push(name(el) + ' top ' + Math.round(top));
+  }
+  // pictures (templates/pictures): nothing of the panel's text or controls under them, wide enough to
+  // read, and every stroke and fill one of the palette's colours (so high contrast redraws them)
+  const pictures = [...document.querySelectorAll('#screen .picture')].filter(shown);
+  const content = [...document.querySelectorAll('#panel :is(h1, h2, p, li, dt, dd, label, legend, input, button, .message)')]
+    .filter(el => shown(el) && !el.closest('.picture'));
+  const probe = document.createElement('i'); document.body.appendChild(probe);
+  const rootStyle = getComputedStyle(document.documentElement);
+  const palette = new Set(['--bg', '--fg', '--muted', '--accent', '--ok', '--err', '--line', '--surface'].map(v => {
+    probe.style.color = rootStyle.getPropertyValue(v).trim(); return getComputedStyle(probe).color; }));
+  probe.remove();
+  for (const pic of pictures) {
+    const p = pic.getBoundingClientRect();
+    if (p.width < 240) out.unreadable.push(name(pic) + ' ' + Math.round(p.width) + 'px wide');
+    for (const el of content) {
+      if (el.contains(pic)) continue;
+      const r = el.getBoundingClientRect();
+      const w = Math.min(p.right, r.right) - Math.max(p.left, r.left), h = Math.min(p.bottom, r.bottom) - Math.max(p.top, r.top);
+      if (w > 1 && h > 1) out.overlap.push(name(pic) + ' over ' + name(el));
+    }
+    for (const shape of pic.querySelectorAll('rect, circle, path, line, text')) {
+      if (!shown(shape) && shape.tagName !== 'line' && shape.tagName !== 'path') continue;
+      const s = getComputedStyle(shape);
+      for (const paint of [s.fill, s.stroke]) {
+        if (paint !== 'none' && !paint.startsWith('url(') && !palette.has(paint)) out.offPalette.push(name(pic) + ' ' + shape.tagName + ' ' + paint);
+      }
+    }
   }
   return out;
 }

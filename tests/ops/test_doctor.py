@@ -24,6 +24,7 @@ from tests.ops.ca_files import remake_ca
 REPO = Path(__file__).resolve().parents[2]
 CHECK_NAMES = [
     "configuration", "database", "ca", "crl", "cmp", "smtp", "udev", "udisks2", "browser", "clock", "disk",
+    "printer",
 ]
 
 
