@@ -119,12 +119,14 @@ def hammer(clients: list[Client], method: str, path: str, form: dict | None) -> 
     return samples
 
 
-def start_server(data_dir: Path, port: int) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, "-m", "bench.latency_app", str(data_dir), str(port)])
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+def start_server(data_dir: Path, port: int, module: str = "bench.latency_app") -> subprocess.Popen:
+    """The benchmark's server (`module DATA_DIR PORT`) in its own process, once it accepts connections."""
+    process = subprocess.Popen([sys.executable, "-m", module, str(data_dir), str(port)],
+                               cwd=Path(__file__).resolve().parents[1])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
         try:
-            http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/bare/")
+            http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/")
             return process
         except OSError:
             time.sleep(0.1)

@@ -25,17 +25,14 @@ import argparse
 import json
 import re
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.common import print_table, summary, write_results
-from bench.latency import Client, walk
-from bench.startup import REPO, free_port
+from bench.latency import Client, start_server, walk
+from bench.startup import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 SCREEN = {"width": 1080, "height": 1920}
@@ -324,21 +321,6 @@ def measure_trace(browser, base: str, database: Path, directory: Path, taps: int
 
 # --- running it ------------------------------------------------------------------------------------------
 
-def start_server(data_dir: Path, port: int) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, "-m", "bench.tap_app", str(data_dir), str(port)], cwd=REPO)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).read()
-            return process
-        except OSError:
-            if process.poll() is not None:
-                break
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("the tap bench server did not start")
-
-
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m bench.tap")
     parser.add_argument("--taps", type=int, default=20, help="taps per transition, side and throttle")
@@ -352,7 +334,7 @@ def main(argv: list[str] | None = None) -> dict:
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="bench-tap-") as scratch:
         data_dir = Path(scratch)
-        server = start_server(data_dir, port)
+        server = start_server(data_dir, port, "bench.tap_app")
         try:
             database = data_dir / "kiosk.sqlite3"
             capture_floor(port, database, data_dir / "floor")
