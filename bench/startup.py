@@ -58,8 +58,9 @@ def start(command: list[str], env: dict, scratch: Path) -> tuple[subprocess.Pope
         path.unlink()
 
 
-def whole_journey(port: int, database: Path) -> None:
-    """Attract to done, as the customer's screen would: every step, issuance, write, eject."""
+def whole_journey(port: int, database: Path, drive: str = "post-office") -> Client:
+    """Attract to done, as the customer's screen would: every step, issuance, write, eject onto the
+    demo stick `drive`; returns the customer's client (its session still open)."""
     client = Client(port)
     client.follow("GET", "/")
     client.follow("POST", "/start", {})
@@ -73,7 +74,10 @@ def whole_journey(port: int, database: Path) -> None:
     client.follow("POST", "/journey/password", {"password": PASSWORD, "confirm": PASSWORD})
     from hardware.drives import drive_id
 
-    client.follow("POST", "/journey/drive", {"drive_id": drive_id("demo", "post-office")})
+    for _ in range(100):  # a stick just plugged in reaches the drive list on the watcher's next look
+        if 'data-step="drive"' not in client.follow("POST", "/journey/drive", {"drive_id": drive_id("demo", drive)}):
+            break
+        time.sleep(0.1)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         status, _, headers = client.request("GET", "/journey/issuing/status")
@@ -83,7 +87,7 @@ def whole_journey(port: int, database: Path) -> None:
             page = client.follow("GET", urllib.parse.urlsplit(path).path)
             if "journey/done" not in path or "USB" not in page:
                 raise RuntimeError(f"the journey ended at {path}")
-            return
+            return client
         time.sleep(0.1)
     raise RuntimeError(f"issuance did not finish (last status {status})")
 

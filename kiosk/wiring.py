@@ -72,7 +72,8 @@ def wire(settings: Settings, clock: Clock | None = None) -> Kiosk:
     drives.start()
     drives.subscribe(DriveEvents(metrics, drives.drives()))
     flow = CustomerFlow(directory=directory, accounts=accounts, code_sender=sender, issuance=issuance,
-                        drives=drives, audit=audit, clock=clock, certificate_tries=lockouts, metrics=metrics)
+                        drives=drives, audit=audit, clock=clock, certificate_tries=lockouts, metrics=metrics,
+                        release_thread=store.close)
     state = KioskState(store)
 
     def out_of_service() -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
@@ -56,6 +57,10 @@ class CustomerFlow:
     clock: Clock
     certificate_tries: Lockouts | None = None  # wrong certificate passwords, counted per certificate
     metrics: KioskMetrics = field(default_factory=KioskMetrics)
+    # called on the issuing worker's own thread as it ends: the store opens one SQLite connection per
+    # thread, and a thread per issuance left one connection (two descriptors, its page cache) behind
+    # every customer (bench/soak.py)
+    release_thread: Callable[[], None] = lambda: None
 
     def _audit(self, action: str, subject: str | None = None, detail: str = "", **labels: str) -> None:
         """One audit row and, for the actions the staff console counts, its counter (kiosk.metrics)."""
@@ -378,6 +383,7 @@ class CustomerFlow:
             self._failed(visit, run, "issuance_failed", reason="crashed")
             logs.error("issue.crashed", exc_info=True, error=type(exc).__name__)
         finally:
+            self.release_thread()
             run.finished = True
 
     def _prepare(self, visit: Visit, run: IssuingRun) -> None:

@@ -9,7 +9,8 @@ from urllib.parse import unquote, urlsplit
 
 from flask import Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import Babel, format_currency, format_date, format_decimal, get_locale, get_translations
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
 from kiosk import logs
@@ -97,6 +98,43 @@ def current_a11y() -> list[str]:
     return [mode for mode in A11Y_MODES if mode in chosen]
 
 
+def screen_only() -> bool:
+    """Whether this request swaps #screen through htmx, so that #screen alone is the answer.
+
+    The page around #screen (head, scripts, settings of htmx, the screen report) is already on the
+    glass; sending and parsing it again on every step was most of a swap's bytes (bench/tap.py). A
+    history restore, a full load or any other target still gets the whole page (Vary: HX-Request)."""
+    headers = request.headers
+    return (headers.get("HX-Request") == "true" and headers.get("HX-Target") == "screen"
+            and headers.get("HX-History-Restore-Request") != "true")
+
+
+CSRF_SLOT = "csrf-slot-7f3a"  # stands for the session's CSRF token in a shared part
+
+
+def shared_part(name: str, here: str = "") -> Markup:
+    """A part of #screen that is the same for every customer in one language, set of modes and place
+    (`here`): rendered once, then only this session's CSRF token is put in. The settings bar and the
+    actions bar were about a third of a step's render time (bench/latency.py).
+
+    Only places from a fixed set are kept (the attract screen and the journey's steps), so that the
+    cache stays small whatever paths are asked for; any other place is rendered every time."""
+    key = (name, current_locale(), tuple(current_a11y()), here)
+    parts = current_app.extensions["kiosk_shared_parts"]
+    html = parts.get(key)
+    if html is None:
+        html = render_template(name, csrf=CSRF_SLOT, here=here)
+        if here in _shared_places():
+            parts[key] = html
+    return Markup(html.replace(CSRF_SLOT, str(escape(generate_csrf()))))
+
+
+def _shared_places() -> set[str]:
+    from kiosk.journey import Step
+
+    return {"", url_for("customer.attract")} | {url_for("customer.step", name=step.value) for step in Step}
+
+
 KEYBOARDS = ("hangul", "qwerty", "numeric", "secure-numeric")
 
 
@@ -135,13 +173,15 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["local_path"] = local_path
     app.jinja_env.filters["mask_email"] = mask_email
     app.jinja_env.globals["screen_report_seconds"] = SCREEN_REPORT_SECONDS
+    app.jinja_env.globals["shared_part"] = shared_part
+    app.extensions["kiosk_shared_parts"] = {}
 
     @app.context_processor
     def kiosk_context():
         settings = app.extensions["kiosk"].settings
         return {"idle_seconds": settings.idle_seconds, "warning_seconds": settings.idle_warning_seconds,
                 "a11y_modes": current_a11y(), "all_a11y_modes": A11Y_MODES,
-                "usb_port_position": settings.usb_port_position}
+                "usb_port_position": settings.usb_port_position, "screen_only": screen_only()}
 
     @app.before_request
     def refuse_oversized_requests():
@@ -178,6 +218,7 @@ def init_app(app: Flask) -> None:
         if not request.path.startswith("/static/"):
             headers["Cache-Control"] = "no-store"
             headers["Pragma"] = "no-cache"
+            headers.add("Vary", "HX-Request")  # a step's URL answers a fragment or a page (screen_only)
         return response
 
     @app.errorhandler(CSRFError)

@@ -88,15 +88,15 @@
     }
   });
 
-  // --- modes live on <html>, which an htmx swap of #screen leaves alone: take them from the response ---
-  // (start over, the done screen's reset and staff resets come back as a full page with default modes)
-  document.addEventListener("htmx:beforeSwap", function (e) {
+  // --- modes live on <html>, which an htmx swap of #screen leaves alone: the new #screen carries them ---
+  // (start over, the done screen's reset and staff resets come back with default modes); afterSwap runs
+  // in the same task as the swap, so no frame is painted in between
+  document.addEventListener("htmx:afterSwap", function (e) {
     if (!e.detail.target || e.detail.target.id !== "screen") { return; }
-    var tag = /<html\b[^>]*>/i.exec(e.detail.serverResponse || "");
-    if (!tag) { return; }
-    var doc = new DOMParser().parseFromString(tag[0] + "</html>", "text/html").documentElement;
-    html.className = doc.className;
-    if (doc.lang) { html.lang = doc.lang; }
+    var s = document.getElementById("screen");
+    if (!s || s.dataset.modes === undefined) { return; }
+    html.className = s.dataset.modes;
+    if (s.dataset.lang) { html.lang = s.dataset.lang; }
   });
 
   // --- spoken guidance: the step's heading, hint and message when it appears (speech mode only) ---

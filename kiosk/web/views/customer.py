@@ -21,7 +21,7 @@ from kiosk.journey.email_code import CodeResult, ResendRefused
 from kiosk.journey.flow import Outcome
 from kiosk.journey.visit import STAGES, Visit
 from kiosk.pki.password import unmet_rules
-from kiosk.web.base import A11Y_MODES, LANGUAGES, current_kiosk, safe_next
+from kiosk.web.base import A11Y_MODES, LANGUAGES, current_kiosk, safe_next, screen_only
 from kiosk.web.forms import (
     PASSWORD_RULE_TEXT,
     AccountForm,
@@ -52,7 +52,18 @@ def step_url(step: Step) -> str:
 
 
 def go_to(step: Step):
+    """Send the customer to `step`. A form posted by htmx to swap #screen gets the step at once, its URL
+    pushed with HX-Push-Url: one round trip instead of a redirect and a GET (bench/tap.py). Everything
+    else — a GET, a browser without JavaScript — is redirected (post/redirect/get)."""
+    visit = current_visit()
+    if request.method == "POST" and screen_only() and visit is not None and may_show(visit, step):
+        return STEP_PAGES[step](visit)
     return redirect(step_url(step), code=303)
+
+
+def may_show(visit: Visit, step: Step) -> bool:
+    """The customer may see `step` now (the done screen stays once the certificate was delivered)."""
+    return visit.journey.can_enter(step) or (step is Step.DONE and bool(visit.delivered_serial))
 
 
 def render_step(step: Step, status: int = 200, **context):
@@ -154,7 +165,7 @@ def step(name: str):
     visit = current_visit()
     if visit is None:
         return redirect(url_for("customer.attract"), code=303)
-    if not visit.journey.can_enter(wanted) and not (wanted is Step.DONE and visit.delivered_serial):
+    if not may_show(visit, wanted):
         return go_to(visit.journey.current)
     return STEP_PAGES[wanted](visit)
 
