@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from hardware.demo import insert_demo_drive
 from kiosk.pki.ca import serial_hex
 from kiosk.pki.errors import WrongPassword
 from kiosk.pki.keyfile import decrypt_private_key
@@ -214,7 +213,7 @@ def test_a_write_protected_stick_is_read_but_nothing_is_deleted_from_it(app, liv
     user.mkdir(parents=True)
     now = datetime.datetime.now(datetime.timezone.utc)
     (user / "signCert.der").write_bytes(foreign_certificate(now - datetime.timedelta(days=3)))
-    drive = insert_demo_drive(data_dir, "locked", read_only=True)
+    drive = insert_drive(app, "locked", read_only=True)  # waits until the kiosk lists it
     customer = Customer(live_server.url)
     start(customer, "check")
     customer.post("/journey/check", {"drive_id": drive.id})
