@@ -124,3 +124,23 @@ def wait_for_issuing(customer: Customer, timeout: float = 60, interval: float = 
 def issue_to(customer: Customer, drive_id: str) -> None:
     choose_drive(customer, drive_id)
     wait_for_issuing(customer)
+
+
+def issue_backdated(app, customer: Customer, drive_id: str, days_ago: int = 0) -> None:
+    """A whole new issuance onto the stick, walked by `customer`, with the embedded CA's clock set back
+    `days_ago` days (a certificate near its expiry, for renewal); the customer then starts over."""
+    import datetime
+
+    from tests.walker import last_code
+
+    ca = app.extensions["kiosk"].issuance.ca._ca  # behind kiosk.metrics.MeasuredCA
+    real_clock = ca.clock
+    if days_ago:
+        ca.clock = lambda: real_clock() - datetime.timedelta(days=days_ago)
+    try:
+        walk_to_drive(customer, lambda: last_code(app))
+        issue_to(customer, drive_id)
+    finally:
+        ca.clock = real_clock
+    assert "USB를 빼셔도 됩니다" in customer.page
+    customer.post("/reset")

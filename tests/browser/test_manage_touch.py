@@ -21,11 +21,11 @@ from kiosk.pki.errors import WrongPassword
 from kiosk.pki.keyfile import decrypt_private_key
 from kiosk.pki.verify import verify_bundle
 from tests.a11y.kiosk_ui import KioskUI
-from tests.http_customer import Customer, insert_drive, issue_to, walk_to_drive
+from tests.http_customer import Customer, insert_drive, issue_backdated
 from tests.journey.test_check import foreign_certificate
-from tests.journey.test_manage import NEW_PASSWORD, certificate_folders, embedded_ca, files_of, stick_root
+from tests.journey.test_manage import NEW_PASSWORD, certificate_folders, files_of, stick_root
 from tests.waiting import wait_for
-from tests.walker import GOOD_PASSWORD, HONG, last_code
+from tests.walker import GOOD_PASSWORD, HONG
 
 pytestmark = pytest.mark.browser
 
@@ -54,18 +54,7 @@ def issued_stick(app, live_server, name: str = "stick", days_ago: int = 0):
     """A certificate the kiosk issued onto the demo stick `name` (backdated by `days_ago`); the kiosk
     ejected the stick after writing, so it is out until the walk plugs it in again."""
     drive = insert_drive(app, name)
-    customer = Customer(live_server.url)
-    ca = embedded_ca(app)
-    real_clock = ca.clock
-    if days_ago:
-        ca.clock = lambda: real_clock() - datetime.timedelta(days=days_ago)
-    try:
-        walk_to_drive(customer, lambda: last_code(app))
-        issue_to(customer, drive.id)
-    finally:
-        ca.clock = real_clock
-    assert "USB를 빼셔도 됩니다" in customer.page
-    customer.post("/reset")
+    issue_backdated(app, Customer(live_server.url), drive.id, days_ago)
     wait_for(lambda: all(d.id != drive.id for d in app.extensions["kiosk"].drives.drives()),
              "the ejected stick leaves the kiosk's drive list")
     return drive

@@ -17,7 +17,7 @@ from kiosk.pki.ca import serial_hex
 from kiosk.pki.errors import WrongPassword
 from kiosk.pki.keyfile import decrypt_private_key
 from kiosk.pki.verify import verify_bundle
-from tests.http_customer import Customer, insert_drive, issue_to, wait_for_issuing, walk_to_drive
+from tests.http_customer import Customer, insert_drive, issue_backdated, issue_to, wait_for_issuing
 from tests.journey.test_check import foreign_certificate
 from tests.walker import GOOD_PASSWORD, HONG, identity_form, last_code
 
@@ -37,24 +37,10 @@ def files_of(root: Path) -> dict[str, str]:
             for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def embedded_ca(app):
-    return app.extensions["kiosk"].issuance.ca._ca  # behind kiosk.metrics.MeasuredCA
-
-
 def issue_certificate(app, customer: Customer, drive, days_ago: int = 0) -> None:
-    """A new issuance walked by the customer; `days_ago` backdates it, so that it expires sooner."""
-    ca = embedded_ca(app)
-    real_clock = ca.clock
-    if days_ago:
-        ca.clock = lambda: real_clock() - datetime.timedelta(days=days_ago)
-    try:
-        walk_to_drive(customer, lambda: last_code(app))
-        issue_to(customer, drive.id)
-    finally:
-        ca.clock = real_clock
-    assert "USB를 빼셔도 됩니다" in customer.page
-    customer.post("/reset")
-    insert_drive(app)  # the customer plugs the stick in again
+    """A new issuance walked by the customer (`days_ago` backdates it); then the stick is plugged in again."""
+    issue_backdated(app, customer, drive.id, days_ago)
+    insert_drive(app)
 
 
 def start(customer: Customer, service: str) -> None:
