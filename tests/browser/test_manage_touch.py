@@ -23,7 +23,13 @@ from kiosk.pki.verify import verify_bundle
 from tests.a11y.kiosk_ui import KioskUI
 from tests.http_customer import Customer, insert_drive, issue_backdated
 from tests.journey.test_check import foreign_certificate
-from tests.journey.test_manage import NEW_PASSWORD, certificate_folders, files_of, stick_root
+from tests.journey.test_manage import (
+    NEW_PASSWORD,
+    certificate_folders,
+    expired_and_current,
+    files_of,
+    stick_root,
+)
 from tests.waiting import wait_for
 from tests.walker import GOOD_PASSWORD, HONG
 
@@ -238,13 +244,7 @@ def test_a_certificate_is_copied_by_touch_to_a_second_stick_plugged_in_meanwhile
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_an_expired_certificate_is_deleted_by_touch_after_a_confirmation(touch, app, lang):
-    user = stick_root(app) / "NPKI" / "yessign" / "USER"
-    now = datetime.datetime.now(datetime.timezone.utc)
-    for folder, not_after in {"cn=expired": now - datetime.timedelta(days=3),
-                              "cn=current": now + datetime.timedelta(days=200)}.items():
-        (user / folder).mkdir(parents=True)
-        (user / folder / "signCert.der").write_bytes(foreign_certificate(not_after))
-        (user / folder / "signPri.key").write_bytes(b"key")
+    user = expired_and_current(stick_root(app))
 
     touch.begin(lang, "#service-check", "check")
     drive = plug_in(app, "stick")

@@ -171,15 +171,22 @@ def test_a_copy_goes_to_another_stick_byte_for_byte(app, live_server):
     assert files_of(stick_root(app)) == original
 
 
-def test_an_expired_certificate_is_deleted_from_the_stick_after_a_confirmation(app, live_server):
-    drive = insert_drive(app)
-    user = stick_root(app) / "NPKI" / "yessign" / "USER"
+def expired_and_current(root: Path) -> Path:
+    """Another CA's expired certificate (`cn=expired`) and a current one (`cn=current`), each with a key
+    file, in the stick's USER folder, which is returned."""
+    user = root / "NPKI" / "yessign" / "USER"
     now = datetime.datetime.now(datetime.timezone.utc)
     for folder, not_after in {"cn=expired": now - datetime.timedelta(days=3),
                               "cn=current": now + datetime.timedelta(days=200)}.items():
         (user / folder).mkdir(parents=True)
         (user / folder / "signCert.der").write_bytes(foreign_certificate(not_after))
         (user / folder / "signPri.key").write_bytes(b"key")
+    return user
+
+
+def test_an_expired_certificate_is_deleted_from_the_stick_after_a_confirmation(app, live_server):
+    drive = insert_drive(app)
+    user = expired_and_current(stick_root(app))
     customer = Customer(live_server.url)
     start(customer, "check")
     customer.post("/journey/check", {"drive_id": drive.id})
