@@ -13,7 +13,7 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     `Settings` fields (``{"data_dir": tmp_path}``), upper-case keys go to Flask's config
     (``KIOSK_CLOCK``: a `kiosk.clock.ManualClock` for tests of timeouts)."""
     from kiosk import logs
-    from kiosk.web import base, sessions
+    from kiosk.web import base, sessions, shared
     from kiosk.web.views import customer, drives, health, receipt, staff
     from kiosk.web.views import pki as pki_views
     from kiosk.wiring import wire
@@ -45,6 +45,7 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     app.extensions["kiosk"] = kiosk
     sessions.init_app(app, settings, kiosk)
     base.init_app(app)
+    shared.init_app(app)
     for blueprint in (customer.bp, receipt.bp, health.bp, staff.bp, drives.bp, pki_views.bp):
         app.register_blueprint(blueprint)
     return app

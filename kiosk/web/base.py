@@ -9,20 +9,21 @@ from urllib.parse import unquote, urlsplit
 
 from flask import Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import Babel, format_currency, format_date, format_decimal, get_locale, get_translations
-from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
-from markupsafe import Markup, escape
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from kiosk import logs
 from kiosk.doctor import SCREEN_REPORT_SECONDS
 from kiosk.pii import mask_email
 from kiosk.settings import PROJECT_ROOT
-from kiosk.web.keypad import secure_keypad_layout
+from kiosk.web.shared import keypad_layout, render_once
 from kiosk.wiring import Kiosk
 
 csrf = CSRFProtect()
 babel = Babel()
 
+SIGNED_CSRF = "csrf_token_signed"  # the session's key for (its CSRF token, that token signed)
 LANGUAGES = ("ko", "en")
 # accessibility modes a customer can switch on (UX.md); each becomes a class on <html>
 A11Y_MODES = ("large-text", "high-contrast", "low-position", "speech")
@@ -42,6 +43,18 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+
+
+SECURITY_HEADERS = (
+    ("X-Frame-Options", "DENY"),
+    ("X-Content-Type-Options", "nosniff"),
+    # same-origin, not no-referrer: under no-referrer a browser sends `Origin: null` on POSTs, and the
+    # origin check (refuse_cross_origin_posts) could not tell our own pages from a sandboxed frame elsewhere
+    ("Referrer-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), usb=()"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+NO_STORE = (("Cache-Control", "no-store"), ("Pragma", "no-cache"))
 
 
 _UNSAFE_IN_PATH = re.compile(r"[\\\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -109,24 +122,21 @@ def screen_only() -> bool:
             and headers.get("HX-History-Restore-Request") != "true")
 
 
-CSRF_SLOT = "csrf-slot-7f3a"  # stands for the session's CSRF token in a shared part
+def same_for_everyone(key: tuple, render, values: dict[str, str] | None = None) -> Markup:
+    """`render()` rendered once per `key`, language, set of modes and whole page or #screen alone, then
+    only filled with this customer's CSRF token, keypad orders and `values` (kiosk/web/shared.py)."""
+    return render_once((*key, current_locale(), tuple(current_a11y()), screen_only()), render, values)
 
 
 def shared_part(name: str, here: str = "") -> Markup:
     """A part of #screen that is the same for every customer in one language, set of modes and place
-    (`here`): rendered once, then only this session's CSRF token is put in. The settings bar and the
-    actions bar were about a third of a step's render time (bench/latency.py).
+    (`here`): the settings bar and the actions bar.
 
     Only places from a fixed set are kept (the attract screen and the journey's steps), so that the
-    cache stays small whatever paths are asked for; any other place is rendered every time."""
-    key = (name, current_locale(), tuple(current_a11y()), here)
-    parts = current_app.extensions["kiosk_shared_parts"]
-    html = parts.get(key)
-    if html is None:
-        html = render_template(name, csrf=CSRF_SLOT, here=here)
-        if here in _shared_places():
-            parts[key] = html
-    return Markup(html.replace(CSRF_SLOT, str(escape(generate_csrf()))))
+    cache holds no entry for whatever other path is asked for; any other place is rendered every time."""
+    if here not in _shared_places():
+        return Markup(render_template(name, here=here))
+    return same_for_everyone((name, here), lambda: render_template(name, here=here))
 
 
 def _shared_places() -> set[str]:
@@ -142,12 +152,13 @@ def keyboard_attrs(kind: str, **extra: str) -> dict[str, str]:
     """Attributes of an input typed on an on-screen keyboard (static/js/keyboard.js draws it).
 
     `inputmode=none` keeps any system keyboard away. The secure keypad's digit order is shuffled here,
-    on the server, each time the field is rendered: a new order on every showing."""
+    on the server, each time the field is shown (also when the screen was rendered once for everyone:
+    kiosk/web/shared.py): a new order on every showing."""
     if kind not in KEYBOARDS:
         raise ValueError(f"unknown on-screen keyboard {kind!r}")
     attrs = {**extra, "inputmode": "none", "data-keyboard": kind}
     if kind == "secure-numeric":
-        attrs["data-keypad-layout"] = ",".join(secure_keypad_layout())
+        attrs["data-keypad-layout"] = keypad_layout()
     return attrs
 
 
@@ -174,7 +185,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["mask_email"] = mask_email
     app.jinja_env.globals["screen_report_seconds"] = SCREEN_REPORT_SECONDS
     app.jinja_env.globals["shared_part"] = shared_part
-    app.extensions["kiosk_shared_parts"] = {}
 
     @app.context_processor
     def kiosk_context():
@@ -182,6 +192,16 @@ def init_app(app: Flask) -> None:
         return {"idle_seconds": settings.idle_seconds, "warning_seconds": settings.idle_warning_seconds,
                 "a11y_modes": current_a11y(), "all_a11y_modes": A11Y_MODES,
                 "usb_port_position": settings.usb_port_position, "screen_only": screen_only()}
+
+    @app.before_request
+    def reuse_signed_csrf_token():
+        """Flask-WTF signs the session's CSRF token anew for every request (JSON, zlib and an HMAC: a
+        sixth of a step's server time, bench/latency.py). With no time limit on tokens
+        (WTF_CSRF_TIME_LIMIT=None) each signing is as good as the next, so a session keeps its first;
+        `g.csrf_token` is where Flask-WTF looks before signing."""
+        kept = session.get(SIGNED_CSRF)
+        if kept and kept[0] == session.get("csrf_token"):
+            g.csrf_token = kept[1]
 
     @app.before_request
     def refuse_oversized_requests():
@@ -205,19 +225,20 @@ def init_app(app: Flask) -> None:
         return _error_page(400, "csrf"), 400
 
     @app.after_request
+    def keep_signed_csrf_token(response):
+        signed, raw = g.get("csrf_token"), session.get("csrf_token")
+        if signed and raw and session.get(SIGNED_CSRF) != (raw, signed):
+            session[SIGNED_CSRF] = (raw, signed)
+        return response
+
+    @app.after_request
     def harden(response):
         headers = response.headers
         headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers["X-Frame-Options"] = "DENY"
-        headers["X-Content-Type-Options"] = "nosniff"
-        # same-origin, not no-referrer: under no-referrer a browser sends `Origin: null` on POSTs, and
-        # the origin check above could not tell our own pages from a sandboxed frame elsewhere
-        headers["Referrer-Policy"] = "same-origin"
-        headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), usb=()"
-        headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        headers.extend(SECURITY_HEADERS)  # no view sets these: added, not replaced (a tenth of a step's time)
         if not request.path.startswith("/static/"):
-            headers["Cache-Control"] = "no-store"
-            headers["Pragma"] = "no-cache"
+            if "Cache-Control" not in headers:  # the CRL says how long it may be kept
+                headers.extend(NO_STORE)
             headers.add("Vary", "HX-Request")  # a step's URL answers a fragment or a page (screen_only)
         return response
 

@@ -110,6 +110,7 @@ def test_crl_is_served(kiosk, data_dir):
     response = app.test_client().get("/pki/crl")
     assert response.status_code == 200
     assert response.mimetype == "application/pkix-crl"
+    assert response.headers["Cache-Control"] == "max-age=300"  # a relying party may keep it five minutes
     x509.load_der_x509_crl(response.data)
 
 

@@ -67,6 +67,7 @@ def test_staff_reset_sends_the_customer_back_to_the_attract_screen(app, clock):
 
 
 def test_out_of_service_shows_on_the_customer_screen_and_refuses_a_start(app, client):
+    assert "화면을 터치하여 시작하세요" in client.get("/").get_data(as_text=True)
     staff = app.test_client()
     sign_in(staff)
     staff.post("/staff/service", data={"out_of_service": "1"})

@@ -21,7 +21,7 @@ from kiosk.journey.email_code import CodeResult, ResendRefused
 from kiosk.journey.flow import Outcome
 from kiosk.journey.visit import STAGES, Visit
 from kiosk.pki.password import unmet_rules
-from kiosk.web.base import A11Y_MODES, LANGUAGES, current_kiosk, safe_next, screen_only
+from kiosk.web.base import A11Y_MODES, LANGUAGES, current_kiosk, safe_next, same_for_everyone, screen_only
 from kiosk.web.forms import (
     PASSWORD_RULE_TEXT,
     AccountForm,
@@ -35,6 +35,7 @@ from kiosk.web.forms import (
     SourceForm,
 )
 from kiosk.web.sessions import VISIT, session_store
+from kiosk.web.shared import hole
 
 bp = Blueprint("customer", __name__)
 
@@ -69,9 +70,28 @@ def may_show(visit: Visit, step: Step) -> bool:
 def render_step(step: Step, status: int = 200, **context):
     visit = current_visit()
     n, total = visit.journey.position(step)
-    response = make_response(render_template(
-        f"customer/{step.value}.html", visit=visit, step=step, progress=(n, total), **context
-    ), status)
+    html = render_template(f"customer/{step.value}.html", visit=visit, step=step, progress=(n, total), **context)
+    return step_response(step, html, status)
+
+
+def render_first_showing(step: Step, make_context=dict, values: dict[str, str] | None = None, key: tuple = ()):
+    """`step` as first shown, before the customer typed or chose anything on it: the same for every
+    customer of the same service at the same place in the journey, so rendered once (kiosk/web/shared.py).
+    `make_context` must not depend on this customer, beyond what `key` adds; this customer's short texts
+    go in `values`, and the context names their places with `hole(name)`."""
+    visit = current_visit()
+    n, total = visit.journey.position(step)
+
+    def render():
+        return render_template(f"customer/{step.value}.html", visit=visit, step=step, progress=(n, total),
+                               **make_context())
+
+    html = same_for_everyone(("step", step, visit.journey.service, n, total, *key), render, values)
+    return step_response(step, html)
+
+
+def step_response(step: Step, html: str, status: int = 200):
+    response = make_response(html, status)
     if request.headers.get("HX-Request"):
         response.headers["HX-Push-Url"] = step_url(step)
     return response
@@ -104,7 +124,9 @@ def attract():
     visit = current_visit()
     if visit is not None and visit.journey.service is not None:
         return go_to(visit.journey.current)
-    return render_template("customer/attract.html", out_of_service=current_kiosk().state.out_of_service)
+    out_of_service = current_kiosk().state.out_of_service
+    return same_for_everyone(("attract", out_of_service),
+                             lambda: render_template("customer/attract.html", out_of_service=out_of_service))
 
 
 @bp.post("/start")
@@ -173,20 +195,22 @@ def step(name: str):
 # --- GET pages ---------------------------------------------------------------------------------------
 
 def page_service(visit, status=200, message=None):
-    return render_step(Step.SERVICE, status=status, message=message,
-                       renewal_days=customer_flow().issuance.renewal_window.days)
+    renewal_days = customer_flow().issuance.renewal_window.days
+    if message is None:
+        return render_first_showing(Step.SERVICE, lambda: {"renewal_days": renewal_days})
+    return render_step(Step.SERVICE, status=status, message=message, renewal_days=renewal_days)
 
 
 def page_consent(visit):
-    return render_step(Step.CONSENT, form=ConsentForm())
+    return render_first_showing(Step.CONSENT, lambda: {"form": ConsentForm()})
 
 
 def page_identity(visit):
-    return render_step(Step.IDENTITY, form=IdentityForm())
+    return render_first_showing(Step.IDENTITY, lambda: {"form": IdentityForm()})
 
 
 def page_account(visit):
-    return render_step(Step.ACCOUNT, form=AccountForm())
+    return render_first_showing(Step.ACCOUNT, lambda: {"form": AccountForm()})
 
 
 def page_email(visit, form=None, message=None, status=200):
@@ -194,8 +218,11 @@ def page_email(visit, form=None, message=None, status=200):
         outcome = customer_flow().send_code(visit, _("[우체국] 인증서 발급 인증번호"), code_mail_body())
         if outcome is Outcome.UNAVAILABLE:
             message = _("인증번호 메일을 보내지 못했습니다. 잠시 후 '다시 받기'를 누르시거나 직원을 불러 주세요.")
-    return render_step(Step.EMAIL, status=status, form=form or CodeForm(), message=message,
-                       masked_email=mask_email(visit))
+    shown = {"masked_email": mask_email(visit), "time_left": code_time_left(visit)}
+    if form is None and message is None:
+        return render_first_showing(Step.EMAIL, lambda: {"form": CodeForm(), **{name: hole(name) for name in shown}},
+                                    values=shown, key=(bool(shown["time_left"]),))
+    return render_step(Step.EMAIL, status=status, form=form or CodeForm(), message=message, **shown)
 
 
 def page_replace(visit):
@@ -203,12 +230,14 @@ def page_replace(visit):
 
 
 def page_password(visit):
-    return render_step(Step.PASSWORD, form=PasswordForm(), rules=rule_states(""))
+    return render_first_showing(Step.PASSWORD, lambda: {"form": PasswordForm(), "rules": rule_states("")})
 
 
 def page_drive(visit):
     run = visit.run
     error = run.error if run is not None else None
+    if error is None:
+        return render_first_showing(Step.DRIVE, lambda: {"form": DriveForm()})
     return render_step(Step.DRIVE, form=DriveForm(), error=error)
 
 
@@ -356,8 +385,11 @@ def post_replace(visit):
 @bp.post("/journey/password/check")
 @in_step(Step.PASSWORD)
 def post_password_check(visit):
-    """Live rules as the customer types: only the rule list comes back, the password stays unrendered."""
-    return render_template("customer/_password_rules.html", rules=rule_states(request.form.get("password", "")))
+    """Live rules as the customer types: only the rule list comes back, the password stays unrendered
+    (a list the same for everyone who breaks the same rules: rendered once for each)."""
+    password = request.form.get("password", "")
+    return same_for_everyone(("password_rules", *unmet_rules(password)),
+                             lambda: render_template("customer/_password_rules.html", rules=rule_states(password)))
 
 
 @bp.post("/journey/password")
@@ -481,6 +513,15 @@ def navigate_to(path: str):
 def rule_states(password: str) -> list[tuple[str, str, bool]]:
     unmet = set(unmet_rules(password))
     return [(code, str(text), code not in unmet) for code, text in PASSWORD_RULE_TEXT.items()]
+
+
+def code_time_left(visit) -> str:
+    challenge = visit.challenge
+    if challenge is None:
+        return ""
+    seconds = challenge.seconds_left()
+    return _("남은 시간 %(minutes)d분 %(seconds)02d초 · 다시 받기 %(left)d회 남음",
+             minutes=seconds // 60, seconds=seconds % 60, left=challenge.resends_left)
 
 
 def mask_email(visit) -> str:
