@@ -210,6 +210,16 @@ def test_a_write_protected_stick_is_shown_unusable_with_its_reason(appliance, tm
         appliance.unplug("locked")
 
 
+def test_the_app_runs_with_the_memory_settings_of_its_unit(appliance):
+    """MALLOC_ARENA_MAX=2 (cert-kiosk.service; a third of the resident memory in `python -m bench.soak`)
+    reaches the process systemd started; its resident memory after the journeys above is recorded."""
+    pid = appliance.run("systemctl show -P MainPID cert-kiosk.service", check=True).out.strip()
+    environ = appliance.run(f"tr '\\0' '\\n' < /proc/{pid}/environ", check=True).out.splitlines()
+    assert "MALLOC_ARENA_MAX=2" in environ, environ
+    status = appliance.run(f"cat /proc/{pid}/status", check=True).out
+    record("app_rss_after_two_journeys_mib", int(re.search(r"VmRSS:\s+(\d+) kB", status)[1]) / 1024)
+
+
 def test_a_frozen_app_is_restarted_by_the_watchdog(appliance):
     """SIGSTOP: the app answers nothing and pings nothing; systemd kills it after WatchdogSec and restarts."""
     before = appliance.run("systemctl show -P MainPID cert-kiosk.service", check=True).out.strip()
