@@ -85,10 +85,10 @@ def render_once(key: Hashable, render: Callable[[], str], values: dict[str, str]
     if html is None:
         html = _with_holes(render)
         renders.put(key, html)
-    return Markup(html) if rendering_holes() else fill_holes(html, values or {})
+    return Markup(html) if rendering_holes() else _fill_holes(html, values or {})
 
 
-def fill_holes(html: str, values: dict[str, str]) -> Markup:
+def _fill_holes(html: str, values: dict[str, str]) -> Markup:
     token = str(escape(generate_csrf()))
 
     def fill(found: re.Match) -> str:
