@@ -27,9 +27,16 @@ from markupsafe import Markup, escape
 from kiosk.web.keypad import secure_keypad_layout
 
 _HOLE = "hole-7f3a-"
-CSRF_HOLE = _HOLE + "csrf"
-KEYPAD_HOLE = _HOLE + "keypad"
-_HOLES = re.compile(_HOLE + "([a-z_]+)")
+_HOLES = re.compile(_HOLE + "[a-z_]+")
+
+
+def hole(name: str) -> str:
+    """Where this customer's `name` (one of the `values` given to `render_once`) goes."""
+    return _HOLE + name
+
+
+CSRF_HOLE = hole("csrf")
+KEYPAD_HOLE = hole("keypad")
 
 
 class SharedRenders:
@@ -70,11 +77,6 @@ def keypad_layout() -> str:
     return KEYPAD_HOLE if rendering_holes() else ",".join(secure_keypad_layout())
 
 
-def hole(name: str) -> str:
-    """Where this customer's `name` (one of the `values` given to `render_once`) goes."""
-    return _HOLE + name
-
-
 def render_once(key: Hashable, render: Callable[[], str], values: dict[str, str] | None = None) -> Markup:
     """`render()`'s HTML for `key`, rendered the first time only; this showing's values put in.
 
@@ -92,12 +94,11 @@ def _fill_holes(html: str, values: dict[str, str]) -> Markup:
     token = str(escape(generate_csrf()))
 
     def fill(found: re.Match) -> str:
-        name = found.group(1)
-        if name == "csrf":
+        if found.group() == CSRF_HOLE:
             return token
-        if name == "keypad":
+        if found.group() == KEYPAD_HOLE:
             return keypad_layout()
-        return str(escape(values[name]))
+        return str(escape(values[found.group().removeprefix(_HOLE)]))
 
     return Markup(_HOLES.sub(fill, html))
 
