@@ -54,5 +54,10 @@ rm -rf "$root"
 mkdir -p "$out"
 mv "$work/vmlinuz" "$work/initrd.img" "$out/"
 mv "$work/image.ext4" "$out/image.ext4"
+# the images of earlier recipes: 1-2 GB each on disk, and every change of the package makes a new one
+# (a VM still running one keeps its open file)
+for old in "$CACHE"/image-*; do
+    [ "$old" = "$out" ] || rm -rf "$old"
+done
 echo "appliance: image built in $(( $(date +%s) - start )) s" >&2
 echo "$out"
