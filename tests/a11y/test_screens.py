@@ -226,7 +226,7 @@ def test_certificate_management_screens(ui, page, app, live_server, lang, mode):
     wrong password), the new password, the copy's second stick (and the same stick refused), the done
     screens of a password change and a copy, the check screen's delete confirmation."""
     from hardware.demo import insert_demo_drive
-    from tests.browser.test_manage_touch import expired_elsewhere, issued_stick
+    from tests.browser.test_manage_touch import expired_elsewhere, issued_stick, plug_in
     from tests.journey.test_manage import NEW_PASSWORD
 
     data_dir = app.extensions["kiosk"].settings.data_dir
@@ -244,7 +244,7 @@ def test_certificate_management_screens(ui, page, app, live_server, lang, mode):
         ui.submit(service, next_step)
 
     def open_certificate(password: str) -> None:
-        insert_demo_drive(data_dir, "stick", label="MYUSB")
+        plug_in(app, "stick")
         ui.tap(f'#drive-list button.drive[value="{stick.id}"]')
         page.wait_for_selector("#stick-certificates")
         ui.tap("label.certificate-card:has(input[name=folder])")
@@ -292,7 +292,7 @@ def test_certificate_management_screens(ui, page, app, live_server, lang, mode):
     # 내 인증서 확인: the expired certificate from elsewhere is deleted after a confirmation
     ui.tap("#finish")
     page.wait_for_selector("#start")
-    insert_demo_drive(data_dir, "stick", label="MYUSB")
+    plug_in(app, "stick")
     begin("#service-check", "check")
     ui.tap(f'#drive-list button.drive[value="{stick.id}"]')
     page.wait_for_selector("#stick-certificates")

@@ -10,7 +10,6 @@ kiosk (ejected after the write) until the walk plugs it in again.
 
 from __future__ import annotations
 
-import datetime
 import re
 
 import pytest
@@ -22,12 +21,12 @@ from kiosk.pki.keyfile import decrypt_private_key
 from kiosk.pki.verify import verify_bundle
 from tests.a11y.kiosk_ui import KioskUI
 from tests.http_customer import Customer, insert_drive, issue_backdated
-from tests.journey.test_check import foreign_certificate
 from tests.journey.test_manage import (
     NEW_PASSWORD,
     certificate_folders,
     expired_and_current,
     files_of,
+    foreign_certificates,
     stick_root,
 )
 from tests.waiting import wait_for
@@ -68,12 +67,7 @@ def issued_stick(app, live_server, name: str = "stick", days_ago: int = 0):
 
 def expired_elsewhere(app, name: str = "stick"):
     """An expired certificate from another CA, with its key, in the stick's NPKI folder; returns its folder."""
-    folder = stick_root(app, name) / "NPKI" / "yessign" / "USER" / "cn=expired"
-    folder.mkdir(parents=True)
-    expired = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=3)
-    (folder / "signCert.der").write_bytes(foreign_certificate(expired))
-    (folder / "signPri.key").write_bytes(b"key")
-    return folder
+    return foreign_certificates(stick_root(app, name), {"cn=expired": -3}) / "cn=expired"
 
 
 def plug_in(app, name: str, label: str = "MYUSB"):

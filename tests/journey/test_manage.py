@@ -171,17 +171,21 @@ def test_a_copy_goes_to_another_stick_byte_for_byte(app, live_server):
     assert files_of(stick_root(app)) == original
 
 
-def expired_and_current(root: Path) -> Path:
-    """Another CA's expired certificate (`cn=expired`) and a current one (`cn=current`), each with a key
-    file, in the stick's USER folder, which is returned."""
+def foreign_certificates(root: Path, days_left: dict[str, int]) -> Path:
+    """Another CA's certificates, each in its folder with a key file and `days_left` until it expires
+    (negative: expired that long ago), in the stick's USER folder, which is returned."""
     user = root / "NPKI" / "yessign" / "USER"
     now = datetime.datetime.now(datetime.timezone.utc)
-    for folder, not_after in {"cn=expired": now - datetime.timedelta(days=3),
-                              "cn=current": now + datetime.timedelta(days=200)}.items():
+    for folder, days in days_left.items():
         (user / folder).mkdir(parents=True)
-        (user / folder / "signCert.der").write_bytes(foreign_certificate(not_after))
+        (user / folder / "signCert.der").write_bytes(foreign_certificate(now + datetime.timedelta(days=days)))
         (user / folder / "signPri.key").write_bytes(b"key")
     return user
+
+
+def expired_and_current(root: Path) -> Path:
+    """An expired certificate (`cn=expired`) and a current one (`cn=current`) from another CA."""
+    return foreign_certificates(root, {"cn=expired": -3, "cn=current": 200})
 
 
 def test_an_expired_certificate_is_deleted_from_the_stick_after_a_confirmation(app, live_server):
