@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from pathlib import Path
 
 import click
 
-from kiosk import pii
+from kiosk import logs, pii
 from kiosk.pki.bundle import CERT_FILE, KEY_FILE
 from kiosk.pki.ca import REASONS, parse_serial
 from kiosk.pki.embedded import EmbeddedCA, Profile
@@ -18,6 +20,8 @@ from kiosk.settings import Settings
 from kiosk.store import Store, StoreError
 
 SELFTEST_DRIVE = "selftest"
+DEFAULT_LISTEN = "127.0.0.1:8829"
+LEDGER = "ledger.sqlite"
 
 
 def embedded_ca(settings: Settings, store: Store) -> EmbeddedCA:
@@ -203,6 +207,50 @@ def ca_show() -> None:
             f"         serial {item.serial}, valid until {item.not_after:%Y-%m-%d} "
             f"({item.days_left} days left)"
         )
+
+
+@ca.command("serve")
+@click.option("--listen", envvar="KIOSK_CA_LISTEN", default=DEFAULT_LISTEN, show_default=True,
+              help="loopback address:port of the CMP responder (KIOSK_CA_LISTEN)")
+@click.option("--hold-seconds", type=click.FloatRange(0, 60), default=0,
+              help="answer 'waiting' and deliver on polling after this long (demonstrates pollReq)")
+def ca_serve(listen: str, hold_seconds: float) -> None:
+    """Answer CMP (RFC 4210 over HTTP, RFC 6712) with the embedded CA until stopped (SIGTERM)."""
+    from kiosk.pki.cmp.serving import CmpHttpServer
+
+    settings = _settings()
+    logs.setup(settings.log_level)
+    host, _, port = listen.rpartition(":")
+    try:
+        server = CmpHttpServer(responder(settings, hold_seconds), host.strip("[]") or "127.0.0.1", int(port))
+    except (PkiError, ValueError, OSError) as exc:
+        raise click.ClickException(f"kiosk ca serve: {exc}") from exc
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.httpd.shutdown).start())
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.httpd.server_close()
+        logs.event("ca.stopped")
+
+
+def ca_store(settings: Settings) -> Store:
+    """The CA's own ledger (serials, revocations, CRL numbers) beside its keys: only the CA's process
+    reads and writes it (docs/security.md)."""
+    store = Store(settings.pki.ca_dir / LEDGER)
+    store.migrate()
+    return store
+
+
+def responder(settings: Settings, hold_seconds: float = 0):
+    """The CMP responder on this kiosk's embedded CA, accepting the demo registration agent's codes."""
+    from kiosk.pki.cmp.registration import DemoRegistrationAgent
+    from kiosk.pki.cmp.server import CmpResponder, SecretBook
+
+    authority = embedded_ca(settings, ca_store(settings))
+    authority.check_passphrase()
+    return CmpResponder(authority, SecretBook(DemoRegistrationAgent()), hold_seconds=hold_seconds)
 
 
 @ca.command("revoke")

@@ -233,6 +233,7 @@ class Transaction:
     transaction_id: bytes = field(default_factory=lambda: secrets.token_bytes(16))
     recip_nonce: bytes | None = None
     sender_nonce: bytes = b""
+    chain: tuple[x509.Certificate, ...] = ()  # sent after the signer's certificate (its issuers)
 
     def message(self, kind: str, body_value) -> bytes:
         """DER of a protected PKIMessage whose body is `kind` (ir, cr, kur, rr, certConf, pollReq)."""
@@ -249,7 +250,8 @@ class Transaction:
         signature = self.protection.sign(header["protectionAlg"], encoder.encode(part))
         message["protection"] = message["protection"].clone(hexValue=signature.hex())
         if isinstance(self.protection, SignatureProtection):
-            message["extraCerts"].append(_certificate_value(self.protection.certificate))
+            for certificate in (self.protection.certificate, *self.chain):
+                message["extraCerts"].append(_certificate_value(certificate))
         return encoder.encode(message)
 
     def _header(self) -> rfc4210.PKIHeader:

@@ -243,7 +243,7 @@ class EmbeddedCA:
             public_key=request.public_key,
             serial=serial,
             real_name=request.real_name,
-            vid=compute_vid(request.idn, request.r),
+            vid=compute_vid(request.idn, request.r) if request.idn else None,
             not_before=start,
             not_after=end,
         )
