@@ -303,27 +303,34 @@ class CustomerFlow:
         return Outcome.OK, left
 
     def _unlock(self, visit: Visit, held, password: str) -> tuple[Outcome, int]:
+        """Open the key with `password`, counted on the certificate's lock (kiosk.pki.held.tries_key).
+        A key file no password can open is DAMAGED and not counted; past that, a key that does not open
+        and a key that opens but is not this certificate's are one answer, WRONG, and both count: two
+        answers told a made-up certificate beside someone's key file whether the password was right."""
         tries, key = self.certificate_tries, held.tries_key
-        place = tries.reserve_try(key)
-        if place is None:
-            logs.warning("source.password_locked", serial=held.serial)
-            return Outcome.LOCKED, 0
         try:
-            visit.opened = held.unlock(password)
-        except WrongPassword:
-            left = tries.tries_left(key)
-            logs.event("source.password_wrong", serial=held.serial, tries_left=left)
-            if left == 0:
-                self._audit("certificate.password_locked", held.serial)
-                return Outcome.LOCKED, 0
-            return Outcome.WRONG, left
-        except (KeyFileError, KeyMismatch) as exc:  # not a key file, or another certificate's key
-            tries.release_try(key)
+            held.check_key_file()
+        except KeyFileError as exc:
             logs.warning("source.key_unreadable", serial=held.serial, error=type(exc).__name__)
             return Outcome.DAMAGED, 0
-        if not tries.settle_success(key, place):
-            visit.opened = None
-            return Outcome.LOCKED, 0
+        with tries.one_try_at_a_time(key):
+            place = tries.reserve_try(key)
+            if place is None:
+                logs.warning("source.password_refused_locked", serial=held.serial)
+                return Outcome.LOCKED, 0
+            try:
+                visit.opened = held.unlock(password)
+            except (WrongPassword, KeyFileError, KeyMismatch) as exc:
+                left = tries.record_wrong(key)
+                logs.event("source.password_wrong", serial=held.serial, tries_left=left, error=type(exc).__name__)
+                if left == 0:
+                    logs.warning("source.password_locked", serial=held.serial)
+                    self._audit("certificate.password_locked", held.serial)
+                    return Outcome.LOCKED, 0
+                return Outcome.WRONG, left
+            if not tries.settle_success(key, place):
+                visit.opened = None
+                return Outcome.LOCKED, 0
         return Outcome.OK, tries.limit
 
     def continue_on_source_stick(self, visit: Visit) -> None:

@@ -468,7 +468,8 @@ def post_source_certificate(visit):
     if outcome is Outcome.OK:
         return go_to(visit.journey.current)
     messages = {
-        Outcome.WRONG: _("인증서 비밀번호가 맞지 않습니다. 남은 횟수: %(left)d회", left=left),
+        # one answer for a wrong password and a key that is not this certificate's (issue 26, item 2)
+        Outcome.WRONG: _("인증서 비밀번호가 맞지 않거나, 개인키가 이 인증서의 것이 아닙니다. 남은 횟수: %(left)d회", left=left),
         Outcome.LOCKED: _("이 인증서의 비밀번호가 %(limit)d번 틀려 키오스크에서는 더 쓸 수 없습니다. 비밀번호를 잊으셨으면 재발급을 받아 주세요.", limit=MAX_ACCOUNT_FAILURES),
         Outcome.DAMAGED: _("인증서의 개인키 파일이 손상되어 열 수 없습니다. 재발급을 받아 주세요."),
         Outcome.WEAK: _("지금 비밀번호가 새 비밀번호 규칙에 맞지 않아 갱신할 수 없습니다. 먼저 '비밀번호 변경'으로 비밀번호를 바꾼 뒤 갱신해 주세요."),
