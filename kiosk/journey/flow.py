@@ -6,8 +6,11 @@ nothing here knows about HTTP. The flow owns the issuing worker: one thread per 
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import threading
+import unicodedata
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -33,6 +36,47 @@ from kiosk.store.audit import AuditLog
 # how long ending a visit waits for a write already under way (a real stick takes seconds; a wedged one
 # is abandoned: the write undoes itself when the stick errors, and the certificate is revoked)
 WRITE_WAIT_SECONDS = 120.0
+
+
+class CertificateChanged(Exception):
+    """Another session is writing this certificate's folder, or wrote it since this visit read it: the
+    loser of two password changes at once is told, and writes nothing (issue 26, item 8)."""
+
+    code = "certificate_changed"
+
+
+class FolderWriters:
+    """One writer per certificate folder, in this process: a password change `claim`s the folder with the
+    key file it opened, and is refused while another visit holds the folder, or once another visit has
+    replaced that very key file (its hash is remembered: the stick need not be read again)."""
+
+    REMEMBERED = 1024  # replaced key files remembered; far more than one kiosk's day of password changes
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: set[tuple[str, str]] = set()
+        self._replaced: OrderedDict[bytes, None] = OrderedDict()
+
+    @staticmethod
+    def _keys(drive_id: str, folder: str, key_file: bytes) -> tuple[tuple[str, str], bytes]:
+        return (drive_id, unicodedata.normalize("NFC", folder)), hashlib.sha256(key_file).digest()
+
+    def claim(self, drive_id: str, folder: str, key_file: bytes) -> bool:
+        place, key = self._keys(drive_id, folder, key_file)
+        with self._lock:
+            if place in self._held or key in self._replaced:
+                return False
+            self._held.add(place)
+            return True
+
+    def release(self, drive_id: str, folder: str, key_file: bytes, written: bool) -> None:
+        place, key = self._keys(drive_id, folder, key_file)
+        with self._lock:
+            self._held.discard(place)
+            if written:
+                self._replaced[key] = None
+                while len(self._replaced) > self.REMEMBERED:
+                    self._replaced.popitem(last=False)
 
 
 class Outcome(str, Enum):
@@ -61,6 +105,7 @@ class CustomerFlow:
     # thread, and a thread per issuance left one connection (two descriptors, its page cache) behind
     # every customer (bench/soak.py)
     release_thread: Callable[[], None] = lambda: None
+    folder_writers: FolderWriters = field(default_factory=FolderWriters)
 
     def _audit(self, action: str, subject: str | None = None, detail: str = "", **labels: str) -> None:
         """One audit row and, for the actions the staff console counts, its counter (kiosk.metrics)."""
@@ -213,8 +258,20 @@ class CustomerFlow:
         visit.stick_drive = drive_id
         visit.held = held_certificates(contents.folders)
 
+    @staticmethod
+    def folder_on_stick(visit: Visit, folder: str) -> str | None:
+        """The folder as the stick names it, for a name a form sent back: the same name, else the one equal
+        to it in NFC, as FAT/exFAT readers and macOS compare names (a Mac writes Hangul in NFD, and the
+        forms read every field in NFC: issue 26, item 5). The stick's own spelling is what is written to."""
+        names = [cert.folder for cert in visit.stick or ()]
+        if folder in names:
+            return folder
+        wanted = unicodedata.normalize("NFC", folder)
+        return next((name for name in names if unicodedata.normalize("NFC", name) == wanted), None)
+
     def deletable(self, visit: Visit, folder: str) -> bool:
         """The check screen offers to delete only what can no longer be used: expired or revoked."""
+        folder = self.folder_on_stick(visit, folder) or folder
         return any(cert.folder == folder and cert.status in (Status.EXPIRED, Status.REVOKED)
                    for cert in visit.stick or ()) and folder in visit.held
 
@@ -225,6 +282,7 @@ class CustomerFlow:
         visit.journey.require(Step.CHECK)
         if not self.deletable(visit, folder):
             return False
+        folder = self.folder_on_stick(visit, folder)
         held, drive_id = visit.held[folder], visit.stick_drive
         try:
             removed = self.drives.remove_certificate(drive_id, folder, lambda der: der == held.certificate_der)
@@ -285,6 +343,7 @@ class CustomerFlow:
         Wrong passwords count towards a lock on that certificate; the stick is never touched.
         Returns the outcome and the tries left."""
         visit.journey.require(Step.SOURCE)
+        folder = self.folder_on_stick(visit, folder) or folder
         cert = next((c for c in visit.stick or () if c.folder == folder), None)
         if cert is None or self.why_not_usable(visit, cert):
             return Outcome.NOT_USABLE, 0
@@ -363,8 +422,7 @@ class CustomerFlow:
                     return
                 run.mark("write", "active")  # from here on, ending the visit waits for the write
             prepared = visit.prepared
-            result = self.drives.deliver(visit.drive_id, prepared.bundle.files, prepared.bundle.folder,
-                                         keep_backup=visit.journey.service is Service.REISSUE)
+            result = self._write(visit, prepared)
             run.mark("write", "done")
             run.mark("verify", "done")
             self._delivered(visit, prepared, result.drive_serial)
@@ -378,6 +436,9 @@ class CustomerFlow:
             self._failed(visit, run, exc.code)
             self.metrics.drive_errors.labels("write", exc.code).inc()
             logs.warning("drive.write_failed", reason=exc.code, detail=str(exc))
+        except CertificateChanged as exc:
+            self._failed(visit, run, exc.code)
+            logs.warning("source.changed_meanwhile", reason=str(exc))
         except PkiError as exc:
             self._failed(visit, run, exc.code)  # issuance_failed, or ca_unreachable/ca_rejected/...
             logs.error("issue.failed", reason=type(exc).__name__, detail=str(exc))
@@ -392,6 +453,24 @@ class CustomerFlow:
         finally:
             self.release_thread()
             run.finished = True
+
+    def _write(self, visit: Visit, prepared):
+        """Deliver the bundle. A new password goes back into the folder it was read from: one visit at a
+        time writes that folder, and never over a key file another visit has replaced meanwhile."""
+        files, folder = prepared.bundle.files, prepared.bundle.folder
+        if visit.journey.service is not Service.CHANGE_PASSWORD:
+            return self.drives.deliver(visit.drive_id, files, folder,
+                                       keep_backup=visit.journey.service is Service.REISSUE)
+        key_file = visit.source.key_file
+        if not self.folder_writers.claim(visit.drive_id, folder, key_file):
+            raise CertificateChanged("another session is changing, or has changed, this certificate")
+        written = False
+        try:
+            result = self.drives.deliver(visit.drive_id, files, folder)
+            written = True
+            return result
+        finally:
+            self.folder_writers.release(visit.drive_id, folder, key_file, written)
 
     def _prepare(self, visit: Visit, run: IssuingRun) -> None:
         if visit.prepared is not None:

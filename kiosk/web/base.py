@@ -17,6 +17,7 @@ from kiosk import logs
 from kiosk.doctor import SCREEN_REPORT_SECONDS
 from kiosk.pii import mask_email
 from kiosk.settings import PROJECT_ROOT
+from kiosk.web.sessions import session_store
 from kiosk.web.shared import keypad_layout, render_once
 from kiosk.wiring import Kiosk
 
@@ -245,7 +246,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
         if request.endpoint == "customer.reset":
-            # the idle countdown and the server's own expiry race; either way the session is over
+            # the idle countdown and the server's own expiry race, or an error page's token went stale:
+            # either way the customer wants the visit over, and ending it is never harmful
+            session_store().end_visit(session, "customer_reset")
             return redirect(url_for("customer.attract"), code=303)
         logs.warning("http.csrf_failed", path=request.path, reason=error.description)
         return _error_page(400, "csrf"), 400

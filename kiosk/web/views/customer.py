@@ -431,7 +431,7 @@ def post_check_delete(visit):
     if form.confirm.data == "no":
         return page_check(visit)
     if form.confirm.data != "yes":
-        return page_check(visit, confirm=form.folder.data)
+        return page_check(visit, confirm=customer_flow().folder_on_stick(visit, form.folder.data))
     try:
         removed = customer_flow().delete_from_stick(visit, form.folder.data)
     except DriveError as exc:
