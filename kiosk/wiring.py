@@ -5,10 +5,12 @@ many as they like."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from hardware import DriveManager
 from kiosk.clock import Clock
+from kiosk.idcard import CardReader
 from kiosk.identity import CodeSender, CustomerDirectory, IdentityServiceUnavailable
 from kiosk.identity.limits import LimitedDirectory
 from kiosk.identity.lockouts import LockingAccounts, Lockouts
@@ -41,6 +43,7 @@ class Kiosk:
     flow: CustomerFlow
     metrics: KioskMetrics
     receipts: ReceiptDesk
+    card_reader: CardReader = field(default_factory=CardReader)   # the identity step's camera (issue 25)
 
     def prepare_to_serve(self) -> None:
         """Before the first customer: revoke what a crash left undelivered."""
@@ -48,8 +51,11 @@ class Kiosk:
         for _ in range(revoked):  # one row per certificate, as the staff console counts revocations
             self.audit.record("system", "certificate.revoked", detail="undelivered_at_start")
             self.metrics.audited("certificate.revoked", when="start_up")
+        # the card reader's libraries and models load beside the first customer, not in front of them
+        threading.Thread(target=self.card_reader.warm, name="card-reader-warm", daemon=True).start()
 
     def close(self) -> None:
+        self.card_reader.close()
         self.drives.stop()
         self.store.close_all()
 

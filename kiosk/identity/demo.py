@@ -40,13 +40,16 @@ class DemoCustomer:
     email: str
     account: str
     pin: str
+    licence_number: str = ""          # driver_license: as printed, NN-YY-NNNNNN-NN
+    licence_serial: str = ""          # driver_license: the printed anti-forgery serial
 
 
 DEMO_CUSTOMERS = [
     DemoCustomer("홍길동", "HONG GILDONG", "900101-1234568", "resident_card", "2015-03-02",
                  "hong@example.com", "012345-01-234567", "1357"),
     DemoCustomer("김영희", "", "850505-2345674", "driver_license", "2019-07-15",
-                 "younghee@example.com", "012345-02-345678", "2468"),
+                 "younghee@example.com", "012345-02-345678", "2468",
+                 licence_number="21-19-174133-02", licence_serial="K7WQ2M"),
     DemoCustomer("이철수", "LEE CHEOLSU", "771212-1345122", "resident_card", "2008-11-20",
                  "cheolsu@example.com", "012345-03-456789", "9512"),
     DemoCustomer("박서연", "PARK SEOYEON", "020304-3123457", "resident_card", "2021-01-11",
