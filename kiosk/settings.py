@@ -135,6 +135,9 @@ class Settings:
     accounts_url: str = variable(
         "KIOSK_ACCOUNTS_URL", "", "account verification HTTP JSON service (docs/adapters.md)",
         shown="(empty: demo accounts)")
+    id_check_url: str = variable(
+        "KIOSK_ID_CHECK_URL", "", "ID card authenticity service (신분증 진위확인), HTTP JSON (docs/adapters.md)",
+        shown="(empty: demo cards)")
     drives_backend: str = variable(
         "KIOSK_DRIVES", "demo", "`demo` directories, `udisks2` over D-Bus, or `mount` when run as root",
         shown="demo (demo), udisks2 (production)", choices=("demo", "udisks2", "mount"),
@@ -216,6 +219,7 @@ class Settings:
             (not self.smtp_url, "KIOSK_SMTP_URL (production sends e-mail codes through a real SMTP server)"),
             (not self.directory_url, "KIOSK_DIRECTORY_URL (the customer directory service)"),
             (not self.accounts_url, "KIOSK_ACCOUNTS_URL (the account verification service)"),
+            (not self.id_check_url, "KIOSK_ID_CHECK_URL (the ID card authenticity service)"),
             (self.drives_backend == "demo", "KIOSK_DRIVES (demo drives are not allowed in production; use udisks2)"),
             (self.ca_backend == "cmp" and self.cmp_ra == "demo",
              "KIOSK_CMP_RA (the demo registration agent is not allowed in production; use http)"),

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from hardware import DriveManager
 from kiosk.clock import Clock
 from kiosk.idcard import CardReader
-from kiosk.identity import CodeSender, CustomerDirectory, IdentityServiceUnavailable
+from kiosk.identity import CodeSender, CustomerDirectory, IdCardCheck, IdentityServiceUnavailable
 from kiosk.identity.limits import LimitedDirectory
 from kiosk.identity.lockouts import LockingAccounts, Lockouts
 from kiosk.journey.flow import CustomerFlow
@@ -35,6 +35,7 @@ class Kiosk:
     audit: AuditLog
     lockouts: Lockouts
     directory: CustomerDirectory
+    id_check: IdCardCheck
     accounts: LockingAccounts
     code_sender: CodeSender
     staff_gate: StaffGate
@@ -94,7 +95,8 @@ def wire(settings: Settings, clock: Clock | None = None) -> Kiosk:
         crl_path=settings.pki.ca_dir / "crl.der" if settings.ca_backend == "embedded" else None,
         data_dir=settings.data_dir, drives=drives.drives))
     return Kiosk(settings=settings, clock=clock, store=store, state=state, audit=audit,
-                 lockouts=lockouts, directory=directory, accounts=accounts, code_sender=sender,
+                 lockouts=lockouts, directory=directory, id_check=id_card_check(settings, store),
+                 accounts=accounts, code_sender=sender,
                  staff_gate=StaffGate(store, clock=clock), issuance=issuance, drives=drives, flow=flow,
                  metrics=metrics, receipts=receipt_desk(settings, sender, issuance))
 
@@ -128,6 +130,16 @@ def customer_directory(settings: Settings, store: Store) -> CustomerDirectory:
     from kiosk.identity.demo import DemoDirectory
 
     return DemoDirectory(store, settings.customer_hash_key)
+
+
+def id_card_check(settings: Settings, store: Store) -> IdCardCheck:
+    if settings.id_check_url:
+        from kiosk.identity.http import HttpIdCheck
+
+        return HttpIdCheck(JsonService(settings.id_check_url, IdentityServiceUnavailable))
+    from kiosk.identity.demo import DemoIdCheck
+
+    return DemoIdCheck(store, settings.customer_hash_key)
 
 
 def account_verifier(settings: Settings, store: Store):

@@ -12,6 +12,7 @@ def production_env(monkeypatch, **extra):
         "KIOSK_SMTP_URL": "smtp+starttls://mail.example:587",
         "KIOSK_DIRECTORY_URL": "https://directory.example/api",
         "KIOSK_ACCOUNTS_URL": "https://accounts.example/api",
+        "KIOSK_ID_CHECK_URL": "https://idcards.example/api",
         "KIOSK_DRIVES": "udisks2",
     }
     env.update(extra)
