@@ -37,8 +37,8 @@ def test_mode_and_language_switches_keep_the_customers_place(ui, page):
     assert page.url.endswith("/journey/account")
     assert page.locator("#panel h1").inner_text() == "Confirm your account"
     assert "large-text" in page.locator("html").get_attribute("class")   # the mode survived the switch
-    ui.fill_account()
-    ui.submit("#account-next", "email")                                # and htmx swaps keep it too
+    ui.fill_account()                                                  # the PIN's last digit sends it
+    ui.wait_step("email")                                              # and htmx swaps keep it too
     assert "large-text" in page.locator("html").get_attribute("class")
     assert page.locator("#mode-large-text").get_attribute("aria-pressed") == "true"
 

@@ -142,11 +142,9 @@ def test_every_screen_up_to_the_password(ui, page, lang, mode):
     check.with_keyboard("identity-secure", "#rrn_back")
     check.with_keyboard("identity-issue-date", "#issue_date")
     lit_up(check, "resident_card")
-    ui.page.locator("#osk-host [data-action=done]").tap()
-    ui.tap("label:has(#id_kind-driver_license)")
+    ui.tap("label:has(#id_kind-driver_license)")     # (입력 완료 on the last field would send the form)
     check.with_keyboard("identity-license", "#issue_date")
     lit_up(check, "driver_license")
-    ui.page.locator("#osk-host [data-action=done]").tap()
     ui.tap("label:has(#id_kind-resident_card)")
     ui.tap("#identity-next")              # empty: every field says what is missing
     ui.wait_step("identity")
@@ -185,8 +183,8 @@ def test_drive_issuing_and_done_screens(ui, page, app, lang, mode):
     check = ScreenCheck(ui, lang, mode)
     set_up(ui, lang, mode)
     ui.walk_to("password")
-    ui.fill_password()
-    ui.submit("#password-next", "drive")
+    ui.fill_password()                    # the confirmation sends the form when it matches
+    ui.wait_step("drive")
     check("drive")
     ui.tap("#drive-list button:not([disabled])")
     ui.wait_step("issuing")
@@ -243,14 +241,16 @@ def test_certificate_management_screens(ui, page, app, live_server, lang, mode):
         ui.start()
         ui.submit(service, next_step)
 
-    def open_certificate(password: str) -> None:
+    def open_certificate(password: str, send: bool = True) -> None:
+        """The stick, its certificate card and its password; 입력 완료 on the password sends the form."""
         plug_in(app, "stick")
         ui.tap(f'#drive-list button.drive[value="{stick.id}"]')
         page.wait_for_selector("#stick-certificates")
         ui.tap("label.certificate-card:has(input[name=folder])")
         ui.focus_field("#password")
         page.locator("#password").fill(password)
-        ui.done()
+        if send:
+            ui.done()
 
     set_up(ui, lang, mode)
     ui.start()
@@ -260,7 +260,7 @@ def test_certificate_management_screens(ui, page, app, live_server, lang, mode):
     # 비밀번호 변경: the stick picker, the certificate cards, a wrong password, then the new password
     ui.submit("#service-change-password", "source")
     check("source-picker")
-    open_certificate("Wrong!pass99")
+    open_certificate("Wrong!pass99", send=False)
     check("source-certificates", spoken=False)
     ui.tap("#source-next")
     page.wait_for_selector("#source-message")
@@ -269,10 +269,9 @@ def test_certificate_management_screens(ui, page, app, live_server, lang, mode):
     check("source-keyboard", spoken=False)
     page.locator("#password").fill(GOOD_PASSWORD)
     ui.done()
-    ui.submit("#source-next", "password")
+    ui.wait_step("password")
     check("password-change")
     ui.fill_password(NEW_PASSWORD)
-    ui.tap("#password-next")
     page.wait_for_selector('#screen[data-step="done"]', timeout=60_000)
     check("done-password-change")
     # 인증서 복사: the second stick's picker, the same stick refused, the done screen
@@ -280,7 +279,7 @@ def test_certificate_management_screens(ui, page, app, live_server, lang, mode):
     page.wait_for_selector("#start")
     begin("#service-copy", "source")
     open_certificate(NEW_PASSWORD)
-    ui.submit("#source-next", "drive")
+    ui.wait_step("drive")
     check("drive-copy")
     ui.tap(f'#drive-list button.drive[value="{stick.id}"]')
     page.wait_for_selector("#drive-error, #panel [role=alert]")

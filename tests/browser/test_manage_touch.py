@@ -123,8 +123,7 @@ class Touch(KioskUI):
         assert self.page.locator("input[name=folder]").is_checked()
         self.focus_field("#password")
         self.type_latin(password)
-        self.done()
-        self.tap("#source-next")
+        self.done()                               # the last field: 입력 완료 sends the form
 
     def wait_done(self) -> None:
         self.page.wait_for_selector('#screen[data-step="done"]', timeout=60_000)
@@ -195,7 +194,7 @@ def test_the_password_is_changed_by_touch_and_the_old_one_no_longer_opens_the_ke
     touch.focus_field("#password")
     touch.type_latin(GOOD_PASSWORD)
     touch.done()
-    touch.submit("#source-next", "password")
+    touch.wait_step("password")
     assert_in_language(touch, lang)
     touch.type_text("#password", NEW_PASSWORD)
     touch.page.locator('[data-rule="sequence"].met').wait_for()
