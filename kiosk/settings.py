@@ -75,6 +75,10 @@ class Settings:
     secret_key: str = variable(
         "KIOSK_SECRET_KEY", DEMO_SECRET_KEY, "signs the session cookie and CSRF tokens; required in "
         "production", shown="demo value")
+    screen_key: str = variable(
+        "KIOSK_SCREEN_KEY", "", "secret the kiosk's own browser presents once "
+        "(`/healthz/screen/enrol?key=…`, its start URL): then only that browser's screen reports count "
+        "(docs/operations.md)", shown="(empty: any client's screen report counts)")
     customer_hash_key: str = variable(
         "KIOSK_CUSTOMER_HASH_KEY", DEMO_CUSTOMER_HASH_KEY, "key of the keyed hash that names customers in "
         "the registry and audit log", shown="demo value")

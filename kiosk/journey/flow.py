@@ -88,6 +88,7 @@ class Outcome(str, Enum):
     NOT_USABLE = "not_usable"   # that certificate cannot start this service (see `why_not_usable`)
     DAMAGED = "damaged"         # its key file cannot be read, or belongs to another certificate
     WEAK = "weak"               # a renewal keeps the password, and this one fails today's rules
+    ENDED = "ended"             # the visit ended (idle, staff) while the kiosk was busy for it
 
 
 @dataclass
@@ -172,21 +173,27 @@ class CustomerFlow:
         return Outcome.WRONG, check
 
     def send_code(self, visit: Visit, subject: str, body_template: str) -> Outcome:
-        """Send the first code (or a resend: the caller checked `challenge.resend()` first)."""
-        if visit.challenge is None:
-            visit.challenge = EmailChallenge(self.clock)
+        """Send the first code (or a resend: the caller checked `challenge.resend()` first). The send
+        may take up to the sender's deadline; the visit may end meanwhile (idle, staff): then nothing of
+        it is touched again and ENDED is returned (issue 26, item 9)."""
+        with visit.lock:
+            if visit.ended or visit.customer is None:
+                return Outcome.ENDED
+            if visit.challenge is None:
+                visit.challenge = EmailChallenge(self.clock)
+            challenge, email = visit.challenge, visit.customer.email
         try:
-            self.code_sender.send(visit.customer.email, subject,
-                                  body_template.format(code=visit.challenge.code))
+            self.code_sender.send(email, subject, body_template.format(code=challenge.code))
         except IdentityServiceUnavailable as exc:
             self.metrics.email_code_failures.inc()
             logs.warning("email.send_failed", reason=str(exc))
-            if visit.challenge.resends == 0:
-                visit.challenge = None  # nothing reached the customer: the next showing sends again
-            return Outcome.UNAVAILABLE
+            with visit.lock:
+                if visit.challenge is challenge and challenge.resends == 0:
+                    visit.challenge = None  # nothing reached the customer: the next showing sends again
+                return Outcome.ENDED if visit.ended else Outcome.UNAVAILABLE
         self.metrics.email_codes_sent.inc()
-        logs.event("email.code_sent", email=visit.customer.email, resends=visit.challenge.resends)
-        return Outcome.OK
+        logs.event("email.code_sent", email=email, resends=challenge.resends)
+        return Outcome.ENDED if visit.ended else Outcome.OK
 
     def check_code(self, visit: Visit, typed: str) -> CodeResult:
         visit.journey.require(Step.EMAIL)
@@ -508,6 +515,7 @@ class CustomerFlow:
         else:
             action = "certificate.copied" if service == Service.COPY.value else "certificate.password_changed"
             self._audit(action, prepared.serial, f"drive={drive_serial}")
+            self.metrics.issuances_completed.labels(service).inc()  # no audit pair: not a 발급
         logs.event("issue.completed", serial=prepared.serial, service=service)
 
     def _remove_replaced(self, visit: Visit) -> None:

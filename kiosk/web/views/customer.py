@@ -216,6 +216,8 @@ def page_account(visit):
 def page_email(visit, form=None, message=None, status=200):
     if visit.challenge is None:
         outcome = customer_flow().send_code(visit, _("[우체국] 인증서 발급 인증번호"), code_mail_body())
+        if outcome is Outcome.ENDED:  # the visit ended while the mail was on its way
+            return redirect(url_for("customer.attract"), code=303)
         if outcome is Outcome.UNAVAILABLE:
             message = _("인증번호 메일을 보내지 못했습니다. 잠시 후 '다시 받기'를 누르시거나 직원을 불러 주세요.")
     shown = {"masked_email": mask_email(visit), "time_left": code_time_left(visit)}
@@ -367,6 +369,8 @@ def post_email_resend(visit):
             message = _("인증번호는 3번까지 다시 받을 수 있습니다. 처음부터 다시 하시거나 직원을 불러 주세요.")
         return page_email(visit, message=message, status=422)
     outcome = customer_flow().send_code(visit, _("[우체국] 인증서 발급 인증번호"), code_mail_body())
+    if outcome is Outcome.ENDED:
+        return redirect(url_for("customer.attract"), code=303)
     message = (_("새 인증번호를 보냈습니다.") if outcome is Outcome.OK
                else _("인증번호 메일을 보내지 못했습니다. 잠시 후 다시 시도해 주세요."))
     return page_email(visit, message=message)
