@@ -88,6 +88,9 @@ class Settings:
     ca_passphrase: str = variable(
         "KIOSK_CA_PASSPHRASE", DEMO_CA_PASSPHRASE, "encrypts the embedded CA's private keys on disk; "
         "required in production", shown="demo value", to_pki=("ca_passphrase",))
+    ca_listen: str = variable(
+        "KIOSK_CA_LISTEN", "127.0.0.1:8829", "with `KIOSK_CA=embedded`: loopback address:port where `kiosk ca "
+        "serve` answers CMP and where the kiosk asks for certificates (docs/cmp.md)", to_pki=("ca_listen",))
     ca_folder: str = variable("KIOSK_CA_FOLDER", "yessign", "CA folder name in the NPKI bundle",
                               to_pki=("ca_folder",))
     renewal_window_days: int = variable(

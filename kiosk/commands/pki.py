@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import click
 
@@ -20,7 +26,6 @@ from kiosk.settings import Settings
 from kiosk.store import Store, StoreError
 
 SELFTEST_DRIVE = "selftest"
-DEFAULT_LISTEN = "127.0.0.1:8829"
 LEDGER = "ledger.sqlite"
 
 
@@ -38,13 +43,14 @@ def initialise(settings: Settings, store: Store, demo: bool, echo) -> None:
     if settings.ca_backend != "embedded":
         echo(f"certificate authority: {settings.ca_backend} (nothing to create here)")
         return
-    ca = embedded_ca(settings, store)
+    directory = settings.pki.ca_dir
     try:
-        if not EmbeddedCA.exists(ca.directory):
-            EmbeddedCA.create(ca.directory, settings.ca_passphrase, demo=settings.is_demo)
+        if not EmbeddedCA.exists(directory):
+            EmbeddedCA.create(directory, settings.ca_passphrase, demo=settings.is_demo)
             verb = "created"
         else:
             verb = "present"
+        ca = embedded_ca(settings, ca_store(settings))
         ca.check_passphrase()
         ca.crl_der()
     except PkiError as exc:
@@ -108,11 +114,12 @@ def selftest(
             "selftest runs only against a demo CA; this kiosk uses a production CA (--allow-production-ca)"
         )
     password = password_file.read_text(encoding="utf-8").rstrip("\r\n")
-    service = IssuanceService.from_settings(settings.pki, store)
-    try:
-        _run_selftest(service, settings, out_dir, name, english_name, rrn, password, production)
-    except PkiError as exc:
-        raise click.ClickException(f"selftest failed: {exc}") from exc
+    with reachable_ca(settings) as reached:
+        service = IssuanceService.from_settings(reached.pki, store)
+        try:
+            _run_selftest(service, settings, out_dir, name, english_name, rrn, password, production)
+        except PkiError as exc:
+            raise click.ClickException(f"selftest failed: {exc}") from exc
 
 
 def _prepared_demo_store(settings: Settings) -> Store:
@@ -132,7 +139,7 @@ def _is_test_ca(settings: Settings, store: Store) -> bool:
     if settings.ca_backend != "embedded" or not settings.is_demo:
         return False
     try:
-        return embedded_ca(settings, store).is_demo
+        return embedded_ca(settings, ca_store(settings)).is_demo
     except PkiError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -194,7 +201,7 @@ def ca_show() -> None:
     settings = _settings()
     if settings.ca_backend != "embedded":
         raise click.ClickException(f"KIOSK_CA={settings.ca_backend}: the CA is not on this kiosk")
-    authority = embedded_ca(settings, _open(settings))
+    authority = embedded_ca(settings, ca_store(settings))
     try:
         authority.check_passphrase()
         summaries = authority.summaries()
@@ -210,22 +217,23 @@ def ca_show() -> None:
 
 
 @ca.command("serve")
-@click.option("--listen", envvar="KIOSK_CA_LISTEN", default=DEFAULT_LISTEN, show_default=True,
-              help="loopback address:port of the CMP responder (KIOSK_CA_LISTEN)")
+@click.option("--listen", help="loopback address:port of the CMP responder (default KIOSK_CA_LISTEN)")
 @click.option("--hold-seconds", type=click.FloatRange(0, 60), default=0,
               help="answer 'waiting' and deliver on polling after this long (demonstrates pollReq)")
-def ca_serve(listen: str, hold_seconds: float) -> None:
+def ca_serve(listen: str | None, hold_seconds: float) -> None:
     """Answer CMP (RFC 4210 over HTTP, RFC 6712) with the embedded CA until stopped (SIGTERM)."""
     from kiosk.pki.cmp.serving import CmpHttpServer
 
     settings = _settings()
     logs.setup(settings.log_level)
-    host, _, port = listen.rpartition(":")
+    host, _, port = (listen or settings.ca_listen).rpartition(":")
     try:
         server = CmpHttpServer(responder(settings, hold_seconds), host.strip("[]") or "127.0.0.1", int(port))
     except (PkiError, ValueError, OSError) as exc:
         raise click.ClickException(f"kiosk ca serve: {exc}") from exc
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.httpd.shutdown).start())
+    server.responder.refresh_crl()
+    threading.Thread(target=_refresh_crl_hourly, args=(server.responder,), daemon=True).start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -233,6 +241,13 @@ def ca_serve(listen: str, hold_seconds: float) -> None:
     finally:
         server.httpd.server_close()
         logs.event("ca.stopped")
+
+
+def _refresh_crl_hourly(responder) -> None:
+    """The kiosk relays crl.der as the CA last wrote it: keep it fresh (a new one a day before nextUpdate)."""
+    while True:
+        time.sleep(3600)
+        responder.refresh_crl()
 
 
 def ca_store(settings: Settings) -> Store:
@@ -243,14 +258,82 @@ def ca_store(settings: Settings) -> Store:
     return store
 
 
-def responder(settings: Settings, hold_seconds: float = 0):
-    """The CMP responder on this kiosk's embedded CA, accepting the demo registration agent's codes."""
+@contextmanager
+def reachable_ca(settings: Settings) -> Iterator[Settings]:
+    """The settings under which the CA answers. With KIOSK_CA=embedded a technician's command (selftest,
+    ca revoke) runs where the CA's keys are readable; when no `kiosk ca serve` answers at KIOSK_CA_LISTEN
+    (a fresh demo clone, the service stopped) a responder runs in this process for the command's length."""
+    host, _, port = settings.ca_listen.rpartition(":")
+    if settings.ca_backend != "embedded" or _answers(host, int(port)):
+        yield settings
+        return
+    from kiosk.pki.cmp.serving import CmpHttpServer
+
+    try:
+        server = CmpHttpServer(responder(settings)).start()
+    except PkiError as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:
+        yield settings.with_overrides(ca_listen=f"127.0.0.1:{server.port}")
+    finally:
+        server.stop()
+
+
+@contextmanager
+def demo_ca_process(settings: Settings) -> Iterator[None]:
+    """`kiosk serve` in demo mode (`make run`) starts the CA's process beside it when none answers at
+    KIOSK_CA_LISTEN, and stops it when it stops (a child killed with its parent: PR_SET_PDEATHSIG). In
+    production the CA is its own unit (cert-kiosk-ca.service) and nothing is started here."""
+    host, _, port = settings.ca_listen.rpartition(":")
+    if not settings.is_demo or settings.ca_backend != "embedded" or _answers(host, int(port)):
+        yield
+        return
+    if not EmbeddedCA.exists(settings.pki.ca_dir):  # the kiosk serves; issuing says the CA is not there
+        logs.warning("ca.not_started", reason=f"no embedded CA in {settings.pki.ca_dir}: run `kiosk init`")
+        yield
+        return
+    child = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "ca", "serve"], preexec_fn=_die_with_parent)
+    logs.event("ca.started", pid=child.pid, listen=settings.ca_listen)
+    try:
+        deadline = time.monotonic() + 60
+        while not _answers(host, int(port)):
+            if child.poll() is not None or time.monotonic() > deadline:
+                raise click.ClickException(f"`kiosk ca serve` did not start (exit {child.poll()})")
+            time.sleep(0.1)
+        yield
+    finally:
+        if child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+
+
+def _die_with_parent() -> None:
+    import ctypes
+
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        socket.create_connection((host.strip("[]"), port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+def responder(settings: Settings, hold_seconds: float = 0, signer=None):
+    """The CMP responder on this kiosk's embedded CA, accepting the demo registration agent's codes;
+    `signer` (certificate, key) replaces the CMP signer made at start (tests share one per session)."""
     from kiosk.pki.cmp.registration import DemoRegistrationAgent
     from kiosk.pki.cmp.server import CmpResponder, SecretBook
 
-    authority = embedded_ca(settings, ca_store(settings))
-    authority.check_passphrase()
-    return CmpResponder(authority, SecretBook(DemoRegistrationAgent()), hold_seconds=hold_seconds)
+    authority = embedded_ca(settings, ca_store(settings))  # opening the issuing key checks the passphrase
+    return CmpResponder(authority, SecretBook(DemoRegistrationAgent()), hold_seconds=hold_seconds,
+                        signer=signer)
 
 
 @ca.command("revoke")
@@ -259,10 +342,11 @@ def responder(settings: Settings, hold_seconds: float = 0):
 def ca_revoke(serial: str, reason: str) -> None:
     """Revoke a certificate and publish a new CRL."""
     settings = _settings()
-    service = IssuanceService.from_settings(settings.pki, _open(settings))
-    try:
-        normalised = parse_serial(serial)
-        service.revoke(normalised, reason)
-    except PkiError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with reachable_ca(settings) as reached:
+        service = IssuanceService.from_settings(reached.pki, _open(settings))
+        try:
+            normalised = parse_serial(serial)
+            service.revoke(normalised, reason)
+        except PkiError as exc:
+            raise click.ClickException(str(exc)) from exc
     click.echo(f"revoked {normalised} ({reason}); CRL published")

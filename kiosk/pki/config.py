@@ -35,11 +35,13 @@ class CmpSettings:
 
 @dataclass(frozen=True)
 class PkiSettings:
-    """Which CA adapter issues (`embedded` under `ca_dir`, or `cmp`), and what goes into a certificate."""
+    """Which CA issues (`embedded`: the CA under `ca_dir`, asked over CMP at `ca_listen`; or `cmp`, a
+    real CA), and what goes into a certificate."""
 
     ca_backend: str
     ca_dir: Path
     ca_passphrase: str = field(repr=False)
+    ca_listen: str  # KIOSK_CA=embedded: where the embedded CA's CMP responder answers
     ca_folder: str
     bank_code: str
     institution_code: str

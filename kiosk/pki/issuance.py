@@ -31,7 +31,7 @@ from kiosk.pki.ca import (
     serial_hex,
 )
 from kiosk.pki.config import PkiSettings
-from kiosk.pki.embedded import EmbeddedCA, Profile, utcnow
+from kiosk.pki.embedded import utcnow
 from kiosk.pki.errors import AlreadyReplaced, CaError, InvalidTransition, NotRenewable, PkiError, WeakPassword
 from kiosk.pki.inspection import CertificateOnStick
 from kiosk.pki.keyfile import encrypt_private_key
@@ -104,12 +104,10 @@ class IssuanceService:
             return cls(wrap_ca(ca), Registry(store), settings.ca_folder, renewal_window=window)
         if settings.ca_backend != "embedded":
             raise CaError(f"the {settings.ca_backend!r} CA adapter is not available in this version")
-        ca = EmbeddedCA(
-            settings.ca_dir,
-            settings.ca_passphrase,
-            store,
-            Profile(settings.pki_base_url, settings.bank_code, settings.institution_code),
-        )
+        from kiosk.pki.cmp.client import registration_agent
+        from kiosk.pki.cmp.local import LocalCA
+
+        ca = LocalCA(settings, registration_agent(settings.cmp))  # the embedded CA's responder, over CMP
         return cls(wrap_ca(ca), Registry(store), settings.ca_folder, renewal_window=window)
 
     # --- issuing -----------------------------------------------------------------------------------

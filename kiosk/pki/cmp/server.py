@@ -90,10 +90,11 @@ class SecretBook:
 @dataclass
 class _Transaction:
     kind: str
-    protection: m.MacProtection | m.SignatureProtection
+    auth: m.MacProtection | None  # the code that must protect certConf/pollReq; None: the kur's signer
     sender: object  # the requester's GeneralName, our replies' recipient
     started: float
     nonce: bytes = b""  # our last senderNonce, the requester's next recipNonce
+    signer: x509.Certificate | None = None  # kur: the renewed certificate, whose key signs the rest
     certificate: x509.Certificate | None = None
     pending: Callable[[], x509.Certificate] | None = field(default=None, repr=False)
     ready_at: float = 0.0
@@ -104,7 +105,8 @@ class CmpResponder:
     """One CMP message in, one out (`handle`); thread-safe: requests are served one at a time."""
 
     def __init__(self, ca: EmbeddedCA, secrets_: SecretBook, hold_seconds: float = 0,
-                 monotonic: Callable[[], float] = time.monotonic):
+                 monotonic: Callable[[], float] = time.monotonic,
+                 signer: tuple[x509.Certificate, rsa.RSAPrivateKey] | None = None):
         self.ca = ca
         self.secrets = secrets_
         self.hold_seconds = hold_seconds
@@ -115,7 +117,7 @@ class CmpResponder:
         self.issuing = issuer.certificate
         self._key = issuer.key
         self.root = x509.load_pem_x509_certificates(ca.chain_pem())[-1]
-        self.signer, signer_key = _cmp_signer(self.issuing, self._key, ca.clock())
+        self.signer, signer_key = signer or cmp_signer(self.issuing, self._key, ca.clock())
         self._signature = m.SignatureProtection(self.signer, signer_key)
 
     def __repr__(self) -> str:
@@ -127,20 +129,26 @@ class CmpResponder:
                 request = m.read_reply(data)
             except CaProtocolError as exc:
                 logs.warning("ca.cmp_refused", operation="?", fail_info="badDataFormat", reason=str(exc))
-                return self._error(None, None, Refusal("badDataFormat", "not a CMP message"))
+                return self._error(None, Refusal("badDataFormat", "not a CMP message"))
             try:
                 return self._answer(request, data)
             except Refusal as refusal:
                 logs.warning("ca.cmp_refused", operation=request.kind, fail_info=refusal.fail_info,
                              reason=refusal.text, transaction=(request.transaction_id or b"").hex())
-                # within a transaction, answer with its protection; a refused new request gets the CA's
-                # signature (a replayed transactionID must not earn a MAC made with another's code)
-                known = self._transactions.get(request.transaction_id or b"")
-                within = known is not None and request.kind in ("certConf", "pollReq")
-                return self._error(request, known.protection if within else None, refusal)
+                return self._error(request, refusal)
             except (PkiError, PyAsn1Error, ValueError) as exc:
                 logs.error("ca.cmp_failed", operation=request.kind, error=type(exc).__name__, reason=str(exc))
-                return self._error(request, None, Refusal("systemFailure", "the CA could not process it"))
+                return self._error(request, Refusal("systemFailure", "the CA could not process it"))
+            finally:
+                self.ca.store.close()
+
+    def refresh_crl(self) -> None:
+        """Publish a new CRL when the current one nears its nextUpdate (the kiosk reads crl.der)."""
+        with self._lock:
+            try:
+                self.ca.crl_der()
+            except (PkiError, OSError) as exc:
+                logs.error("ca.crl_failed", error=type(exc).__name__, reason=str(exc))
             finally:
                 self.ca.store.close()
 
@@ -183,16 +191,17 @@ class CmpResponder:
         _check_pop(message, public_key)
         idn, r = self._encrypted_vid(message)
         old = _old_cert_id(cert_request)
+        signer = None
         if request.kind == "kur":
             signer = self._signer(request)
             if old is not None and old != signer.serial_number:
                 raise Refusal("badCertId", "oldCertID is not the certificate that signed the kur")
-            protection: m.MacProtection | m.SignatureProtection = self._signature
+            auth: m.MacProtection | None = None
             subject = _subject_of(cert_request["certTemplate"]) or signer.subject
             renews = serial_hex(signer.serial_number)
         else:
             purpose = "issue" if request.kind == "ir" else "reissue"
-            protection = self._mac(request, purpose, idn)
+            auth = self._mac(request, purpose, idn)
             subject = _subject_of(cert_request["certTemplate"])
             if subject is None:
                 raise Refusal("badCertTemplate", "the template has no subject")
@@ -208,7 +217,8 @@ class CmpResponder:
                 return self.ca.reissue(certificate_request, None, serial_hex(old)).certificate
             return self.ca.renew(certificate_request, None, renews).certificate
 
-        transaction = _Transaction(request.kind, protection, request.header["sender"], self._monotonic())
+        transaction = _Transaction(request.kind, auth, request.header["sender"], self._monotonic(),
+                                   signer=signer if request.kind == "kur" else None)
         self._transactions[request.transaction_id] = transaction
         if self.hold_seconds > 0:
             transaction.pending = certify
@@ -282,13 +292,12 @@ class CmpResponder:
             raise Refusal("badCertId", "the certificate is not from this CA")
         reason = _reason(details)
         if request.protection_oid == m.PASSWORD_BASED_MAC:
-            protection: m.MacProtection | m.SignatureProtection = self._mac(request, "rr", serial)
+            self._mac(request, "rr", serial)
         else:
             signer = self._signer(request, allow_revoked=True)
             if serial_hex(signer.serial_number) != serial:
                 raise Refusal("notAuthorized", "a certificate may only revoke itself")
-            protection = self._signature
-        transaction = _Transaction("rr", protection, request.header["sender"], self._monotonic(), closed=True)
+        transaction = _Transaction("rr", None, request.header["sender"], self._monotonic(), closed=True)
         self._transactions[request.transaction_id] = transaction
         content = m.RevRepContent()
         info = rfc4210.PKIStatusInfo()
@@ -320,8 +329,7 @@ class CmpResponder:
                 certificates.append(m._certificate_value(certificate))
             answer["infoValue"] = univ.Any(encoder.encode(certificates))
             content.append(answer)
-        transaction = _Transaction("genm", self._signature, request.header["sender"], self._monotonic(),
-                                   closed=True)
+        transaction = _Transaction("genm", None, request.header["sender"], self._monotonic(), closed=True)
         return self._reply(request, transaction, "gen", content)  # genp: pyasn1-modules names it gen
 
     # --- authentication ----------------------------------------------------------------------------
@@ -368,14 +376,13 @@ class CmpResponder:
 
     def _check_same_requester(self, request: m.Reply, transaction: _Transaction) -> None:
         """certConf and pollReq come with the protection of the request that opened the transaction."""
-        protection = transaction.protection
-        if isinstance(protection, m.MacProtection):
+        if transaction.auth is not None:
             try:
-                valid = m.verify_mac(request, protection.secret)
+                valid = m.verify_mac(request, transaction.auth.secret)
             except CaProtocolError:
                 valid = False
         else:  # kur: the renewed certificate's key signs the rest of the transaction
-            valid = any(m.verify_signature(request, c) for c in request.extra_certs if request.sent_by(c.subject))
+            valid = transaction.signer is not None and m.verify_signature(request, transaction.signer)
         if not valid:
             raise Refusal("badMessageCheck", f"the {request.kind}'s protection is not the transaction's")
 
@@ -407,35 +414,36 @@ class CmpResponder:
     # --- replies -----------------------------------------------------------------------------------
 
     def _reply(self, request: m.Reply, transaction: _Transaction, kind: str, body) -> bytes:
-        reply = _ReplyTransaction(self._sender(transaction.protection), x509.Name([]), transaction.protection,
+        """A reply signed by the CA's CMP signer (RFC 9483 allows it after a MAC-protected request; it
+        spares both sides a password-based key derivation per message)."""
+        reply = _ReplyTransaction(self.signer.subject, x509.Name([]), self._signature,
                                   transaction_id=request.transaction_id, recip_nonce=request.sender_nonce,
-                                  chain=self._chain(transaction.protection))
+                                  chain=(self.issuing, self.root))
         reply.to = transaction.sender
         data = reply.message(kind, body)
         transaction.nonce = reply.sender_nonce
         return data
 
-    def _error(self, request: m.Reply | None, protection, refusal: Refusal) -> bytes:
+    def _error(self, request: m.Reply | None, refusal: Refusal) -> bytes:
         content = rfc4210.ErrorMsgContent()
         content["pKIStatusInfo"] = _status(m.REJECTION, refusal.fail_info, refusal.text)
-        protection = protection or self._signature
         reply = _ReplyTransaction(
-            self._sender(protection), x509.Name([]), protection,
+            self.signer.subject, x509.Name([]), self._signature,
             transaction_id=(request.transaction_id if request else None) or secrets.token_bytes(16),
-            recip_nonce=request.sender_nonce if request else None, chain=self._chain(protection))
+            recip_nonce=request.sender_nonce if request else None, chain=(self.issuing, self.root))
         reply.to = request.header["sender"] if request else None
         return reply.message("error", content)
 
-    def _sender(self, protection) -> x509.Name:
-        return self.signer.subject if isinstance(protection, m.SignatureProtection) else self.issuing.subject
-
-    def _chain(self, protection) -> tuple[x509.Certificate, ...]:
-        return (self.issuing, self.root) if isinstance(protection, m.SignatureProtection) else ()
-
     def _forget_old(self) -> None:
+        """Drop transactions past their lifetime; a certificate never confirmed (certConf) is revoked, as
+        the kiosk never delivered it (RFC 4210 5.3.18: the CA need not keep an unconfirmed certificate)."""
         horizon = self._monotonic() - TRANSACTION_LIFETIME
         for tid in [t for t, v in self._transactions.items() if v.started < horizon]:
-            del self._transactions[tid]
+            transaction = self._transactions.pop(tid)
+            if transaction.certificate is not None and not transaction.closed:
+                serial = serial_hex(transaction.certificate.serial_number)
+                self.ca.revoke(serial, "cessationOfOperation")
+                logs.warning("ca.cmp_unconfirmed_revoked", serial=serial)
 
 
 class _ReplyTransaction(m.Transaction):
@@ -453,7 +461,7 @@ class _ReplyTransaction(m.Transaction):
 _REPLY = {"ir": "ip", "cr": "cp", "kur": "kup"}
 
 
-def _cmp_signer(issuing: x509.Certificate, issuing_key, now) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+def cmp_signer(issuing: x509.Certificate, issuing_key, now) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
     """A CMP signer certificate for this run of the responder (RFC 9483 3.1: a CA's key that signs
     certificates does not sign protocol messages; OpenSSL insists on digitalSignature). Its key lives in
     memory only; a new one is made at each start."""

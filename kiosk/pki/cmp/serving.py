@@ -59,6 +59,7 @@ class CmpHttpServer:
     def __init__(self, responder: CmpResponder, host: str = "127.0.0.1", port: int = 0):
         if not ipaddress.ip_address(host).is_loopback:
             raise ValueError(f"the CA answers on a loopback address only, not {host}")
+        self.responder = responder
         handler = type("Handler", (_Handler,), {"responder": responder})
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True

@@ -330,7 +330,8 @@ def _write_authority(directory: Path, passphrase: str, demo: bool, now: datetime
     for role, key, cert in (("root", root_key, root), ("issuing", issuing_key, issuing)):
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
         _write_new(directory / f"{role}.key.pem", pem, 0o600)
-        _write_new(directory / _certificate_file(role), cert.public_bytes(serialization.Encoding.PEM), 0o600)
+        # certificates are public: the kiosk's process reads them, the keys are the CA process's alone
+        _write_new(directory / _certificate_file(role), cert.public_bytes(serialization.Encoding.PEM), 0o644)
     chain = issuing.public_bytes(serialization.Encoding.PEM) + root.public_bytes(serialization.Encoding.PEM)
     _write_new(directory / "chain.pem", chain, 0o644)
     meta = {"demo": demo, "created": now.isoformat()}
