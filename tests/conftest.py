@@ -101,6 +101,7 @@ def ca_responder(app_config, ca_template, cmp_signer):
         shutil.copytree(ca_template, ca_dir)
     settings = Settings().with_overrides(**{k: v for k, v in app_config.items() if k.islower()})
     server = CmpHttpServer(responder(settings, signer=cmp_signer)).start()
+    server.responder.refresh_crl()  # as `kiosk ca serve` does when it starts
     app_config["ca_listen"] = f"127.0.0.1:{server.port}"
     yield server.responder
     server.stop()

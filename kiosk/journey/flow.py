@@ -13,8 +13,10 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
+
+from cryptography import x509
 
 from hardware import DriveError, DriveManager
 from kiosk import logs
@@ -77,6 +79,19 @@ class FolderWriters:
                 self._replaced[key] = None
                 while len(self._replaced) > self.REMEMBERED:
                     self._replaced.popitem(last=False)
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """What 인증서 폐지 revoked, for the done screen's receipt line: `on_crl` when the CA's CRL, read back
+    in the same visit, lists the serial (`crl_number`, `crl_time`: that CRL's number and thisUpdate)."""
+
+    serial: str
+    common_name: str
+    issuer_name: str
+    on_crl: bool
+    crl_number: int | None
+    crl_time: datetime | None
 
 
 class Outcome(str, Enum):
@@ -311,6 +326,42 @@ class CustomerFlow:
             self.drives.release(drive_id)
         except DriveError as exc:
             logs.warning("drive.release_failed", reason=exc.code)
+
+    # --- 인증서 폐지: a lost certificate, revoked from the registry's list (no stick needed) -------------
+
+    def revocable(self, visit: Visit) -> list[CertificateRecord]:
+        """The customer's certificates a 폐지 may revoke: the reissue's list (delivered, not revoked, not
+        being replaced by another session)."""
+        return self.issuance.replaceable(visit.customer.customer_key)
+
+    def revoke_lost(self, visit: Visit, serial: str) -> Outcome:
+        """Revoke the customer's certificate `serial` (reason keyCompromise: the stick is lost) at the CA,
+        then read the CA's CRL back. NOT_USABLE when `serial` is not one of `revocable`; a CA that fails
+        raises its PkiError (the view says what its `code` means) and nothing is marked."""
+        visit.journey.require(Step.REVOKE)
+        record = next((r for r in self.revocable(visit) if r.serial == serial), None)
+        if record is None:
+            return Outcome.NOT_USABLE
+        self.issuance.revoke(serial, "keyCompromise")
+        on_crl, number, when = self._listed_on_crl(serial)
+        visit.revoked = Revocation(serial, record.common_name, record.issuer_name, on_crl, number, when)
+        self._audit("certificate.revoked_on_loss", serial, f"customer={visit.customer.customer_key}")
+        logs.event("revoke.completed", serial=serial, on_crl=str(on_crl).lower(), crl_number=number)
+        self._complete(visit, Step.REVOKE)
+        return Outcome.OK
+
+    def _listed_on_crl(self, serial: str) -> tuple[bool, int | None, datetime | None]:
+        try:
+            crl = x509.load_der_x509_crl(self.issuance.crl_der())
+        except (PkiError, ValueError) as exc:
+            logs.warning("revoke.crl_unread", serial=serial, error=type(exc).__name__)
+            return False, None, None
+        try:
+            number = crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+        except x509.ExtensionNotFound:
+            number = None
+        listed = crl.get_revoked_certificate_by_serial_number(int(serial, 16)) is not None
+        return listed, number, crl.last_update_utc
 
     # --- a certificate the customer brought: renew, change its password, copy -----------------------
 

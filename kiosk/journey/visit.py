@@ -47,6 +47,7 @@ class Visit:
     drive_id: str | None = None
     prepared: object | None = None      # kiosk.pki.issuance.PreparedCertificate
     delivered_serial: str | None = None
+    revoked: object | None = None       # kiosk.journey.flow.Revocation: what 인증서 폐지 revoked
     run: IssuingRun | None = None
     stick: list | None = None           # kiosk.pki.inspection.CertificateOnStick, what "check" read
     stick_truncated: bool = False

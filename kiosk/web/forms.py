@@ -214,6 +214,13 @@ class SourceForm(KioskForm):
     ])
 
 
+class RevokeForm(KioskForm):
+    """인증서 폐지: a certificate from the customer's list, first asked, then confirmed (`confirm` = yes)."""
+
+    serial = HiddenField(validators=[InputRequired(_l("폐지할 인증서를 선택해 주세요.")), Length(max=64)])
+    confirm = StringField(filters=[clean], validators=[Length(max=3)])
+
+
 class DeleteForm(KioskForm):
     """Deleting a certificate from the stick: first asked, then confirmed (`confirm` = yes)."""
 

@@ -220,9 +220,10 @@ def panel_fits(page) -> bool:
 @pytest.mark.parametrize("lang", LANGS)
 def test_certificate_management_screens(ui, page, app, live_server, lang, mode):
     """공동인증서 관리 (issue 15) on a stick holding a certificate the kiosk issued and an expired one from
-    elsewhere: the six services, the stick picker, the certificate cards with the password field (and a
+    elsewhere: the seven services, the stick picker, the certificate cards with the password field (and a
     wrong password), the new password, the copy's second stick (and the same stick refused), the done
-    screens of a password change and a copy, the check screen's delete confirmation."""
+    screens of a password change and a copy, the check screen's delete confirmation, and 인증서 폐지 (its
+    list, its confirmation and its done screen)."""
     from hardware.demo import insert_demo_drive
     from tests.browser.test_manage_touch import expired_elsewhere, issued_stick, plug_in
     from tests.journey.test_manage import NEW_PASSWORD
@@ -256,7 +257,7 @@ def test_certificate_management_screens(ui, page, app, live_server, lang, mode):
     ui.start()
     check("service-six")
     if mode != "low-position" and not panel_fits(page):      # low position: the panel scrolls by design
-        check.problems.append("service-six: the six services do not fit on the screen without scrolling")
+        check.problems.append("service-six: the seven services do not fit on the screen without scrolling")
     # 비밀번호 변경: the stick picker, the certificate cards, a wrong password, then the new password
     ui.submit("#service-change-password", "source")
     check("source-picker")
@@ -301,5 +302,22 @@ def test_certificate_management_screens(ui, page, app, live_server, lang, mode):
     ui.tap("#delete-yes")
     page.wait_for_selector("#deleted")
     check("check-deleted", spoken=False)
+    # 인증서 폐지: the customer's certificates from the registry (no stick), the confirmation, the done line
+    ui.tap("#start-over")
+    page.wait_for_selector("#start")
+    begin("#service-revoke", "consent")
+    ui.to_identity()
+    ui.to_account()
+    ui.to_email()
+    page.wait_for_selector('#osk-host .osk[data-for="code"]')
+    ui.type_digits(ui.last_code())
+    ui.wait_step("revoke")
+    check("revoke")
+    ui.tap("#revoke-1")
+    page.wait_for_selector("#revoke-question")
+    check("revoke-confirm", spoken=False)
+    ui.tap("#revoke-yes")
+    page.wait_for_selector('#screen[data-step="done"]', timeout=60_000)
+    check("done-revoke")
     assert check.problems == [], "\n".join(check.problems)
-    assert len(check.checked) == 12
+    assert len(check.checked) == 15

@@ -91,7 +91,7 @@ class Touch(KioskUI):
         self.focus_field(selector)
         self.page.locator(selector).fill(text)
 
-    def prove_identity(self) -> None:
+    def prove_identity(self, next_step: str = "source") -> None:
         self.to_identity()
         front, back = HONG.rrn.split("-")
         self.type_text("#name", HONG.name)
@@ -104,7 +104,7 @@ class Touch(KioskUI):
         self.type_text("#pin", HONG.pin)
         self.submit("#account-next", "email")
         self.type_text("#code", self.last_code())
-        self.submit("#code-next", "source")
+        self.submit("#code-next", next_step)
 
     def pick_stick(self, drive) -> None:
         """Tap the stick once it is on the screen's live list."""

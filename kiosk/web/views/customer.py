@@ -20,6 +20,7 @@ from kiosk.journey.email_code import MAX_TRIES as MAX_CODE_TRIES
 from kiosk.journey.email_code import CodeResult, ResendRefused
 from kiosk.journey.flow import Outcome
 from kiosk.journey.visit import STAGES, Visit
+from kiosk.pki.errors import PkiError
 from kiosk.pki.password import unmet_rules
 from kiosk.web.base import A11Y_MODES, LANGUAGES, current_kiosk, safe_next, same_for_everyone, screen_only
 from kiosk.web.forms import (
@@ -32,6 +33,7 @@ from kiosk.web.forms import (
     IdentityForm,
     PasswordForm,
     ReplaceForm,
+    RevokeForm,
     SourceForm,
 )
 from kiosk.web.sessions import VISIT, session_store
@@ -231,6 +233,11 @@ def page_replace(visit):
     return render_step(Step.REPLACE, form=ReplaceForm(), records=customer_flow().replaceable(visit))
 
 
+def page_revoke(visit, status=200, confirm=None, message=None):
+    return render_step(Step.REVOKE, status=status, form=RevokeForm(formdata=None), confirm=confirm,
+                       records=customer_flow().revocable(visit), message=message)
+
+
 def page_password(visit):
     return render_first_showing(Step.PASSWORD, lambda: {"form": PasswordForm(), "rules": rule_states("")})
 
@@ -274,7 +281,7 @@ STEP_PAGES = {
     Step.SERVICE: page_service, Step.CONSENT: page_consent, Step.IDENTITY: page_identity,
     Step.ACCOUNT: page_account, Step.EMAIL: page_email, Step.REPLACE: page_replace,
     Step.PASSWORD: page_password, Step.DRIVE: page_drive, Step.ISSUING: page_issuing,
-    Step.DONE: page_done, Step.CHECK: page_check, Step.SOURCE: page_source,
+    Step.DONE: page_done, Step.CHECK: page_check, Step.SOURCE: page_source, Step.REVOKE: page_revoke,
 }
 
 
@@ -383,6 +390,29 @@ def post_replace(visit):
     if not (form.validate_on_submit() and customer_flow().choose_replacement(visit, form.serial.data)):
         return render_step(Step.REPLACE, status=422, form=form, records=customer_flow().replaceable(visit),
                            message=_("바꿀 인증서를 선택해 주세요."))
+    return go_to(visit.journey.current)
+
+
+@bp.post("/journey/revoke")
+@in_step(Step.REVOKE)
+def post_revoke(visit):
+    """인증서 폐지: the first tap on a certificate asks, 폐지하기 revokes it at the CA."""
+    form, flow = RevokeForm(), customer_flow()
+    records = {record.serial: record for record in flow.revocable(visit)}
+    if not form.validate_on_submit() or form.serial.data not in records:
+        return page_revoke(visit, status=422, message=_("폐지할 인증서를 선택해 주세요."))
+    if form.confirm.data == "no":
+        return page_revoke(visit)
+    if form.confirm.data != "yes":
+        return page_revoke(visit, confirm=records[form.serial.data])
+    try:
+        outcome = flow.revoke_lost(visit, form.serial.data)
+    except PkiError as exc:
+        logs.error("revoke.failed", reason=type(exc).__name__, detail=str(exc))
+        return page_revoke(visit, status=503, message=_(
+            "지금은 인증서를 폐지하지 못했습니다. 잠시 후 다시 누르시거나 직원을 불러 주세요."))
+    if outcome is not Outcome.OK:
+        return page_revoke(visit, status=422, message=_("폐지할 인증서를 선택해 주세요."))
     return go_to(visit.journey.current)
 
 
