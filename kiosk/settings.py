@@ -88,6 +88,9 @@ class Settings:
     ca_passphrase: str = variable(
         "KIOSK_CA_PASSPHRASE", DEMO_CA_PASSPHRASE, "encrypts the embedded CA's private keys on disk; "
         "required in production", shown="demo value", to_pki=("ca_passphrase",))
+    ca_dir: str = variable(
+        "KIOSK_CA_DIR", "", "the embedded CA's directory: its keys (readable by its own process alone), "
+        "certificates, CRL and ledger; the kiosk reads chain.pem and crl.der there", shown="$KIOSK_DATA_DIR/ca")
     ca_listen: str = variable(
         "KIOSK_CA_LISTEN", "127.0.0.1:8829", "with `KIOSK_CA=embedded`: loopback address:port where `kiosk ca "
         "serve` answers CMP and where the kiosk asks for certificates (docs/cmp.md)", to_pki=("ca_listen",))
@@ -256,7 +259,7 @@ class Settings:
     def pki(self) -> PkiSettings:
         """The part of the configuration the PKI is given (kiosk.pki.config), as each setting's `to_pki`
         declares it."""
-        handed: dict[str, Any] = {"ca_dir": self.data_dir / "ca"}
+        handed: dict[str, Any] = {"ca_dir": Path(self.ca_dir) if self.ca_dir else self.data_dir / "ca"}
         cmp: dict[str, Any] = {}
         for declared in fields(self):
             for target in _variable(declared).to_pki:

@@ -2,9 +2,10 @@
 # One line per file: source in the repository, destination, mode.
 PREFIX_DIR=/opt/cert-kiosk
 CONFIG_DIR=/etc/cert-kiosk
-UNITS="cert-kiosk.service cert-kiosk-browser.service cert-kiosk-screen.timer"
+UNITS="cert-kiosk-ca.service cert-kiosk.service cert-kiosk-browser.service cert-kiosk-screen.timer"
 FILES="
 systemd/cert-kiosk.service          /etc/systemd/system/cert-kiosk.service          0644
+systemd/cert-kiosk-ca.service       /etc/systemd/system/cert-kiosk-ca.service       0644
 systemd/cert-kiosk-browser.service  /etc/systemd/system/cert-kiosk-browser.service  0644
 systemd/cert-kiosk-screen.service   /etc/systemd/system/cert-kiosk-screen.service   0644
 systemd/cert-kiosk-screen.timer     /etc/systemd/system/cert-kiosk-screen.timer     0644

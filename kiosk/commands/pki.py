@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -31,7 +32,7 @@ LEDGER = "ledger.sqlite"
 
 def embedded_ca(settings: Settings, store: Store) -> EmbeddedCA:
     return EmbeddedCA(
-        settings.data_dir / "ca",
+        settings.pki.ca_dir,
         settings.ca_passphrase,
         store,
         Profile(settings.pki_base_url, settings.bank_code, settings.institution_code),
@@ -39,10 +40,18 @@ def embedded_ca(settings: Settings, store: Store) -> EmbeddedCA:
 
 
 def initialise(settings: Settings, store: Store, demo: bool, echo) -> None:
-    """Create the embedded CA once (demo CA in demo mode); afterwards only check its passphrase."""
+    """Create the embedded CA once (demo CA in demo mode); afterwards only check its passphrase. A CA
+    directory outside the data directory belongs to the CA's own unit, which runs `kiosk ca init`."""
     if settings.ca_backend != "embedded":
         echo(f"certificate authority: {settings.ca_backend} (nothing to create here)")
         return
+    if not settings.pki.ca_dir.is_relative_to(settings.data_dir):
+        echo(f"certificate authority {settings.pki.ca_dir}: kept by its own process (kiosk ca init)")
+        return
+    initialise_ca(settings, echo)
+
+
+def initialise_ca(settings: Settings, echo) -> None:
     directory = settings.pki.ca_dir
     try:
         if not EmbeddedCA.exists(directory):
@@ -216,6 +225,16 @@ def ca_show() -> None:
         )
 
 
+@ca.command("init")
+def ca_init() -> None:
+    """Create the embedded CA and its ledger once (idempotent), then check its passphrase; the CA's unit
+    runs it before `kiosk ca serve`."""
+    settings = _settings()
+    if settings.ca_backend != "embedded":
+        raise click.ClickException(f"KIOSK_CA={settings.ca_backend}: the CA is not on this kiosk")
+    initialise_ca(settings, click.echo)
+
+
 @ca.command("serve")
 @click.option("--listen", help="loopback address:port of the CMP responder (default KIOSK_CA_LISTEN)")
 @click.option("--hold-seconds", type=click.FloatRange(0, 60), default=0,
@@ -253,7 +272,10 @@ def _refresh_crl_hourly(responder) -> None:
 def ca_store(settings: Settings) -> Store:
     """The CA's own ledger (serials, revocations, CRL numbers) beside its keys: only the CA's process
     reads and writes it (docs/security.md)."""
-    store = Store(settings.pki.ca_dir / LEDGER)
+    path = settings.pki.ca_dir / LEDGER
+    if not path.exists():  # 0600 from its first byte, whatever the umask (the CA's directory is 0750)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    store = Store(path)
     store.migrate()
     return store
 
@@ -285,7 +307,8 @@ def demo_ca_process(settings: Settings) -> Iterator[None]:
     KIOSK_CA_LISTEN, and stops it when it stops (a child killed with its parent: PR_SET_PDEATHSIG). In
     production the CA is its own unit (cert-kiosk-ca.service) and nothing is started here."""
     host, _, port = settings.ca_listen.rpartition(":")
-    if not settings.is_demo or settings.ca_backend != "embedded" or _answers(host, int(port)):
+    own_unit = not settings.pki.ca_dir.is_relative_to(settings.data_dir)  # cert-kiosk-ca.service's CA
+    if not settings.is_demo or settings.ca_backend != "embedded" or own_unit or _answers(host, int(port)):
         yield
         return
     if not EmbeddedCA.exists(settings.pki.ca_dir):  # the kiosk serves; issuing says the CA is not there

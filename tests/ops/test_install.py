@@ -17,10 +17,11 @@ from tests.conftest import require_command
 
 REPO = Path(__file__).resolve().parents[2]
 PREFIX = "/opt/cert-kiosk"
-UNITS = ["cert-kiosk.service", "cert-kiosk-browser.service"]
+UNITS = ["cert-kiosk.service", "cert-kiosk-browser.service", "cert-kiosk-ca.service"]
 INSTALLED = {  # path: mode
     "etc/systemd/system/cert-kiosk.service": 0o644,
     "etc/systemd/system/cert-kiosk-browser.service": 0o644,
+    "etc/systemd/system/cert-kiosk-ca.service": 0o644,
     "etc/polkit-1/rules.d/50-cert-kiosk.rules": 0o644,
     "etc/sysusers.d/cert-kiosk.conf": 0o644,
     "etc/tmpfiles.d/cert-kiosk.conf": 0o644,
@@ -130,6 +131,22 @@ def test_the_app_unit_is_hardened_to_2_or_lower(staged):
     assert exposure(staged / "etc/systemd/system/cert-kiosk.service") <= 2.0
 
 
+def test_the_ca_unit_is_hardened_to_2_or_lower_and_the_kiosk_unit_cannot_read_its_keys(staged):
+    """The embedded CA is its own process and user (issue 30): loopback only; the kiosk's unit points at
+    its directory and its sandbox hides the key files whatever their modes."""
+    ca_unit = staged / "etc/systemd/system/cert-kiosk-ca.service"
+    assert exposure(ca_unit) <= 2.0
+    text = ca_unit.read_text()
+    for line in ("User=cert-kiosk-ca", "Group=cert-kiosk", "StateDirectory=cert-kiosk-ca", "UMask=0027",
+                 f"ExecStartPre={PREFIX}/.venv/bin/kiosk ca init", f"ExecStart={PREFIX}/.venv/bin/kiosk ca serve",
+                 "IPAddressAllow=localhost"):
+        assert re.search(rf"^{re.escape(line)}$", text, re.MULTILINE), line
+    kiosk = (staged / "etc/systemd/system/cert-kiosk.service").read_text()
+    assert "Environment=KIOSK_CA_DIR=/var/lib/cert-kiosk-ca/ca" in kiosk
+    hidden = re.search(r"^InaccessiblePaths=(.*)$", kiosk, re.MULTILINE)[1].split()
+    assert {"-/var/lib/cert-kiosk-ca/ca/root.key.pem", "-/var/lib/cert-kiosk-ca/ca/issuing.key.pem"} <= set(hidden)
+
+
 def test_hardening_leaves_what_the_kiosk_needs(staged):
     """AF_UNIX (D-Bus, sd_notify), AF_INET (loopback, SMTP), AF_NETLINK (udev); a watchdog; no private
     network; the state, runtime and configuration directories; the production settings."""
@@ -191,6 +208,11 @@ def test_sysusers_and_tmpfiles_create_users_and_a_private_state_directory(staged
     assert users["cert-kiosk"][6] == users["cert-kiosk-browser"][6] == "/usr/sbin/nologin"
     state = root / "var/lib/cert-kiosk"
     assert mode(state) == 0o700 and str(state.stat().st_uid) == users["cert-kiosk"][2]
+    groups = {line.split(":")[0]: line.split(":") for line in (root / "etc/group").read_text().splitlines()}
+    assert users["cert-kiosk-ca"][3] == groups["cert-kiosk"][2] != users["cert-kiosk-ca"][2] != users["cert-kiosk"][2]
+    ca_state = root / "var/lib/cert-kiosk-ca"
+    assert mode(ca_state) == 0o750 and str(ca_state.stat().st_uid) == users["cert-kiosk-ca"][2]
+    assert str(ca_state.stat().st_gid) == groups["cert-kiosk"][2]
 
 
 # --- the polkit rule, run ------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ def test_files_are_where_debian_and_the_units_expect_them(deb):
     listing = {line.split()[-1].lstrip("."): line.split()[0] for line in dpkg_deb("--contents", str(deb)).splitlines()
                if not line.startswith("d")}
     for path in ("/lib/systemd/system/cert-kiosk.service", "/lib/systemd/system/cert-kiosk-browser.service",
+                 "/lib/systemd/system/cert-kiosk-ca.service",
                  "/usr/lib/sysusers.d/cert-kiosk.conf", "/usr/lib/tmpfiles.d/cert-kiosk.conf",
                  "/usr/share/polkit-1/rules.d/50-cert-kiosk.rules", "/etc/pam.d/cert-kiosk-browser",
                  "/etc/chromium/policies/managed/cert-kiosk.json", "/opt/cert-kiosk/.venv/bin/kiosk",

@@ -1,7 +1,8 @@
 """The embedded CA: a root and an issuing CA on the kiosk itself, for demos, tests and pilots.
 
-Created once by `kiosk init` under `<data_dir>/ca/`: keys PEM-encrypted with KIOSK_CA_PASSPHRASE, files
-0600 in a 0700 directory. Serials are 159 random bits, unique through the ledger table
+Created once by `kiosk init` (or `kiosk ca init`, the CA's own unit) in KIOSK_CA_DIR (`<data_dir>/ca/`):
+keys PEM-encrypted with KIOSK_CA_PASSPHRASE, keys 0600 in a 0750 directory whose group is the kiosk's,
+certificates and CRL readable by that group. Serials are 159 random bits, unique through the ledger table
 `embedded_ca_issued`; the CRL file `crl.der` is regenerated on every revocation (and when it nears its
 next update) and served at /pki/crl.
 """
@@ -103,6 +104,9 @@ class EmbeddedCA:
         staging = Path(tempfile.mkdtemp(prefix=".ca-", dir=directory.parent))
         try:
             _write_authority(staging, passphrase, demo, now)
+            # the kiosk's process (the directory's group) reads the certificates and the CRL; the keys,
+            # ca.json and the ledger stay 0600, the CA process's alone
+            os.chmod(staging, 0o750)
             os.replace(staging, directory)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
