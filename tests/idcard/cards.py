@@ -172,3 +172,43 @@ def decompression_bomb(width: int = 60000, height: int = 60000) -> bytes:
     rows = zlib.compress(b"\x00" * 4096, 9)
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
             + chunk(b"IDAT", rows) + chunk(b"IEND", b""))
+
+
+SURNAMES = "김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허남심노하곽성차주우구민유진지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예경봉사부가복태목형피두감호제"
+GIVEN = "민서준지현우은영수진하윤도희성호연주경석재원혜정태아유나빈승선미동길철훈예채다인소혁규상용환"
+HANJA = "金李朴崔鄭姜趙尹張林韓吳徐申權黃安宋柳洪高文梁孫裵白許南沈盧河郭成車朱禹具閔俞秦池嚴蔡元千方"
+ADDRESSES = ("서울특별시 종로구 세종대로 209", "부산광역시 해운대구 센텀중앙로 79", "대구광역시 중구 공평로 88",
+             "인천광역시 남동구 정각로 29", "광주광역시 서구 내방로 111", "대전광역시 서구 둔산로 100",
+             "경기도 수원시 팔달구 효원로 241", "강원특별자치도 춘천시 중앙로 1", "제주특별자치도 제주시 문연로 6")
+# a serial's letters and digits without the pairs that the specimen's font draws alike (0/O, 1/I, Q):
+# which characters real serials use, and in which font, is for the pilot to find (docs/idcard.md)
+SERIAL_ALPHABET = "23456789ABCDEFGHJKLMNPRSTUVWXYZ"
+_WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
+
+
+def random_face(rng: random.Random, kind: str | None = None):
+    """A card of someone who does not exist: a 2–4 syllable name, a resident number of either era
+    (with the old check digit, or the random digits of numbers since 2020-10-05), dates that fit."""
+    from datetime import date, timedelta
+
+    kind = kind or rng.choice(("resident_card", "driver_license"))
+    name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2, 2, 3))))
+    birth = date(1940, 1, 1) + timedelta(days=rng.randint(0, 365 * 64))
+    sex = rng.choice((1, 2)) + (2 if birth.year >= 2000 else 0)
+    head = f"{birth:%y%m%d}{sex}"
+    # cards in use were issued since the 1999 reissue of every 주민등록증 (a licence is renewed every 10 years)
+    earliest = max(date(birth.year + 17, birth.month, min(birth.day, 28)), date(1999, 1, 1))
+    issued = earliest + timedelta(days=rng.randint(0, max(1, (date(2026, 6, 30) - earliest).days)))
+    if issued >= date(2020, 10, 5) and rng.random() < 0.8:
+        rrn = head + "".join(rng.choice("0123456789") for _ in range(6))
+    else:
+        body = head + "".join(rng.choice("0123456789") for _ in range(5))
+        rrn = body + str((11 - sum(int(d) * w for d, w in zip(body, _WEIGHTS, strict=True)) % 11) % 10)
+    hanja = "".join(rng.choice(HANJA) for _ in name) if rng.random() < 0.8 else ""
+    licence = ""
+    serial = ""
+    if kind == "driver_license":
+        licence = f"{rng.randint(11, 28)}-{issued:%y}-{rng.randint(0, 999999):06d}-{rng.randint(10, 99)}"
+        serial = "".join(rng.choice(SERIAL_ALPHABET) for _ in range(6))
+    return CardFace(kind=kind, name=name, rrn=rrn, issue_date=issued, hanja=hanja,
+                    address=rng.choice(ADDRESSES), licence_number=licence, licence_serial=serial)
