@@ -87,7 +87,7 @@ class HeldCertificate:
             bundle=bundle,
             subject_dn=self.folder.rsplit("/", 1)[-1],
             common_name=_first(certificate.subject, NameOID.COMMON_NAME) or certificate.subject.rfc4514_string(),
-            issuer_name=_first(certificate.issuer, NameOID.ORGANIZATION_NAME, NameOID.COMMON_NAME)
+            issuer_name=_first(certificate.issuer, NameOID.COMMON_NAME, NameOID.ORGANIZATION_NAME)
             or certificate.issuer.rfc4514_string(),
             not_before=certificate.not_valid_before_utc,
             not_after=certificate.not_valid_after_utc,

@@ -127,8 +127,10 @@
     }).filter(Boolean);
   }
   function guidance() {
+    // a result screen says its result: each certificate's status, validity and days left (issue 26)
     var parts = textOf("#panel h1")
       .concat(textOf("#panel .attract-sub, #panel .hint, #panel .message, #panel .field-error"))
+      .concat(textOf("#panel [data-spoken-result]").map(function (t) { return t.replace(/\s*\n\s*/g, ", "); }))
       .concat(pictureTexts());
     return parts.join(". ").replace(/\.\s*\./g, ".");
   }
@@ -161,6 +163,8 @@
   document.addEventListener("focusin", function (e) {
     var el = e.target;
     if (el.matches && el.matches("button, input, select, a[href]") && !el.closest(".overlay")) { speak(nameOf(el)); }
+    // a certificate card the keypad reached says what it shows
+    else if (el.matches && el.matches(".certificate-card[tabindex]")) { speak(el.innerText.replace(/\s*\n\s*/g, ", ")); }
   });
   document.addEventListener("kiosk:typed", function (e) {
     // a secret (PIN, password) is never spoken: only that something was typed

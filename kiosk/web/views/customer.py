@@ -7,6 +7,7 @@ to the step they are on (a typed URL, the back button, a replayed POST, a double
 from __future__ import annotations
 
 import json
+from datetime import date
 from functools import wraps
 
 from flask import Blueprint, abort, make_response, redirect, render_template, request, session, url_for
@@ -192,6 +193,13 @@ def step(name: str):
     if not may_show(visit, wanted):
         return go_to(visit.journey.current)
     return STEP_PAGES[wanted](visit)
+
+
+@bp.app_template_global()
+def today() -> date:
+    """For the done screen: a copy of a certificate already in its renewal window says "renew now",
+    not a date gone by (issue 26, item 14)."""
+    return date.today()
 
 
 # --- GET pages ---------------------------------------------------------------------------------------
