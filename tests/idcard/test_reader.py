@@ -132,3 +132,35 @@ def test_a_gif_of_a_card_is_not_an_image(reader):
 def test_a_blurred_glared_capture_still_reads_the_number(reader):
     distortion = Distortion(rotation=3, blur=1.5, glare=0.4, quality=50, seed=3)
     assert reader.read(capture(FACES[2], distortion)).rrn == FACES[2].rrn
+
+
+def test_a_flood_of_captures_from_many_threads_is_read_by_a_small_pool():
+    """Sixteen server threads at once against a pool of two engine pairs: every read right, none mixed up."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool_reader = CardReader(pool_size=2, wait_seconds=300)  # correctness here; the wait bound is for a kiosk
+    images = [(face, capture(face, mild(40 + n))) for n, face in enumerate(FACES * 2)]
+    try:
+        with ThreadPoolExecutor(max_workers=16) as threads:
+            readings = list(threads.map(lambda item: pool_reader.read(item[1]), images))
+        assert pool_reader._made == 2
+    finally:
+        pool_reader.close()
+    assert [(r.name, r.rrn) for r in readings] == [(face.name, face.rrn) for face, _ in images]
+
+
+def test_the_fake_camera_file_is_the_capture_frame_after_frame(tmp_path):
+    from io import BytesIO
+
+    from PIL import Image
+
+    from tests.idcard.cards import fake_camera_mjpeg
+
+    frame = capture(FACES[0], mild(1))
+    path = fake_camera_mjpeg(frame, tmp_path / "card.mjpeg", frames=5)
+    data = path.read_bytes()
+    assert data.count(b"\xff\xd8") >= 5 and data == frame * 5
+    with Image.open(BytesIO(data)) as first:
+        assert first.format == "JPEG" and first.size == (1280, 720)
+    with pytest.raises(ValueError):
+        fake_camera_mjpeg(b"\x89PNG", tmp_path / "not.mjpeg")
