@@ -69,9 +69,16 @@ def make_server(app, host: str, port: int, threads: int):
     poll(), not select(): select() fails outright once a descriptor number passes 1024."""
     from waitress import create_server
 
+    from kiosk.idcard import MAX_CAPTURE_BYTES
+
     summarise_queue_backlog()
+    # Waitress reads a request's body before the app sees it, and spools one larger than inbuf_overflow
+    # (512 KB by default) to a temporary file: an ID card's picture must never touch a disk (issue 25).
+    # So no body larger than the largest the app takes (a capture) is read at all (413), and one up to
+    # that size stays in memory.
     return create_server(app, host=host, port=port, threads=threads, ident="cert-kiosk",
-                         asyncore_use_poll=True, channel_timeout=300, connection_limit=200)
+                         asyncore_use_poll=True, channel_timeout=300, connection_limit=200,
+                         max_request_body_size=MAX_CAPTURE_BYTES + 1, inbuf_overflow=2 * MAX_CAPTURE_BYTES)
 
 
 def start_metrics(registry, host: str, port: int):

@@ -78,9 +78,10 @@ def wire(settings: Settings, clock: Clock | None = None) -> Kiosk:
     drives = DriveManager.from_backend(settings.drives_backend, settings.data_dir)
     drives.start()
     drives.subscribe(DriveEvents(metrics, drives.drives()))
+    id_check = id_card_check(settings, store)
     flow = CustomerFlow(directory=directory, accounts=accounts, code_sender=sender, issuance=issuance,
                         drives=drives, audit=audit, clock=clock, certificate_tries=lockouts, metrics=metrics,
-                        release_thread=store.close)
+                        release_thread=store.close, id_check=id_check)
     state = KioskState(store)
 
     def out_of_service() -> bool:
@@ -95,7 +96,7 @@ def wire(settings: Settings, clock: Clock | None = None) -> Kiosk:
         crl_path=settings.pki.ca_dir / "crl.der" if settings.ca_backend == "embedded" else None,
         data_dir=settings.data_dir, drives=drives.drives))
     return Kiosk(settings=settings, clock=clock, store=store, state=state, audit=audit,
-                 lockouts=lockouts, directory=directory, id_check=id_card_check(settings, store),
+                 lockouts=lockouts, directory=directory, id_check=id_check,
                  accounts=accounts, code_sender=sender,
                  staff_gate=StaffGate(store, clock=clock), issuance=issuance, drives=drives, flow=flow,
                  metrics=metrics, receipts=receipt_desk(settings, sender, issuance))

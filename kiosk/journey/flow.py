@@ -23,6 +23,7 @@ from kiosk import logs
 from kiosk.clock import Clock
 from kiosk.identity import CodeSender, CustomerDirectory, IdentityServiceUnavailable
 from kiosk.identity.lockouts import LockingAccounts, Lockouts
+from kiosk.identity.ports import IdCardCheck, IdCheckOutcome
 from kiosk.journey.email_code import CodeResult, EmailChallenge
 from kiosk.journey.machine import Service, Step
 from kiosk.journey.visit import IssuingRun, Visit
@@ -104,6 +105,9 @@ class Outcome(str, Enum):
     DAMAGED = "damaged"         # its key file cannot be read, or belongs to another certificate
     WEAK = "weak"               # a renewal keeps the password, and this one fails today's rules
     ENDED = "ended"             # the visit ended (idle, staff) while the kiosk was busy for it
+    ID_MISMATCH = "id_mismatch"         # the authenticity service does not know this card so
+    ID_LOST = "id_lost"                 # ...knows it as reported lost or stolen
+    ID_CHECK_UNAVAILABLE = "id_check_unavailable"   # ...did not answer
 
 
 @dataclass
@@ -116,6 +120,7 @@ class CustomerFlow:
     audit: AuditLog | None
     clock: Clock
     certificate_tries: Lockouts | None = None  # wrong certificate passwords, counted per certificate
+    id_check: IdCardCheck | None = None  # 신분증 진위확인 (None: not asked)
     metrics: KioskMetrics = field(default_factory=KioskMetrics)
     # called on the issuing worker's own thread as it ends: the store opens one SQLite connection per
     # thread, and a thread per issuance left one connection (two descriptors, its page cache) behind
@@ -147,7 +152,11 @@ class CustomerFlow:
     def consent(self, visit: Visit) -> None:
         self._complete(visit, Step.CONSENT)
 
-    def identify(self, visit: Visit, name: str, rrn: str, id_kind: str, issue_date: date) -> Outcome:
+    def identify(self, visit: Visit, name: str, rrn: str, id_kind: str, issue_date: date,
+                 licence_number: str = "", licence_serial: str = "", by: str = "keyboard") -> Outcome:
+        """The directory finds the customer, then the authenticity service checks the card (a driver's
+        licence typed without its number cannot be checked there: the directory's match stands alone).
+        `by`: "camera" (a read card the customer confirmed) or "keyboard", for the log."""
         visit.journey.require(Step.IDENTITY)
         try:
             customer = self.directory.find(name, rrn, id_kind, issue_date)
@@ -160,10 +169,58 @@ class CustomerFlow:
         if self.accounts.is_locked(customer):
             logs.warning("identity.locked_customer", customer=customer.customer_key[:12])
             return Outcome.LOCKED
-        visit.customer, visit.rrn = customer, rrn
+        if self.id_check is not None and (id_kind != "driver_license" or licence_number):
+            checked = self._check_card(customer, id_kind, name, rrn, issue_date, licence_number, licence_serial)
+            if checked is not Outcome.OK:
+                return checked
+        visit.customer, visit.rrn, visit.reading = customer, rrn, None
         self._complete(visit, Step.IDENTITY)
-        logs.event("identity.matched", customer=customer.customer_key[:12])
+        logs.event("identity.matched", customer=customer.customer_key[:12], by=by)
         return Outcome.OK
+
+    def _check_card(self, customer, id_kind, name, rrn, issue_date, licence_number, licence_serial) -> Outcome:
+        """신분증 진위확인. A card the service does not know so, or knows as lost, counts as a failure
+        towards the customer's lock, as a wrong PIN does (the same count: kiosk.identity.lockouts); the
+        try is counted before the service is asked, so concurrent tries never pass the limit."""
+        tries, key, who = self.accounts.lockouts, customer.customer_key, customer.customer_key[:12]
+        with tries.one_try_at_a_time(key):
+            place = tries.reserve_try(key)
+            if place is None:
+                logs.warning("identity.locked_customer", customer=who)
+                return Outcome.LOCKED
+            try:
+                outcome = self.id_check.check(id_kind, name, rrn, issue_date, licence_number, licence_serial)
+            except IdentityServiceUnavailable as exc:
+                tries.release_try(key)
+                logs.warning("identity.id_check_unavailable", reason=str(exc))
+                return Outcome.ID_CHECK_UNAVAILABLE
+            if outcome is IdCheckOutcome.MATCHES:
+                if tries.settle_success(key, place):
+                    logs.event("identity.id_check_matched", customer=who, id_kind=id_kind)
+                    return Outcome.OK
+                return Outcome.LOCKED
+            failed = Outcome.ID_LOST if outcome is IdCheckOutcome.REPORTED_LOST else Outcome.ID_MISMATCH
+            left = tries.record_wrong(key)
+        logs.warning("identity.id_check_failed", customer=who, id_kind=id_kind, outcome=failed.value,
+                     tries_left=left)
+        self._audit("identity.id_check_failed", key, f"outcome={failed.value}")
+        if left == 0:
+            self._audit("customer.locked", key)
+            return Outcome.LOCKED
+        return failed
+
+    def withdrawal_accounts(self, visit: Visit) -> list:
+        """The customer's withdrawal accounts as the directory lists them (masked for the screen), asked
+        once per visit; [] when it lists none or cannot answer now: the account number is typed then."""
+        visit.journey.require(Step.ACCOUNT)
+        if visit.accounts is None:
+            try:
+                visit.accounts = list(self.directory.accounts(visit.customer))
+            except IdentityServiceUnavailable as exc:
+                logs.warning("identity.account_list_unavailable", reason=str(exc))
+                return []
+            logs.event("identity.account_list", accounts=len(visit.accounts))
+        return visit.accounts
 
     def verify_account(self, visit: Visit, account: str, pin: str):
         visit.journey.require(Step.ACCOUNT)

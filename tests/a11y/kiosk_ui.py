@@ -175,7 +175,10 @@ class KioskUI:
         """The account from the directory's list (one tap), or typed where the directory gives none;
         then the PIN, which sends the form with its fourth digit."""
         if self.page.locator("#account-list").count():
-            self.tap(f'label.account-card:has(input[value="{re.sub(r"[^0-9]", "", HONG.account)}"])')
+            digits = re.sub(r"[^0-9]", "", HONG.account)
+            card = self.page.locator(f'label.account-card:has-text("{digits[:6]}-"):has-text("{digits[-4:]}")')
+            if not card.locator("input").is_checked():
+                card.tap()
         else:
             self.keyboard_for("#account")
             self.type_digits(re.sub(r"\D", "", HONG.account))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.a11y.kiosk_ui import ARTIFACTS, GOOD_PASSWORD, SPEECH_HOOK, KioskUI
+from tests.a11y.kiosk_ui import ARTIFACTS, GOOD_PASSWORD, HONG, SPEECH_HOOK, KioskUI
 
 pytestmark = pytest.mark.browser
 
@@ -321,3 +321,66 @@ def test_certificate_management_screens(ui, page, app, live_server, lang, mode):
     check("done-revoke")
     assert check.problems == [], "\n".join(check.problems)
     assert len(check.checked) == 15
+
+
+@pytest.fixture(scope="module")
+def grey_camera(chromium, tmp_path_factory):
+    """Chromium whose camera shows a bare grey ledge: nothing to take by itself, so the camera screen
+    stays; 촬영 sends that grey picture (or, routed, a card: see below)."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    from tests.browser.test_identity_camera import launch
+    from tests.idcard.cards import fake_camera_mjpeg
+
+    grey = BytesIO()
+    Image.new("RGB", (1280, 720), (128, 128, 128)).save(grey, "JPEG")
+    browser = launch(chromium.browser_type, fake_camera_mjpeg(grey.getvalue(), tmp_path_factory.mktemp("grey") / "grey.mjpeg"))
+    yield browser
+    browser.close()
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("lang", LANGS)
+def test_identity_by_camera_screens(grey_camera, live_server, app, lang, mode):
+    """Issue 25: the camera screen (live picture, card-shaped frame, how to hold the card, 촬영, 직접 입력),
+    a picture with no card in it, the confirm screen (and a driver's licence's fields), the account list."""
+    from kiosk.idcard.specimen import demo_faces
+    from tests.conftest import KIOSK_SCREEN
+    from tests.idcard.cards import capture
+
+    context = grey_camera.new_context(viewport=KIOSK_SCREEN, has_touch=True, locale="ko-KR", base_url=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    ui = KioskUI(page, app)
+    check = ScreenCheck(ui, lang, mode)
+    set_up(ui, lang, mode)
+    ui.start()
+    ui.to_consent()
+    ui.tap("#terms")
+    ui.tap("#privacy")
+    ui.submit("#consent-next", "identity")
+    page.wait_for_selector("#camera-shoot:not([disabled])")
+    check("identity-camera")
+    ui.tap("#camera-shoot")                                   # the grey ledge: no card
+    page.wait_for_selector("#card-problem")
+    page.wait_for_selector("#camera-shoot:not([disabled])")
+    check("identity-camera-no-card")
+    card = capture(next(f for f in demo_faces() if f.name == HONG.name))
+    page.route("**/journey/identity/capture", lambda route: route.continue_(post_data=card))
+    ui.tap("#camera-shoot")
+    page.wait_for_selector("#confirm-form", timeout=30_000)
+    ui.wait_step("identity")
+    check("identity-confirm")
+    check.with_keyboard("identity-confirm-keyboard", "#name")
+    ui.tap("label:has(#id_kind-driver_license)")
+    page.wait_for_selector("#licence_number")
+    check("identity-confirm-licence", spoken=False)
+    ui.tap("label:has(#id_kind-resident_card)")
+    ui.submit("#confirm-next", "account")
+    check("account-list")
+    check.with_keyboard("account-list-keypad", "#pin")
+    context.close()
+    assert check.problems == [], "\n".join(check.problems)
+    assert len(check.checked) == 7

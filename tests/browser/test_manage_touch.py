@@ -100,9 +100,8 @@ class Touch(KioskUI):
         self.tap("label:has(#id_kind-resident_card)")
         self.type_text("#issue_date", HONG.id_issue_date.replace("-", ""))
         self.submit("#identity-next", "account")
-        self.type_text("#account", HONG.account)
-        self.type_text("#pin", HONG.pin)
-        self.submit("#account-next", "email")
+        self.fill_account()                        # the account from the list; the PIN's 4th digit sends it
+        self.wait_step("email")
         self.type_text("#code", self.last_code())
         self.submit("#code-next", next_step)
 

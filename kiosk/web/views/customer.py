@@ -27,6 +27,7 @@ from kiosk.web.base import A11Y_MODES, LANGUAGES, current_kiosk, safe_next, same
 from kiosk.web.forms import (
     PASSWORD_RULE_TEXT,
     AccountForm,
+    AccountPickForm,
     CodeForm,
     ConsentForm,
     DeleteForm,
@@ -70,14 +71,16 @@ def may_show(visit: Visit, step: Step) -> bool:
     return visit.journey.can_enter(step) or (step is Step.DONE and bool(visit.delivered_serial))
 
 
-def render_step(step: Step, status: int = 200, **context):
+def render_step(step: Step, status: int = 200, template: str | None = None, **context):
     visit = current_visit()
     n, total = visit.journey.position(step)
-    html = render_template(f"customer/{step.value}.html", visit=visit, step=step, progress=(n, total), **context)
+    html = render_template(template or f"customer/{step.value}.html", visit=visit, step=step, progress=(n, total),
+                           **context)
     return step_response(step, html, status)
 
 
-def render_first_showing(step: Step, make_context=dict, values: dict[str, str] | None = None, key: tuple = ()):
+def render_first_showing(step: Step, make_context=dict, values: dict[str, str] | None = None, key: tuple = (),
+                         template: str | None = None):
     """`step` as first shown, before the customer typed or chose anything on it: the same for every
     customer of the same service at the same place in the journey, so rendered once (kiosk/web/shared.py).
     `make_context` must not depend on this customer, beyond what `key` adds; this customer's short texts
@@ -86,8 +89,8 @@ def render_first_showing(step: Step, make_context=dict, values: dict[str, str] |
     n, total = visit.journey.position(step)
 
     def render():
-        return render_template(f"customer/{step.value}.html", visit=visit, step=step, progress=(n, total),
-                               **make_context())
+        return render_template(template or f"customer/{step.value}.html", visit=visit, step=step,
+                               progress=(n, total), **make_context())
 
     html = same_for_everyone(("step", step, visit.journey.service, n, total, *key), render, values)
     return step_response(step, html)
@@ -216,11 +219,21 @@ def page_consent(visit):
 
 
 def page_identity(visit):
-    return render_first_showing(Step.IDENTITY, lambda: {"form": IdentityForm()})
+    from kiosk.web.views.camera import identity_page  # the camera, the confirm screen or the keyboard form
+
+    return identity_page(visit)
 
 
-def page_account(visit):
-    return render_first_showing(Step.ACCOUNT, lambda: {"form": AccountForm()})
+def page_account(visit, status=200, **context):
+    """The directory's list of the customer's accounts to tap (masked), or the account number typed
+    where the directory gives none; the PIN either way."""
+    accounts = customer_flow().withdrawal_accounts(visit)
+    if accounts:
+        return render_step(Step.ACCOUNT, status=status, form=AccountPickForm(formdata=None), accounts=accounts,
+                           **context)
+    if status == 200 and not context:
+        return render_first_showing(Step.ACCOUNT, lambda: {"form": AccountForm()})
+    return render_step(Step.ACCOUNT, status=status, **{"form": AccountForm(formdata=None), **context})
 
 
 def page_email(visit, form=None, message=None, status=200):
@@ -325,22 +338,22 @@ def post_identity(visit):
     outcome = customer_flow().identify(visit, form.name.data, form.rrn.digits, form.id_kind.data, form.issued_on)
     if outcome is Outcome.OK:
         return go_to(visit.journey.current)
-    messages = {
-        Outcome.NOT_FOUND: _("입력하신 정보와 일치하는 고객을 찾지 못했습니다. 이름, 주민등록번호, 신분증 정보를 확인해 주세요."),
-        Outcome.LOCKED: _("비밀번호 오류가 %(limit)d회 넘어 키오스크 발급이 잠겨 있습니다. 신분증을 가지고 창구로 와 주세요.", limit=MAX_ACCOUNT_FAILURES),
-        Outcome.UNAVAILABLE: _("지금 고객 정보를 확인할 수 없습니다. 잠시 후 다시 시도하시거나 직원을 불러 주세요."),
-    }
-    return render_step(Step.IDENTITY, status=422, form=form, message=messages[outcome],
-                       locked=outcome is Outcome.LOCKED)
+    # the words: templates/customer/_identity_outcomes.html
+    return render_step(Step.IDENTITY, status=422, form=form, outcome=outcome.value, locked=outcome is Outcome.LOCKED,
+                       lock_limit=MAX_ACCOUNT_FAILURES)
 
 
 @bp.post("/journey/account")
 @in_step(Step.ACCOUNT)
 def post_account(visit):
-    form = AccountForm()
-    if not form.validate_on_submit():
-        return render_step(Step.ACCOUNT, status=422, form=form)
-    outcome, check = customer_flow().verify_account(visit, form.account.data, form.pin.data)
+    # an account tapped in the directory's list (its place), or typed (no list; or a client that types)
+    accounts = customer_flow().withdrawal_accounts(visit)
+    picked = bool(accounts) and "account" not in request.form
+    form = AccountPickForm() if picked else AccountForm()
+    if not form.validate_on_submit() or (picked and int(form.choice.data) >= len(accounts)):
+        return render_step(Step.ACCOUNT, status=422, form=form, accounts=accounts if picked else [])
+    account = accounts[int(form.choice.data)].account if picked else form.account.data
+    outcome, check = customer_flow().verify_account(visit, account, form.pin.data)
     if outcome is Outcome.OK:
         return go_to(visit.journey.current)
     if outcome is Outcome.WRONG:
@@ -349,8 +362,7 @@ def post_account(visit):
         message = _("비밀번호 오류가 %(limit)d회 넘어 키오스크 발급이 잠겼습니다. 신분증을 가지고 창구로 와 주세요.", limit=MAX_ACCOUNT_FAILURES)
     else:
         message = _("지금 계좌를 확인할 수 없습니다. 잠시 후 다시 시도하시거나 직원을 불러 주세요.")
-    return render_step(Step.ACCOUNT, status=422, form=AccountForm(formdata=None), message=message,
-                       locked=outcome is Outcome.LOCKED)
+    return page_account(visit, status=422, message=message, locked=outcome is Outcome.LOCKED)
 
 
 @bp.post("/journey/email")
@@ -576,3 +588,6 @@ def mask_email(visit) -> str:
 def code_mail_body() -> str:
     return _("우체국 인증서 발급 인증번호는 {code} 입니다. 3분 안에 키오스크 화면에 입력해 주세요. "
              "직접 요청하지 않으셨다면 이 메일을 무시하시고 우체국에 알려 주세요.")
+
+
+from kiosk.web.views import camera  # noqa: E402,F401 - its routes are the identity step's, on this blueprint
