@@ -131,9 +131,9 @@ def test_secure_keypad_layout_comes_from_the_server_and_differs_between_showings
 
 
 def test_plain_numeric_keypad_is_in_telephone_order(ui, page):
-    ui.walk_to("account")
-    ui.focus_field("#account")
-    assert keypad_order(page, "account") == list("123456789") + ["", "0", ""]
+    ui.walk_to("identity")
+    ui.focus_field("#rrn_front")
+    assert keypad_order(page, "rrn_front") == list("123456789") + ["", "0", ""]
 
 
 def test_pin_and_resident_number_never_appear_as_text_in_the_dom(ui, page):

@@ -135,6 +135,8 @@ def test_physical_keypad_reaches_and_operates_every_control_with_arrows_and_ente
     page.focus("#consent-next")
     page.keyboard.press("Enter")
     ui.wait_step("identity")
+    page.wait_for_selector("#identity-form")         # no camera here: the keyboard form, by itself
+    ui.wait_step("identity")
     page.keyboard.press("ArrowDown")
     assert page.evaluate("document.activeElement.id") == "name"
     page.keyboard.press("Enter")                     # opens the keyboard and goes to its first key

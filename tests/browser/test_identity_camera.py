@@ -175,3 +175,53 @@ def test_a_picture_that_is_no_card_is_answered_politely_and_the_keyboard_offered
         context.close()
     finally:
         browser.close()
+
+
+def test_a_renewal_by_camera_and_a_password_change_counted(hong_camera, live_server, app):
+    """갱신 with the card shown to the camera, then 비밀번호 변경 of the renewed certificate: the taps
+    of each (docs/performance.md), and each reaches its done screen."""
+    from tests.browser.test_manage_touch import issued_stick, plug_in
+    from tests.journey.test_manage import NEW_PASSWORD
+
+    drive = issued_stick(app, live_server, days_ago=345)
+    context, page = page_on(hong_camera, live_server)
+    ui = Counted(page, app)
+    page.goto("/")
+    ui.start()
+    ui.submit("#service-renew", "consent")
+    ui.tap("#terms")
+    ui.tap("#privacy")
+    ui.submit("#consent-next", "identity")
+    ui.identity_by_camera()
+    ui.fill_account()
+    ui.wait_step("email")
+    page.wait_for_selector('#osk-host .osk[data-for="code"]')
+    ui.type_digits(ui.last_code())
+    ui.wait_step("source")
+    plug_in(app, "stick")
+    ui.tap(f'#drive-list button.drive[value="{drive.id}"]')
+    page.wait_for_selector('#osk-host .osk[data-for="password"]')      # one certificate: chosen, keyboard open
+    ui.type_latin(GOOD_PASSWORD)
+    ui.done()                                                           # the last field: sent
+    page.wait_for_selector('#screen[data-step="done"]', timeout=60_000)
+    renewal, renewal_other = ui.count(), ui.count("other")
+
+    ui.taps.clear()
+    ui.tap("#finish")
+    page.wait_for_selector("#start")
+    plug_in(app, "stick")
+    ui.start()
+    ui.submit("#service-change-password", "source")
+    ui.tap(f'#drive-list button.drive[value="{drive.id}"]')
+    page.wait_for_selector('#osk-host .osk[data-for="password"]')
+    ui.type_latin(GOOD_PASSWORD)
+    ui.done()
+    ui.wait_step("password")
+    ui.fill_password(NEW_PASSWORD)
+    page.wait_for_selector('#screen[data-step="done"]', timeout=60_000)
+    change, change_other = ui.count() - 1, ui.count("other") - 1          # 마치기 belongs to the renewal
+    context.close()
+    print(f"\nrenewal by camera: {renewal} taps, {renewal_other} not secrets; "
+          f"password change ({len(NEW_PASSWORD)} characters): {change} taps, {change_other} not secrets")
+    assert renewal <= 40 and renewal_other <= 10, ui.taps
+    assert change_other <= 5
