@@ -17,7 +17,8 @@ GOOD_PASSWORD = "Kiosk!2580x"
 HONG_NAME_KEYS = "ㅎㅗㅇㄱㅣㄹㄷㅗㅇ"   # 홍길동 on the 두벌식 keyboard
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"   # ignored by git
 AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe-core" / "axe-4.14.1.min.js"
-# records what the page asks the speech synthesizer to say (there is no audio device here)
+# records what the page asks to be said: the kiosk's own voice (POST /speech, kiosk/speech.py) or the
+# browser's speechSynthesis where the kiosk has none
 SPEECH_HOOK = """
 window.__spoken = [];
 if (window.speechSynthesis) {
@@ -27,6 +28,13 @@ if (window.speechSynthesis) {
     try { speak(u); } catch (e) {}
   };
 }
+const kioskFetch = window.fetch.bind(window);
+window.fetch = (url, options) => {
+  if (options && options.body instanceof URLSearchParams && String(url).endsWith("/speech")) {
+    window.__spoken.push({text: options.body.get("text"), lang: options.body.get("lang")});
+  }
+  return kioskFetch(url, options);
+};
 """
 LATIN_PAGE = set("1234567890qwertyuiopasdfghjklzxcvbnm")
 SYMBOL_PAGE = set("!@#$%^&*()-_=+[]{};:,.?/~<>")

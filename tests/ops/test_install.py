@@ -147,6 +147,13 @@ def test_the_ca_unit_is_hardened_to_2_or_lower_and_the_kiosk_unit_cannot_read_it
     assert {"-/var/lib/cert-kiosk-ca/ca/root.key.pem", "-/var/lib/cert-kiosk-ca/ca/issuing.key.pem"} <= set(hidden)
 
 
+def test_the_screen_check_runs_as_the_kiosk_user_hardened_to_2_or_lower(staged):
+    """It scored 5.0 as root (issue 28); polkit lets the kiosk's user restart the browser unit."""
+    unit_path = staged / "etc/systemd/system/cert-kiosk-screen.service"
+    assert re.search(r"^User=cert-kiosk$", unit_path.read_text(), re.M)
+    assert exposure(unit_path) <= 2.0
+
+
 def test_hardening_leaves_what_the_kiosk_needs(staged):
     """AF_UNIX (D-Bus, sd_notify), AF_INET (loopback, SMTP), AF_NETLINK (udev); a watchdog; no private
     network; the state, runtime and configuration directories; the production settings."""
@@ -190,6 +197,9 @@ def test_chromium_is_locked_down_by_managed_policy(staged):
     assert policy["DownloadRestrictions"] == 3 and policy["PrintingEnabled"] is False
     assert policy["PasswordManagerEnabled"] is False
     assert policy["AutofillAddressEnabled"] is False and policy["AutofillCreditCardEnabled"] is False
+    # a keyboard in the customer's port opened a file chooser (Ctrl+O) and a normal window (Ctrl+N)
+    assert policy["AllowFileSelectionDialogs"] is False
+    assert policy["IncognitoModeAvailability"] == 2  # forced: the "new window" command is disabled
     unit = (staged / "etc/systemd/system/cert-kiosk-browser.service").read_text()
     assert "Environment=KIOSK_URL=http://127.0.0.1:8080/" in unit
 
@@ -219,12 +229,21 @@ def test_sysusers_and_tmpfiles_create_users_and_a_private_state_directory(staged
 
 POLKIT_HARNESS = """
 const fs = require("fs");
-let rule;
+const rules = [];
 const polkit = {Result: {YES: "yes", NO: "no", AUTH_ADMIN: "auth_admin", NOT_HANDLED: null},
-                addRule: (f) => { rule = f; }};
+                addRule: (f) => { rules.push(f); }};
 eval(fs.readFileSync(process.argv[1], "utf8"));
 const asks = JSON.parse(process.argv[2]);
-console.log(JSON.stringify(asks.map(([user, id]) => rule({id}, {user}))));
+// polkit asks each rule in turn until one answers; action.lookup() reads the details the caller sent
+const answer = (user, id, details) => {
+  const action = {id, lookup: (key) => details[key]};
+  for (const rule of rules) {
+    const result = rule(action, {user});
+    if (result !== null && result !== undefined) { return result; }
+  }
+  return null;
+};
+console.log(JSON.stringify(asks.map(([user, id, details]) => answer(user, id, details || {}))));
 """
 ALLOWED = [f"org.freedesktop.udisks2.{a}" for a in (
     "filesystem-mount", "filesystem-mount-other-seat", "filesystem-unmount-others", "eject-media",
@@ -236,7 +255,7 @@ REFUSED = [f"org.freedesktop.udisks2.{a}" for a in (
     "open-device-system")] + ["org.freedesktop.login1.power-off", "org.freedesktop.systemd1.manage-units"]
 
 
-def polkit_answers(rules: Path, asks: list[tuple[str, str]]) -> list:
+def polkit_answers(rules: Path, asks: list[tuple]) -> list:
     node = require_command("node", "nodejs")
     result = subprocess.run([node, "-e", POLKIT_HARNESS, str(rules), json.dumps(asks)],
                             capture_output=True, text=True, timeout=60)
@@ -249,6 +268,46 @@ def test_polkit_lets_the_kiosk_user_mount_eject_and_power_off_and_nothing_else(s
     asks = [("cert-kiosk", a) for a in ALLOWED + REFUSED] + [("cert-kiosk-browser", a) for a in ALLOWED]
     answers = polkit_answers(rules, asks)
     assert answers == ["yes"] * len(ALLOWED) + [None] * (len(REFUSED) + len(ALLOWED))
+
+
+# the details udisks2 sends with "modify-device" for Filesystem.Check/Repair (udisksdaemonutil.c)
+STICK = {"drive.removable": "true", "drive.removable.bus": "usb", "id.type": "vfat", "id.usage": "filesystem"}
+CHECK = "Authentication is required to check the filesystem on $(drive)"
+REPAIR = "Authentication is required to repair the filesystem on $(drive)"
+
+
+def test_polkit_lets_the_kiosk_user_check_and_repair_a_usb_stick_and_format_nothing(staged):
+    rules = staged / "etc/polkit-1/rules.d/50-cert-kiosk.rules"
+    modify = "org.freedesktop.udisks2.modify-device"
+    asks = [
+        ("cert-kiosk", modify, {**STICK, "polkit.message": CHECK}),
+        ("cert-kiosk", modify + "-other-seat", {**STICK, "polkit.message": REPAIR}),
+        ("cert-kiosk", modify + "-other-seat", {**STICK, "id.type": "exfat", "polkit.message": REPAIR}),
+        # refused: a format or a relabel (same action, another message), the system's disks, another
+        # bus, another filesystem, another user
+        ("cert-kiosk", modify, {**STICK, "polkit.message": "Authentication is required to format $(drive)"}),
+        ("cert-kiosk", modify, {**STICK, "polkit.message": "Authentication is required to change the filesystem label on $(drive)"}),
+        ("cert-kiosk", modify + "-system", {**STICK, "polkit.message": REPAIR}),
+        ("cert-kiosk", modify, {**STICK, "drive.removable.bus": "ata", "polkit.message": REPAIR}),
+        ("cert-kiosk", modify, {**STICK, "id.type": "ext4", "polkit.message": REPAIR}),
+        ("cert-kiosk", modify, {"polkit.message": REPAIR}),
+        ("cert-kiosk-browser", modify, {**STICK, "polkit.message": REPAIR}),
+    ]
+    assert polkit_answers(rules, asks) == ["yes"] * 3 + [None] * 7
+
+
+def test_polkit_lets_the_screen_check_restart_the_browser_unit_and_no_other(staged):
+    """cert-kiosk-screen.service runs as the kiosk's user (exposure ≤ 2.0): it may restart the browser."""
+    rules = staged / "etc/polkit-1/rules.d/50-cert-kiosk.rules"
+    manage = "org.freedesktop.systemd1.manage-units"
+    asks = [
+        ("cert-kiosk", manage, {"unit": "cert-kiosk-browser.service", "verb": "restart"}),
+        ("cert-kiosk", manage, {"unit": "cert-kiosk-browser.service", "verb": "stop"}),
+        ("cert-kiosk", manage, {"unit": "cert-kiosk.service", "verb": "restart"}),
+        ("cert-kiosk", manage, {"unit": "usbguard.service", "verb": "restart"}),
+        ("cert-kiosk-browser", manage, {"unit": "cert-kiosk-browser.service", "verb": "restart"}),
+    ]
+    assert polkit_answers(rules, asks) == ["yes", None, None, None, None]
 
 
 def test_no_unit_or_rule_file_is_left_out_of_the_install():
