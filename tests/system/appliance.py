@@ -17,6 +17,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 GUEST_PORT = 8080
+# one answer from the guest agent: seconds on an idle machine, minutes when emulation shares two cores
+AGENT_TIMEOUT = 300
 
 
 class Monitor:
@@ -90,7 +92,7 @@ class Appliance:
             "-device", "usb-tablet,bus=xhci.0,port=1,id=touch",
             # a sound card whose output is a WAV file on the host: what the kiosk says, recorded
             "-audiodev", f"wav,id=snd0,path={self.sound}", "-device", "intel-hda",
-            "-device", "hda-duplex,audiodev=snd0",
+            "-device", "hda-output,audiodev=snd0",
             "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{self.host_port}-:{GUEST_PORT}",
             "-device", "virtio-net-pci,netdev=n0",
             "-device", "virtio-serial-pci",
@@ -124,6 +126,7 @@ class Appliance:
                 token = int(time.monotonic() * 1000) % 1_000_000
                 agent.send("guest-sync", id=token)
                 if agent.receive().get("return") == token:
+                    agent.sock.settimeout(AGENT_TIMEOUT)
                     self._agent = agent
                     return
             except (OSError, ConnectionError, ValueError):

@@ -73,9 +73,9 @@ def appliance(tmp_path_factory):
     start = time.monotonic()
     vm.boot()
     try:
-        vm.wait_for_agent(600)
+        vm.wait_for_agent(1200)
         record("boot_to_userspace_s", time.monotonic() - start)
-        vm.wait_until("systemctl is-active --quiet cert-kiosk.service", 600)
+        vm.wait_until("systemctl is-active --quiet cert-kiosk.service", 1200)
         record("boot_to_kiosk_ready_s", time.monotonic() - start)
         yield vm
     finally:
