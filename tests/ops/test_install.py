@@ -200,6 +200,8 @@ def test_chromium_is_locked_down_by_managed_policy(staged):
     # a keyboard in the customer's port opened a file chooser (Ctrl+O) and a normal window (Ctrl+N)
     assert policy["AllowFileSelectionDialogs"] is False
     assert policy["IncognitoModeAvailability"] == 2  # forced: the "new window" command is disabled
+    # the camera (ID card reading, issue 25) for the kiosk's own origin alone, without a prompt
+    assert policy["VideoCaptureAllowed"] is False and policy["VideoCaptureAllowedUrls"] == ["http://127.0.0.1:8080"]
     unit = (staged / "etc/systemd/system/cert-kiosk-browser.service").read_text()
     assert "Environment=KIOSK_URL=http://127.0.0.1:8080/" in unit
 
