@@ -266,6 +266,25 @@ def test_voice_guidance_turned_on_by_touch_is_heard_from_the_sound_card(applianc
     time.sleep(3)
 
 
+# hardware.udisks2 in the guest's venv: a user the polkit rule does not name mounts the plugged stick, and the
+# kiosk's user mounts a device that is not there; each prints user:code:the daemon's error name
+UDISKS2_ERRORS = """for user in nobody cert-kiosk; do
+  device=$(lsblk -nrpo NAME,LABEL | awk '$2 == "LOCKED" {print $1; exit}'); [ "$user" = cert-kiosk ] && device=/dev/sdz9
+  systemd-run --quiet --pipe --wait --collect -p User=$user /opt/cert-kiosk/.venv/bin/python -c "
+from hardware.drives import Drive
+from hardware.errors import DriveError
+from hardware.udisks2 import Udisks2Mounter
+drive = Drive(id='d', device='$device', label='', fs_type='vfat', size_bytes=0, vendor='', model='',
+              serial='', read_only=False, removable=True, bus='usb', eligible=True, reason=None)
+try:
+    Udisks2Mounter().mount(drive)
+    print('$user:mounted:none')
+except DriveError as error:
+    print('$user:' + error.code + ':' + str(error).split(':', 1)[0].split()[-1])
+"
+done"""
+
+
 def outbox_code(appliance: Appliance) -> str:
     """The newest e-mail code in the demo outbox, read from the guest's database (read-only)."""
     result = appliance.run(
@@ -406,6 +425,9 @@ def test_a_write_protected_stick_is_shown_unusable_with_its_reason(appliance, tm
         unusable = customer.page.split("drive-unusable", 1)
         assert len(unusable) == 2 and "LOCKED" in unusable[1] and "쓰기 금지된 저장장치" in unusable[1]
         assert 'name="drive_id"' not in customer.page
+        # the udisks2 adapter (jeepney) against the real daemon's errors, while a stick is there
+        errors = appliance.run(UDISKS2_ERRORS, check=True, timeout=300).out.split()
+        assert errors == ["nobody:mount_failed:NotAuthorizedCanObtain", "cert-kiosk:drive_removed:UnknownObject"], errors
     finally:
         appliance.unplug("locked")
 
