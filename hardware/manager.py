@@ -300,15 +300,16 @@ class DriveManager:
             time.sleep(0.25)
 
     def _mount_for_writing(self, drive: Drive):
-        volume = self.mounter.mount(drive)
+        try:
+            volume = self.mounter.mount(drive)
+        except OSError as exc:  # the mount point vanished under the mounter (a stick pulled just now)
+            raise from_os_error(exc, device=drive.device, root_exists=False) from exc
         if volume.read_only:
             raise ReadOnlyDrive("mounted read-only", device=drive.device)
         if isinstance(volume.root, Path) and volume.root.is_absolute() and mounted_read_only(volume.root):
-            # asked read-write, mounted read-only: the kernel found the filesystem broken
-            with self._lock:
-                self._health[drive.id] = False
-            raise NeedsRepair(f"{drive.device}: the kernel mounted {volume.root} read-only (errors)",
-                              device=drive.device)
+            # asked read-write, mounted read-only: a write-protected medium, or a filesystem the kernel
+            # found broken (FAT and exFAT go read-only on errors): nothing is written either way
+            raise ReadOnlyDrive(f"{drive.device}: mounted read-only at {volume.root}", device=drive.device)
         return volume
 
     @staticmethod

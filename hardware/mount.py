@@ -115,18 +115,6 @@ class DirectMounter:
     def power_off(self, drive: Drive) -> None:
         power_off_usb_port(drive.sys_path)
 
-    def check(self, drive: Drive) -> bool:
-        """fsck -n on the unmounted device (hardware.fsck): True when consistent."""
-        from hardware import fsck
-
-        return fsck.check(drive.device, drive.fs_type)
-
-    def repair(self, drive: Drive) -> None:
-        from hardware import fsck
-
-        self.unmount(drive)
-        fsck.repair(drive.device, drive.fs_type)
-
     @staticmethod
     def _run(argv: list[str], drive: Drive) -> None:
         result = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)

@@ -1,7 +1,7 @@
 """A stick whose FAT is dirty or inconsistent, as a power cut or a pull mid-write leaves it (issue 28): real
 FAT16 images made so with dosfstools and mtools (fusefat reports no free space on FAT32; the booted appliance
 tries a FAT32 stick on the kernel's vfat), checked and repaired by the real fsck.fat through
-hardware.fsck (what udisks2's Filesystem.Check/Repair run on the appliance, tests/system/). The kiosk says
+tests/hardware/fsck.py (what udisks2's Filesystem.Check/Repair run on the appliance, tests/system/). The kiosk says
 so, refuses to write until the stick is repaired, then writes onto it."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import time
 
 import pytest
 
-from hardware import DriveManager, NeedsRepair, fsck
+from hardware import DriveManager, NeedsRepair
+from tests.hardware import fsck
 from tests.hardware.conftest import FatImage, FuseFatMounter, bundle, image_drive, require
 
 FOLDER = "NPKI/yessign/USER/cn=x"
@@ -64,7 +65,8 @@ def free_the_npki_cluster(image) -> None:
 
 
 class CheckingMounter(FuseFatMounter):
-    """The FUSE mounter of the other hardware tests, with the real fsck.fat as check and repair."""
+    """The FUSE mounter of the other hardware tests, with the real fsck.fat as check and repair: what
+    udisks2's Filesystem.Check/Repair run for the kiosk on the appliance (tests/system/)."""
 
     def __init__(self, image: FatImage):
         super().__init__(image)

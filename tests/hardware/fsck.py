@@ -1,10 +1,6 @@
-"""Is a stick's filesystem consistent, and repair it when it is not: fsck.fat / fsck.exfat run on the device
-(or an image file), for the `mount` backend that runs as root and for the tests. In production udisks2 runs
-the same tools for the kiosk's user (`Filesystem.Check` / `Filesystem.Repair`, hardware/udisks2.py).
-
-A FAT stick pulled (or a kiosk losing power) while it was mounted keeps its dirty bit, and may keep a
-directory pointing at a free cluster or a wrong free-cluster count: the kernel mounts it anyway, and a
-write onto it can lose the customer's other files. The kiosk checks before it writes (hardware.manager).
+"""fsck.fat / fsck.exfat on an image file, standing where udisks2's `Filesystem.Check` / `Filesystem.Repair`
+stand in production (hardware/udisks2.py: udisks2 runs the same tools, through libblockdev, for the
+kiosk's user), for the hardware tests' mounter.
 """
 
 from __future__ import annotations
