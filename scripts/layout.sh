@@ -22,6 +22,6 @@ systemd/usbguard-local.conf         /etc/usbguard/cert-kiosk-local.conf         
 systemd/usbguard-cert-kiosk.conf    /etc/systemd/system/usbguard.service.d/cert-kiosk.conf 0644
 "
 # What the kiosk needs from Debian on the machine itself (the tests need more: DEB_TEST in the Makefile).
-DEB_KIOSK="python3-venv udisks2 polkitd dbus seatd cage xwayland chromium fonts-noto-cjk usbguard espeak-ng"
+DEB_KIOSK="python3-venv udisks2 polkitd dbus seatd cage xwayland chromium fonts-noto-cjk usbguard espeak-ng tesseract-ocr tesseract-ocr-kor"
 # The parts of the repository that run (tests, bench and CI stay behind).
 PAYLOAD="kiosk hardware templates static docs systemd pyproject.toml constraints.txt README.md babel.cfg"
