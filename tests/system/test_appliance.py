@@ -179,6 +179,9 @@ def test_a_keyboard_in_the_customer_port_is_refused_and_types_nothing(appliance)
     assert re.match(r"\d+: block ", rule) and "with-interface 03:01:01" in rule, rule
     kernel = appliance.run("journalctl -b -k --no-pager -o cat", check=True).out
     assert f"usb {port}: Device is not authorized for usage" in kernel, kernel[-3000:]
+    decided = appliance.run("journalctl -b -u usbguard --no-pager -o cat", check=True).out
+    assert re.search(r"target\.new='block' device\.rule='block id 0627:0001 [^']*\"QEMU USB Keyboard\"", decided), \
+        decided[-3000:]
     assert appliance.run(f"cat /sys/bus/usb/devices/{port}/authorized", check=True).out.strip() == "0"
     assert "QEMU USB Keyboard" not in appliance.run("cat /proc/bus/input/devices", check=True).out
     appliance.keys("ctrl-n", "ctrl-o", "f12", "down", "tab", "ret")
