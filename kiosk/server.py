@@ -5,27 +5,13 @@ The fleet's metrics have a listener of their own (docs/fleet.md), never a route 
 from __future__ import annotations
 
 import logging
-import os
 import signal
-import socket
 import threading
 import time
 
 from kiosk import logs
+from kiosk.sdnotify import sd_notify
 from kiosk.watchdog import Watchdog, interval_from_env, probe_address
-
-
-def sd_notify(message: str) -> bool:
-    """Send one sd_notify(3) datagram; a no-op (False) when not started by systemd."""
-    address = os.environ.get("NOTIFY_SOCKET")
-    if not address:
-        return False
-    if address.startswith("@"):
-        address = "\0" + address[1:]
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
-        sock.connect(address)
-        sock.sendall(message.encode())
-    return True
 
 
 def _stop_on_sigterm(signum, frame) -> None:

@@ -23,6 +23,7 @@ from kiosk.pki.errors import PkiError
 from kiosk.pki.issuance import Applicant, IssuanceService
 from kiosk.pki.rrn import parse_rrn
 from kiosk.pki.verify import verify_bundle
+from kiosk.sdnotify import NOTIFY_VARIABLES, sd_notify
 from kiosk.settings import Settings
 from kiosk.store import Store, StoreError
 
@@ -253,11 +254,14 @@ def ca_serve(listen: str | None, hold_seconds: float) -> None:
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.httpd.shutdown).start())
     server.responder.refresh_crl()
     threading.Thread(target=_refresh_crl_hourly, args=(server.responder,), daemon=True).start()
+    # bound and listening: the kiosk's unit (After=cert-kiosk-ca.service) starts only now (Type=notify)
+    sd_notify(f"READY=1\nSTATUS=answering CMP on {server.url}")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
+        sd_notify("STOPPING=1")
         server.httpd.server_close()
         logs.event("ca.stopped")
 
@@ -315,7 +319,9 @@ def demo_ca_process(settings: Settings) -> Iterator[None]:
         logs.warning("ca.not_started", reason=f"no embedded CA in {settings.pki.ca_dir}: run `kiosk init`")
         yield
         return
-    child = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "ca", "serve"], preexec_fn=_die_with_parent)
+    child_env = {name: value for name, value in os.environ.items() if name not in NOTIFY_VARIABLES}
+    child = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "ca", "serve"], env=child_env,
+                             preexec_fn=_die_with_parent)
     logs.event("ca.started", pid=child.pid, listen=settings.ca_listen)
     try:
         deadline = time.monotonic() + 60
