@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -19,6 +21,8 @@ from kiosk import logs, pii
 from kiosk.pki.bundle import CERT_FILE, KEY_FILE
 from kiosk.pki.ca import REASONS, parse_serial
 from kiosk.pki.embedded import EmbeddedCA, Profile
+from kiosk.pki.embedded.ca import CRL_FILE
+from kiosk.pki.embedded.ca import FILES as CA_FILES
 from kiosk.pki.errors import PkiError
 from kiosk.pki.issuance import Applicant, IssuanceService
 from kiosk.pki.rrn import parse_rrn
@@ -234,6 +238,75 @@ def ca_init() -> None:
     if settings.ca_backend != "embedded":
         raise click.ClickException(f"KIOSK_CA={settings.ca_backend}: the CA is not on this kiosk")
     initialise_ca(settings, click.echo)
+
+
+@ca.command("adopt")
+@click.argument("old_data_dir", type=click.Path(file_okay=False, path_type=Path))
+def ca_adopt(old_data_dir: Path) -> None:
+    """Take over the embedded CA of a kiosk from before the CA had its own unit: its keys and certificates
+    from OLD_DATA_DIR/ca, and its ledger (every serial signed, every revocation, the CRL number) from
+    OLD_DATA_DIR/kiosk.sqlite3, into KIOSK_CA_DIR; then remove the old copy, which the kiosk's user could
+    read. Idempotent: a CA already in KIOSK_CA_DIR is kept and nothing is adopted. The package's postinst
+    runs it on upgrade (docs/operations.md)."""
+    settings = _settings()
+    old_ca, new_ca = old_data_dir / "ca", settings.pki.ca_dir
+    if EmbeddedCA.exists(new_ca):
+        click.echo(f"certificate authority {new_ca}: present, nothing adopted")
+        return
+    if not EmbeddedCA.exists(old_ca):
+        raise click.ClickException(f"no embedded CA in {old_ca} to adopt")
+    try:
+        adopted = adopt_ca(settings, old_ca, old_data_dir / "kiosk.sqlite3")
+    except (PkiError, StoreError, OSError) as exc:
+        raise click.ClickException(f"kiosk ca adopt: {exc} ({old_ca} is left as it was)") from exc
+    shutil.rmtree(old_ca)
+    logs.event("ca.adopted", source=str(old_ca), directory=str(new_ca), **adopted)
+    click.echo(f"certificate authority {new_ca}: adopted from {old_ca}, {adopted['certificates']} "
+               f"certificates ({adopted['revoked']} revoked); {old_ca} removed")
+
+
+def adopt_ca(settings: Settings, old_ca: Path, old_database: Path) -> dict[str, int]:
+    """Copy the CA's files, build its ledger from the old database's rows, publish a CRL from it and check
+    the passphrase; the new directory is removed again if any of that fails."""
+    new_ca = settings.pki.ca_dir
+    new_ca.mkdir(parents=True, mode=0o750, exist_ok=True)
+    try:
+        for name in (*CA_FILES, CRL_FILE):
+            if (old_ca / name).is_file():
+                shutil.copy2(old_ca / name, new_ca / name)
+                os.chmod(new_ca / name, 0o600 if name.endswith(".key.pem") else 0o640)
+        ledger = ca_store(settings)
+        if old_database.is_file():
+            _copy_ledger_rows(ledger, old_database)
+        authority = embedded_ca(settings, ledger)
+        authority.check_passphrase()
+        authority.crl_der()
+    except BaseException:
+        shutil.rmtree(new_ca, ignore_errors=True)
+        raise
+    row = ledger.query_one("SELECT count(*) AS certificates, count(revoked_at) AS revoked FROM embedded_ca_issued")
+    return {"certificates": row["certificates"], "revoked": row["revoked"]}
+
+
+def _copy_ledger_rows(ledger: Store, old_database: Path) -> None:
+    """Read the old rows from a private copy: opening the kiosk's own database here (as root, in postinst)
+    would leave root's WAL files beside it, which the kiosk's user could not open."""
+    with tempfile.TemporaryDirectory() as private:
+        for suffix in ("", "-wal"):
+            if Path(f"{old_database}{suffix}").is_file():
+                shutil.copyfile(f"{old_database}{suffix}", Path(private) / f"old.sqlite3{suffix}")
+        old = Store(Path(private) / "old.sqlite3")
+        try:
+            issued = old.query_all("SELECT serial, cn_number, not_after, issued_at, revoked_at, "
+                                   "revocation_reason FROM embedded_ca_issued")
+            numbers = old.query_all("SELECT id, crl_number FROM embedded_ca_crl")
+        finally:
+            old.close()
+    with ledger.transaction() as conn:
+        conn.executemany("INSERT OR IGNORE INTO embedded_ca_issued (serial, cn_number, not_after, issued_at, "
+                         "revoked_at, revocation_reason) VALUES (?, ?, ?, ?, ?, ?)", [tuple(r) for r in issued])
+        conn.executemany("INSERT OR REPLACE INTO embedded_ca_crl (id, crl_number) VALUES (?, ?)",
+                         [tuple(r) for r in numbers])
 
 
 @ca.command("serve")
