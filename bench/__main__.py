@@ -3,7 +3,7 @@
 import importlib
 import sys
 
-BENCHMARKS = ["latency", "issuance", "write", "hotplug", "startup", "tap", "soak", "idcard"]
+BENCHMARKS = ["latency", "issuance", "write", "hotplug", "startup", "tap", "soak"]
 
 
 def main(names: list[str]) -> int:

@@ -13,7 +13,6 @@ from hardware.errors import (
     DriveFull,
     DriveRemoved,
     MountFailed,
-    NeedsRepair,
     ReadOnlyDrive,
     UnsafePath,
     UnsupportedFilesystem,
@@ -23,6 +22,6 @@ from hardware.errors import (
 from hardware.manager import DeliveryResult, DriveManager
 
 __all__ = [
-    "DeliveryResult", "Drive", "DriveError", "DriveFull", "DriveManager", "DriveRemoved", "MountFailed", "NeedsRepair",
+    "DeliveryResult", "Drive", "DriveError", "DriveFull", "DriveManager", "DriveRemoved", "MountFailed",
     "ReadOnlyDrive", "UnsafePath", "UnsupportedFilesystem", "VerifyFailed", "WriteFailed",
 ]

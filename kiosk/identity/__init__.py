@@ -7,10 +7,7 @@ from kiosk.identity.ports import (
     CodeSender,
     Customer,
     CustomerDirectory,
-    IdCardCheck,
-    IdCheckOutcome,
     IdentityServiceUnavailable,
-    WithdrawalAccount,
 )
 
 __all__ = [
@@ -19,8 +16,5 @@ __all__ = [
     "CodeSender",
     "Customer",
     "CustomerDirectory",
-    "IdCardCheck",
-    "IdCheckOutcome",
     "IdentityServiceUnavailable",
-    "WithdrawalAccount",
 ]
