@@ -10,27 +10,35 @@ from __future__ import annotations
 import http.client
 import os
 import threading
-from typing import Callable
-
-from flask import Flask
+from typing import Any, Callable, Protocol
 
 from kiosk import logs
 
 Probe = Callable[[], bool]
+
+
+class App(Protocol):
+    """What the watchdog needs of the web app, and no more: its extensions (the wired kiosk, the registered
+    probes) and an in-process client for the app probe. No Flask import here: the domain side stays
+    Flask-free (tests/unit/test_layers.py), whichever app is handed in."""
+
+    extensions: dict[str, Any]
+
+    def test_client(self) -> Any: ...
 PROBES_KEY = "kiosk_probes"
 
 
-def add_probe(app: Flask, name: str, probe: Probe) -> None:
+def add_probe(app: App, name: str, probe: Probe) -> None:
     app.extensions.setdefault(PROBES_KEY, []).append((name, probe))
 
 
-def probes(app: Flask, address: tuple[str, int] | None = None, timeout: float = 5.0) -> list[tuple[str, Probe]]:
+def probes(app: App, address: tuple[str, int] | None = None, timeout: float = 5.0) -> list[tuple[str, Probe]]:
     """The built-in probes (the app answers; the drive watcher, if any, lives) and the registered ones."""
     return [("app", lambda: _app_answers(app, address, timeout)), ("drives", lambda: _drive_watcher_alive(app)),
             *app.extensions.get(PROBES_KEY, [])]
 
 
-def _app_answers(app: Flask, address: tuple[str, int] | None = None, timeout: float = 5.0) -> bool:
+def _app_answers(app: App, address: tuple[str, int] | None = None, timeout: float = 5.0) -> bool:
     """The cheap health view, asked the way a customer's screen asks: over HTTP through the real listener
     (`address`), so that a server whose worker threads are all stuck stops the pings (issue 20: idle
     streams froze every page while an in-process probe still passed). Without an address (an app that
@@ -51,7 +59,7 @@ def probe_address(host: str, port: int) -> tuple[str, int]:
     return ("::1" if host == "::" else "127.0.0.1" if host in ("", "0.0.0.0") else host), port
 
 
-def _drive_watcher_alive(app: Flask) -> bool:
+def _drive_watcher_alive(app: App) -> bool:
     """The drive manager's watcher thread runs (it is started when the kiosk is wired)."""
     return bool(app.extensions["kiosk"].drives.is_alive())
 
@@ -69,7 +77,7 @@ def interval_from_env() -> float | None:
 class Watchdog:
     """A daemon thread that runs the probes every `interval` seconds and pings only when all pass."""
 
-    def __init__(self, app: Flask, interval: float, notify: Callable[[str], bool],
+    def __init__(self, app: App, interval: float, notify: Callable[[str], bool],
                  address: tuple[str, int] | None = None):
         self.app = app
         self.interval = interval

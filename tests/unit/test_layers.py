@@ -8,7 +8,7 @@ import pytest
 
 NO_WEB = ["kiosk", "kiosk.journey.flow", "kiosk.identity.lockouts", "kiosk.pki.issuance", "kiosk.pki.cmp",
           "kiosk.pki.embedded", "kiosk.pki.keyfile", "kiosk.store", "kiosk.store.audit", "kiosk.wiring", "kiosk.metrics",
-          "hardware"]
+          "kiosk.watchdog", "hardware"]
 
 
 @pytest.mark.parametrize("module", NO_WEB)
