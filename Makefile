@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-# what `make run` needs from Debian (python3 -m venv), and what the tests add (browser, udev mocks, FUSE FAT)
-DEB_RUN  := python3-venv
-DEB_TEST := $(DEB_RUN) python3-dev gcc pkg-config chromium fonts-noto-cjk umockdev gir1.2-umockdev-1.0 \
+# what `make run` needs from Debian (python3 -m venv; the ID card reader's Korean model and the card
+# specimens' font), and what the tests add (browser, udev mocks, FUSE FAT)
+DEB_RUN  := python3-venv tesseract-ocr tesseract-ocr-kor fonts-noto-cjk
+DEB_TEST := $(DEB_RUN) python3-dev gcc pkg-config chromium umockdev gir1.2-umockdev-1.0 \
             libgirepository1.0-dev libcairo2-dev fuse3 fusefat exfat-fuse dosfstools exfatprogs \
             systemd udev openssl cage nodejs prometheus systemd-journal-remote \
             lintian qemu-system-x86 qemu-utils mmdebstrap mtools fdisk e2fsprogs

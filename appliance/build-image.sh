@@ -39,7 +39,9 @@ printf '/dev/vda\t/\text4\trw,errors=remount-ro\t0\t1\n' > "$root/etc/fstab"
 install -m 0600 appliance/lab/kiosk.env "$root/etc/cert-kiosk/kiosk.env"
 install -m 0600 appliance/lab/browser.env "$root/etc/cert-kiosk/browser.env"
 install -D -m 0644 appliance/lab/cert-kiosk-lab.conf "$root/etc/systemd/system/cert-kiosk.service.d/lab.conf"
+install -D -m 0644 appliance/lab/cert-kiosk-ca-lab.conf "$root/etc/systemd/system/cert-kiosk-ca.service.d/lab.conf"
 install -D -m 0644 appliance/lab/20-wired.network "$root/etc/systemd/network/20-wired.network"
+install -m 0600 appliance/lab/usbguard-devices.conf "$root/etc/usbguard/rules.d/60-lab-devices.conf"
 chroot "$root" systemctl enable systemd-networkd.service >&2
 chroot "$root" systemctl set-default graphical.target >&2
 # nothing in the background that the lab does not need (and no waiting for a network that is there)

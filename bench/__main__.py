@@ -3,7 +3,7 @@
 import importlib
 import sys
 
-BENCHMARKS = ["latency", "issuance", "write", "hotplug", "startup", "tap", "soak"]
+BENCHMARKS = ["latency", "issuance", "write", "hotplug", "startup", "tap", "soak", "idcard"]
 
 
 def main(names: list[str]) -> int:

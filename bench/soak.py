@@ -61,7 +61,8 @@ def one_journey(port: int, data_dir: Path) -> None:
 def serve(scratch: Path, data_dir: Path, port: int) -> subprocess.Popen:
     """`kiosk init --demo` and `python -m kiosk serve`, as a branch runs it (waitress, READY=1)."""
     env = {**os.environ, "KIOSK_MODE": "demo", "KIOSK_DATA_DIR": str(data_dir), "KIOSK_LOG_LEVEL": "warning",
-           "KIOSK_PORT": str(port), "KIOSK_METRICS_PORT": str(free_port())}
+           "KIOSK_PORT": str(port), "KIOSK_METRICS_PORT": str(free_port()),
+           "KIOSK_CA_LISTEN": f"127.0.0.1:{free_port()}"}  # the CA's process, started beside the kiosk
     subprocess.run([sys.executable, "-m", "kiosk", "init", "--demo"], cwd=REPO, env=env, check=True,
                    capture_output=True)
     return start([sys.executable, "-m", "kiosk", "serve"], env, scratch)[0]

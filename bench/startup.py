@@ -113,7 +113,8 @@ def main(argv: list[str] | None = None) -> dict:
         scratch = Path(tmp)
         for n in range(args.rounds):
             data_dir = scratch / f"var{n}"
-            env = {**os.environ, "KIOSK_MODE": "demo", "KIOSK_DATA_DIR": str(data_dir), "KIOSK_LOG_LEVEL": "warning"}
+            env = {**os.environ, "KIOSK_MODE": "demo", "KIOSK_DATA_DIR": str(data_dir), "KIOSK_LOG_LEVEL": "warning",
+                   "KIOSK_CA_LISTEN": f"127.0.0.1:{free_port()}"}  # demo: the CA's process starts beside it
             subprocess.run([sys.executable, "-m", "kiosk", "init", "--demo"], cwd=REPO, env=env, check=True,
                            capture_output=True)
             port = free_port()

@@ -13,6 +13,7 @@ from hardware.errors import (
     DriveFull,
     DriveRemoved,
     MountFailed,
+    NeedsRepair,
     ReadOnlyDrive,
     UnsafePath,
     UnsupportedFilesystem,
@@ -22,6 +23,6 @@ from hardware.errors import (
 from hardware.manager import DeliveryResult, DriveManager
 
 __all__ = [
-    "DeliveryResult", "Drive", "DriveError", "DriveFull", "DriveManager", "DriveRemoved", "MountFailed",
+    "DeliveryResult", "Drive", "DriveError", "DriveFull", "DriveManager", "DriveRemoved", "MountFailed", "NeedsRepair",
     "ReadOnlyDrive", "UnsafePath", "UnsupportedFilesystem", "VerifyFailed", "WriteFailed",
 ]

@@ -24,6 +24,7 @@ REASON_DESCRIPTION = {
     "system_disk": "a disk of the kiosk's own system",
     "no_media": "no medium (an empty card reader)",
     "partition_table": "partitioned disk (each partition is listed on its own)",
+    "needs_repair": "filesystem dirty or inconsistent (not properly removed): repair before writing",
 }
 
 # reasons for which a device is considered (the CLI prints it) but never shown on the customer's screen:
@@ -59,8 +60,9 @@ class Drive:
 
     @property
     def readable(self) -> bool:
-        """The kiosk can mount it to read certificates: what it can write to, and write-protected sticks."""
-        return self.eligible or self.reason == "read_only"
+        """The kiosk can mount it to read certificates: what it can write to, write-protected sticks, and
+        sticks whose filesystem needs a repair (read-only, nothing on them changes)."""
+        return self.eligible or self.reason in ("read_only", "needs_repair")
 
     @property
     def listed(self) -> bool:

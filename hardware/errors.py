@@ -50,6 +50,13 @@ class UnsafePath(DriveError):
     code = "unsafe_path"
 
 
+class NeedsRepair(DriveError):
+    """The filesystem is dirty or inconsistent (fsck found something to repair), or the kernel mounted it
+    read-only after errors: nothing is written until it is repaired (DriveManager.repair)."""
+
+    code = "needs_repair"
+
+
 class MountFailed(DriveError):
     """The drive could not be mounted (udisks2/polkit refused, mount(8) failed): a technician's matter."""
 

@@ -8,22 +8,24 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from hardware.demo import DemoMounter, demo_signature, scan_demo
-from hardware.drives import Drive
+from hardware.drives import WRITABLE_FILESYSTEMS, Drive, with_reason
 from hardware.errors import (
     DriveError,
     DriveRemoved,
+    NeedsRepair,
     ReadOnlyDrive,
     UnsafePath,
     UnsupportedFilesystem,
     from_os_error,
 )
 from hardware.log import LOGGER, event
-from hardware.mount import DirectMounter, Mounter
+from hardware.mount import DirectMounter, Mounter, mounted_read_only
 from hardware.read import StickContents, read_certificate_folders
 from hardware.watch import Listener, Watcher, polling_listener, udev_listener
 from hardware.write import remove_bundle, write_bundle
@@ -50,6 +52,10 @@ class DriveManager:
         self._considered: list[Drive] = []
         self._subscribers: list[Subscriber] = []
         self._watcher: Watcher | None = None
+        # the filesystem check of each listed stick, by drive id: True consistent, False needs a repair
+        # (a mounter without Check/Repair, the demo's, leaves this empty and every stick as it is listed)
+        self._health: dict[str, bool] = {}
+        self._checking: set[str] = set()
 
     @classmethod
     def from_backend(cls, name: str, data_dir: Path, *, mountinfo: Path = Path("/proc/self/mountinfo"),
@@ -136,9 +142,19 @@ class DriveManager:
 
     def _update(self, considered: list[Drive]) -> None:
         with self._lock:
+            present = {drive.id for drive in considered}
+            self._health = {key: value for key, value in self._health.items() if key in present}
+            considered = [with_reason(drive, "needs_repair") if self._health.get(drive.id) is False and drive.eligible
+                          else drive for drive in considered]
             before = {drive.id: drive for drive in self._considered if drive.listed}
             self._considered = considered
             subscribers = list(self._subscribers)
+            unchecked = [drive for drive in considered if self._checkable(drive)
+                         and drive.id not in self._health and drive.id not in self._checking]
+            self._checking.update(drive.id for drive in unchecked)
+        for drive in unchecked:  # never on the watcher's thread: fsck takes a while
+            threading.Thread(target=self._check_then_refresh, args=(drive,), daemon=True,
+                             name=f"fsck-{drive.id}").start()
         after = {drive.id: drive for drive in considered if drive.listed}
         if before.keys() == after.keys() and all(before[k] == after[k] for k in after):
             return
@@ -159,6 +175,78 @@ class DriveManager:
         for drive_id in before.keys() - after.keys():
             event("drive.removed", device=before[drive_id].device, id=drive_id)
 
+    # --- the filesystem's health ---------------------------------------------------------------------
+
+    def _checkable(self, drive: Drive) -> bool:
+        return (hasattr(self.mounter, "check") and drive.fs_type in WRITABLE_FILESYSTEMS
+                and (drive.eligible or drive.reason == "needs_repair"))
+
+    def _check(self, drive: Drive) -> bool | None:
+        """Run the mounter's filesystem check (unmounted); remember and log the verdict. None: could not."""
+        try:
+            consistent = bool(self.mounter.check(drive))
+        except DriveError as exc:
+            event("drive.check_failed", logging.WARNING, device=drive.device, id=drive.id, code=exc.code,
+                  detail=str(exc))
+            return None
+        finally:
+            with self._lock:
+                self._checking.discard(drive.id)
+        with self._lock:
+            self._health[drive.id] = consistent
+        event("drive.checked", logging.INFO if consistent else logging.WARNING, device=drive.device, id=drive.id,
+              fs_type=drive.fs_type, consistent=str(consistent).lower())
+        return consistent
+
+    def _check_then_refresh(self, drive: Drive) -> None:
+        if self._check(drive) is False:
+            self.refresh()
+
+    def _refuse_unchecked(self, drive: Drive) -> None:
+        """Before writing: a stick not yet checked is checked now; one that needs a repair is refused."""
+        if not self._checkable(drive):
+            return
+        deadline = time.monotonic() + 300
+        while True:  # a check already under way (started when the stick was listed) is waited for
+            with self._lock:
+                known, running = self._health.get(drive.id), drive.id in self._checking
+                if known is None and not running:
+                    self._checking.add(drive.id)
+            if known is not None or not running or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        if known is None:
+            known = self._check(drive)
+        if known is False:
+            self.refresh()
+            raise NeedsRepair(f"{drive.device}: the filesystem needs a repair before anything is written",
+                              device=drive.device)
+
+    def repair(self, drive_id: str, passes: int = 3) -> bool:
+        """Filesystem.Repair (fsck -a / -y) of a listed stick, then check it again, up to `passes` times
+        (fsck.fat sometimes finds on a second pass what its first repair left): True when it is consistent
+        now. Raises a `DriveError` (not a stick that can be repaired, the repair failed)."""
+        drive = self.find(drive_id)
+        if not self._checkable(drive):
+            raise UnsupportedFilesystem(f"{drive.device} is not a stick the kiosk repairs ({drive.reason})",
+                                        device=drive.device)
+        consistent: bool | None = False
+        for attempt in range(1, passes + 1):
+            try:
+                self.mounter.repair(drive)
+            except DriveError as exc:
+                exc = self._removed_if_gone(drive, exc, wait=1.0)
+                event("drive.repair_failed", logging.WARNING, device=drive.device, id=drive.id, code=exc.code,
+                      detail=str(exc))
+                raise exc from exc.__cause__
+            consistent = self._check(drive)
+            event("drive.repaired", device=drive.device, id=drive.id, attempt=attempt,
+                  consistent=str(bool(consistent)).lower())
+            if consistent is not False:
+                break
+        self.refresh()
+        return bool(consistent)
+
     # --- the verbs -----------------------------------------------------------------------------------
 
     def find(self, drive_id: str) -> Drive:
@@ -176,23 +264,60 @@ class DriveManager:
         drive = self.find(drive_id)
         try:
             self._refuse_ineligible(drive)
-            volume = self.mounter.mount(drive)
-            if volume.read_only:
-                raise ReadOnlyDrive("mounted read-only", device=drive.device)
+            self._refuse_unchecked(drive)
+            volume = self._mount_for_writing(drive)
             written = write_bundle(volume.root, files, folder, keep_backup=keep_backup,
                                    free_bytes=volume.free_bytes, device=drive.device)
         except DriveError as exc:
+            exc = self._removed_if_gone(drive, exc)
             event("drive.write_failed", logging.WARNING, device=drive.device, id=drive.id, code=exc.code,
                   detail=str(exc))
-            raise
+            raise exc from exc.__cause__
         event("drive.verified", device=drive.device, id=drive.id, bytes=written.bytes_written,
               backup=str(keep_backup).lower())
         return DeliveryResult(drive.serial, written.path, written.bytes_written)
+
+    # what a stick pulled mid-write looks like to the writer on a real kernel: EIO from the write or the
+    # fsync, a failed mount or verify; the device node goes a moment later (issue 28)
+    _MAYBE_PULLED = ("write_failed", "verify_failed", "mount_failed", "drive_error")
+
+    def _removed_if_gone(self, drive: Drive, error: DriveError, wait: float = 3.0) -> DriveError:
+        """`error` as `DriveRemoved` when the drive has left the system's list by now (within `wait` s)."""
+        if error.code not in self._MAYBE_PULLED:
+            return error
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                present = any(seen.id == drive.id for seen in self._scan() if seen.listed)
+            except Exception:  # noqa: BLE001 - a failing rescan must not hide the write's own error
+                return error
+            if not present:
+                removed = DriveRemoved(f"the drive went away while it was written: {error}", device=drive.device)
+                removed.__cause__ = error
+                return removed
+            if time.monotonic() >= deadline:
+                return error
+            time.sleep(0.25)
+
+    def _mount_for_writing(self, drive: Drive):
+        try:
+            volume = self.mounter.mount(drive)
+        except OSError as exc:  # the mount point vanished under the mounter (a stick pulled just now)
+            raise from_os_error(exc, device=drive.device, root_exists=False) from exc
+        if volume.read_only:
+            raise ReadOnlyDrive("mounted read-only", device=drive.device)
+        if isinstance(volume.root, Path) and volume.root.is_absolute() and mounted_read_only(volume.root):
+            # asked read-write, mounted read-only: a write-protected medium, or a filesystem the kernel
+            # found broken (FAT and exFAT go read-only on errors): nothing is written either way
+            raise ReadOnlyDrive(f"{drive.device}: mounted read-only at {volume.root}", device=drive.device)
+        return volume
 
     @staticmethod
     def _refuse_ineligible(drive: Drive) -> None:
         if drive.eligible:
             return
+        if drive.reason == "needs_repair":
+            raise NeedsRepair(drive.reason_description, device=drive.device)
         if drive.reason == "read_only":
             raise ReadOnlyDrive(drive.reason_description, device=drive.device)
         if drive.reason in ("unsupported_fs", "no_filesystem"):
@@ -206,9 +331,8 @@ class DriveManager:
         to delete. Raises a `DriveError`; True when something was removed."""
         drive = self.find(drive_id)
         self._refuse_ineligible(drive)
-        volume = self.mounter.mount(drive)
-        if volume.read_only:
-            raise ReadOnlyDrive("mounted read-only", device=drive.device)
+        self._refuse_unchecked(drive)
+        volume = self._mount_for_writing(drive)
         removed = remove_bundle(volume.root, folder, belongs, device=drive.device)
         if removed:
             event("drive.certificate_removed", device=drive.device, id=drive.id)

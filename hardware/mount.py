@@ -46,6 +46,18 @@ def mount_options(fs_type: str, read_only: bool = False) -> str:
     return f"{SAFE_OPTIONS},{NAME_OPTIONS[fs_type]}" + (",ro" if read_only else "")
 
 
+def mounted_read_only(root: Path, mountinfo: Path = Path("/proc/self/mountinfo")) -> bool:
+    """Whether the filesystem mounted at `root` is read-only now: the kernel mounts a FAT or exFAT whose
+    structures it found broken read-only, or remounts it so at the first error (errors=remount-ro)."""
+    for line in mountinfo.read_text().splitlines():
+        before, _, after = line.partition(" - ")
+        fields = before.split()
+        if len(fields) >= 6 and Path(fields[4].encode().decode("unicode_escape")) == root:
+            super_options = after.split()[2].split(",") if len(after.split()) >= 3 else []
+            return "ro" in fields[5].split(",") or "ro" in super_options
+    return False
+
+
 def mount_point_of(device: str, mountinfo: Path = Path("/proc/self/mountinfo")) -> Path | None:
     """Where `device` is mounted now, from mountinfo's source field (after the " - " separator)."""
     for line in mountinfo.read_text().splitlines():

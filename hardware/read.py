@@ -16,6 +16,8 @@ from pathlib import Path
 MAX_FOLDERS = 50            # far more certificates than any customer carries
 MAX_ENTRIES = 2000          # entries looked at in any one folder of the walk
 MAX_FILE_BYTES = 64 * 1024  # a signCert.der is about 1.6 KB
+# every regular file the kiosk opens on a stick: never through a link, never waiting on a FIFO's writer
+OPEN_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 CERT_FILE = "signCert.der"
 KEY_FILE = "signPri.key"
 
@@ -70,10 +72,27 @@ def _subfolders(folder: Path) -> list[Path]:
 
 def _read_folder(root: Path, folder: Path, with_keys: bool) -> FoundFolder:
     relative = folder.relative_to(root).as_posix()
+    if not _showable(relative):
+        # bytes that are not UTF-8 (or a lone surrogate's): no page can carry the name, no form can send it
+        # back, so the folder is listed by an escaped name and as unreadable (issue 26, item 4)
+        return FoundFolder(escaped(relative), None, False, "bad_name")
     has_key = _is_file(folder / KEY_FILE)
     certificate, problem = read_small_file(folder / CERT_FILE)
     key = read_small_file(folder / KEY_FILE)[0] if with_keys and has_key else None
     return FoundFolder(relative, certificate, has_key, problem, key)
+
+
+def _showable(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def escaped(name: str) -> str:
+    """A name the file system gave with undecodable bytes, with each such byte written as \\xNN."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def read_small_file(path: Path) -> tuple[bytes | None, str | None]:
@@ -90,8 +109,11 @@ def read_small_file(path: Path) -> tuple[bytes | None, str | None]:
     if info.st_size > MAX_FILE_BYTES:
         return None, "too_large"
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        # swapped for a FIFO or a device since the lstat: O_NONBLOCK opens it without waiting, fstat tells
+        fd = os.open(path, OPEN_FILE_FLAGS)
         with os.fdopen(fd, "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                return None, "not_a_file"
             data = file.read(MAX_FILE_BYTES + 1)
     except OSError:
         return None, "unreadable"

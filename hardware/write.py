@@ -26,13 +26,14 @@ import hashlib
 import os
 import secrets
 import stat
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from hardware.errors import DriveError, DriveFull, UnsafePath, VerifyFailed, from_os_error
 from hardware.names import UnsafeName, fat_name
-from hardware.read import CERT_FILE, KEY_FILE, MAX_FILE_BYTES
+from hardware.read import CERT_FILE, KEY_FILE, MAX_ENTRIES, MAX_FILE_BYTES, OPEN_FILE_FLAGS
 
 PARTIAL = ".kiosk-partial"
 DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -54,6 +55,24 @@ def safe_name(name: str) -> str:
         return fat_name(name)
     except UnsafeName as exc:
         raise UnsafePath(str(exc)) from exc
+
+
+def on_disk(parent_fd: int, name: str) -> str:
+    """`name` as the folder at `parent_fd` spells it: itself when present, else an entry equal to it in
+    NFC (a Mac writes Hangul in NFD; FAT/exFAT readers and macOS compare names so), else itself. A
+    certificate read from an NFD folder is written back into that folder, not beside it (issue 26)."""
+    try:
+        os.stat(name, dir_fd=parent_fd, follow_symlinks=False)
+        return name
+    except FileNotFoundError:
+        pass
+    wanted = unicodedata.normalize("NFC", name)
+    for count, entry in enumerate(os.listdir(parent_fd)):
+        if count == MAX_ENTRIES:
+            break
+        if unicodedata.normalize("NFC", entry) == wanted:
+            return entry
+    return name
 
 
 def split_path(path: str) -> tuple[str, ...]:
@@ -159,7 +178,7 @@ def _walk(root_fd: int, parts: tuple[str, ...]) -> int:
     fd = os.dup(root_fd)
     for name in parts:
         try:
-            child = _open_child_directory(fd, name)
+            child = _open_child_directory(fd, on_disk(fd, name))
         finally:
             os.close(fd)
         fd = child
@@ -195,8 +214,10 @@ def _full_or(exc: OSError, fd: int) -> OSError:
 
 def read_past_cache(folder_fd: int, name: str) -> bytes:
     """Read a file back from the device, not from the page cache (pages dropped before reading)."""
-    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder_fd)
+    fd = os.open(name, OPEN_FILE_FLAGS, dir_fd=folder_fd)
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise VerifyFailed(f"{name} is no longer a regular file")
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
         chunks = []
         while chunk := os.read(fd, 1 << 20):
@@ -215,6 +236,7 @@ def verify_folder(folder_fd: int, entries: dict[str, bytes], names: dict[str, st
 
 
 def _publish(parent_fd: int, leaf: str, entries: dict[str, bytes], keep_backup: bool) -> None:
+    leaf = on_disk(parent_fd, leaf)
     created = _ensure_folder(parent_fd, leaf)
     folder_fd = _open_child_directory(parent_fd, leaf)
     token = secrets.token_hex(4)
@@ -342,7 +364,7 @@ def _open_existing(root_fd: int, parts: tuple[str, ...]) -> int | None:
     fd = os.dup(root_fd)
     for name in parts:
         try:
-            child = os.open(name, DIRECTORY_FLAGS, dir_fd=fd)
+            child = os.open(on_disk(fd, name), DIRECTORY_FLAGS, dir_fd=fd)
         except OSError as exc:
             if exc.errno in NOT_OURS:
                 return None
@@ -354,6 +376,7 @@ def _open_existing(root_fd: int, parts: tuple[str, ...]) -> int | None:
 
 
 def _remove_if_belongs(parent_fd: int, leaf: str, belongs: Callable[[bytes], bool]) -> bool:
+    leaf = on_disk(parent_fd, leaf)
     folder_fd = _open_existing(parent_fd, (leaf,))
     if folder_fd is None:
         return False
@@ -377,7 +400,7 @@ def _remove_if_belongs(parent_fd: int, leaf: str, belongs: Callable[[bytes], boo
 def _read_small(folder_fd: int, name: str) -> bytes | None:
     """A certificate-sized regular file's bytes; None when it is absent, a link, a folder or too big."""
     try:
-        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder_fd)
+        fd = os.open(name, OPEN_FILE_FLAGS, dir_fd=folder_fd)
     except OSError as exc:
         if exc.errno in NOT_OURS:
             return None

@@ -51,9 +51,12 @@ def serve() -> None:
     except (ConfigurationError, StoreError) as exc:
         logs.error("server.start_failed", reason=str(exc))
         raise click.ClickException(str(exc)) from exc
-    prepare_to_serve(app)
-    run_server(app, settings.host, settings.port, settings.threads, settings.metrics_host,
-               settings.metrics_port)
+    from kiosk.commands.pki import demo_ca_process
+
+    with demo_ca_process(settings):  # demo: the CA's own process beside the kiosk (`make run`)
+        prepare_to_serve(app)
+        run_server(app, settings.host, settings.port, settings.threads, settings.metrics_host,
+                   settings.metrics_port)
 
 
 for _module in area_modules():

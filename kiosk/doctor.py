@@ -21,6 +21,7 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 from kiosk import logs
+from kiosk.identity.smtp import within
 from kiosk.pki import embedded
 from kiosk.settings import ConfigurationError, Settings
 from kiosk.store import Store, StoreError
@@ -217,11 +218,11 @@ def check_smtp(settings: Settings) -> Check:
     where = f"{url.hostname}:{url.port or ''}"
     try:
         if url.scheme == "smtps":
-            client = smtplib.SMTP_SSL(url.hostname, url.port or 465, timeout=NETWORK_TIMEOUT,
-                                      context=ssl.create_default_context())
+            client = smtplib.SMTP_SSL(timeout=NETWORK_TIMEOUT, context=ssl.create_default_context())
         else:
-            client = smtplib.SMTP(url.hostname, url.port or 25, timeout=NETWORK_TIMEOUT)
-        with client:
+            client = smtplib.SMTP(timeout=NETWORK_TIMEOUT)
+        with within(client, NETWORK_TIMEOUT), client:  # a dripping server cannot hold /healthz longer
+            client.connect(url.hostname, url.port or (465 if url.scheme == "smtps" else 25))
             code, _ = client.noop()
     except (OSError, smtplib.SMTPException) as exc:
         return Check("smtp", False, f"{where} unreachable: {exc}",

@@ -8,6 +8,7 @@ caller's own "unavailable" exception, so each port keeps its vocabulary.
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.error
@@ -45,7 +46,9 @@ class JsonService:
                 if not isinstance(exc.reason, ConnectionRefusedError) or attempt >= self.retries:
                     raise self.unavailable(f"{path}: {exc.reason}") from exc
                 last_error = exc
-            except (TimeoutError, json.JSONDecodeError) as exc:
+            except (TimeoutError, json.JSONDecodeError, http.client.HTTPException, ConnectionError) as exc:
+                # a service that drops the connection without an answer (RemoteDisconnected) is one that
+                # did not answer: never a 500 on the customer's screen
                 raise self.unavailable(f"{path}: {type(exc).__name__}") from exc
             else:
                 if not isinstance(answer, dict):

@@ -1,5 +1,6 @@
 """The receipt a customer keeps after an issuance: which certificate is on their stick, until when, when
-to renew it, and what to do if the stick is lost.
+to renew it, and what to do if the stick is lost; and after 인증서 폐지, which certificate was revoked and
+the CRL that lists it (`RevocationReceipt`).
 
 `Receipt.of` builds it once from the delivered certificate's public fields (name, issuer, serial,
 validity); nothing secret is ever handed to it, so no renderer can leak the resident number, the password
@@ -67,6 +68,27 @@ def renewal_date(not_after: datetime, renewal_window: timedelta = RENEWAL_WINDOW
     return (not_after - renewal_window).date()
 
 
+@dataclass(frozen=True)
+class RevocationReceipt:
+    """The proof a customer keeps after 인증서 폐지: which certificate was revoked and the CRL that lists it
+    (`crl_number` None: the CA took the revocation but its CRL was not read back yet). Public fields only."""
+
+    common_name: str
+    issuer: str
+    serial: str
+    revoked_on: date
+    crl_number: int | None
+    help_url: str
+
+    @classmethod
+    def of(cls, revocation, help_url: str, today: date) -> "RevocationReceipt":
+        """From a `kiosk.journey.flow.Revocation`."""
+        listed = revocation.on_crl and revocation.crl_time is not None
+        return cls(revocation.common_name, revocation.issuer_name, revocation.serial,
+                   revocation.crl_time.date() if listed else today,
+                   revocation.crl_number if listed else None, help_url)
+
+
 # --- e-mail -----------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -85,8 +107,20 @@ class ReceiptText:
     help: str
 
 
-def email_body(receipt: Receipt, text: ReceiptText) -> str:
-    """Plain text, dates in ISO form (read the same in Korean and English)."""
+def email_body(receipt: Receipt | RevocationReceipt, text: ReceiptText) -> str:
+    """Plain text, dates in ISO form (read the same in Korean and English). For a revocation `text.validity`
+    labels the day it was revoked and `text.renew` the CRL that lists it."""
+    if isinstance(receipt, RevocationReceipt):
+        listed = f"#{receipt.crl_number}" if receipt.crl_number is not None else "-"
+        return "\n".join([
+            text.title, "",
+            f"{text.name}: {receipt.common_name}",
+            f"{text.issuer}: {receipt.issuer}",
+            f"{text.serial}: {receipt.serial}",
+            f"{text.validity}: {receipt.revoked_on.isoformat()}",
+            f"{text.renew}: {listed}",
+            "", text.use, "", text.lost, "", f"{text.help}: {receipt.help_url}", "",
+        ])
     return "\n".join([
         text.title, "",
         f"{text.name}: {receipt.common_name}",
@@ -115,7 +149,20 @@ def ascii_name(common_name: str) -> str:
     return " ".join(latin.replace("(", " ").replace(")", " ").split())
 
 
-def paper_lines(receipt: Receipt) -> list[str]:
+PAPER_REVOKED_TITLE = "KOREA POST - CERTIFICATE REVOKED"
+PAPER_REVOKED_USE = "This certificate can no longer be used anywhere. A new one: 'new certificate' at a kiosk."
+PAPER_REVOKED_LOST = "If you did not revoke it yourself: call Korea Post (1588-1900) at once."
+
+
+def paper_lines(receipt: Receipt | RevocationReceipt) -> list[str]:
+    if isinstance(receipt, RevocationReceipt):
+        listed = f"CRL no. {receipt.crl_number}" if receipt.crl_number is not None else "CRL: pending"
+        return [
+            f"Certificate: {ascii_name(receipt.common_name)}",
+            f"Issuer: {ascii_name(receipt.issuer)}",
+            f"Serial: {receipt.serial}",
+            f"Revoked: {receipt.revoked_on.isoformat()} ({listed})",
+        ]
     return [
         f"Certificate: {ascii_name(receipt.common_name)}",
         f"Issuer: {ascii_name(receipt.issuer)}",
@@ -125,18 +172,19 @@ def paper_lines(receipt: Receipt) -> list[str]:
     ]
 
 
-def print_escpos(printer, receipt: Receipt) -> None:
+def print_escpos(printer, receipt: Receipt | RevocationReceipt) -> None:
     """The slip on an `escpos.escpos.Escpos` (any backend: File, Dummy in tests). The QR code is the
     printer's own (GS ( k), so that no image has to be rendered and sent."""
+    revoked = isinstance(receipt, RevocationReceipt)
     printer.set(align="center", bold=True, double_height=True)
-    printer.textln(PAPER_TITLE)
+    printer.textln(PAPER_REVOKED_TITLE if revoked else PAPER_TITLE)
     printer.set(align="left", bold=False, normal_textsize=True)
     printer.textln("")
     for line in paper_lines(receipt):
         printer.textln(line)
     printer.textln("")
-    printer.textln(PAPER_USE)
-    printer.textln(PAPER_LOST)
+    printer.textln(PAPER_REVOKED_USE if revoked else PAPER_USE)
+    printer.textln(PAPER_REVOKED_LOST if revoked else PAPER_LOST)
     printer.set(align="center")
     printer.qr(receipt.help_url, native=True, size=6)
     printer.textln(receipt.help_url)
@@ -178,7 +226,7 @@ class ReceiptPrinter(Protocol):
     def locate(self) -> str | None:
         """Where the printer is now (a device path), or None when it is absent."""
 
-    def print(self, receipt: Receipt) -> None:
+    def print(self, receipt: Receipt | RevocationReceipt) -> None:
         """Print one slip or raise PrinterUnavailable."""
 
 
@@ -191,7 +239,7 @@ class NoPrinter:
     def locate(self) -> str | None:
         return None
 
-    def print(self, receipt: Receipt) -> None:
+    def print(self, receipt: Receipt | RevocationReceipt) -> None:
         raise PrinterUnavailable("no printer configured")
 
 
@@ -213,7 +261,7 @@ class EscposPrinter:
             return self.target if Path(self.target).exists() else None
         return _usblp_device(self.sysfs, self.target)
 
-    def print(self, receipt: Receipt) -> None:
+    def print(self, receipt: Receipt | RevocationReceipt) -> None:
         from escpos.exceptions import Error as EscposError
 
         path = self.locate()
@@ -274,12 +322,19 @@ class ReceiptDesk:
     def receipt(self, prepared) -> Receipt:
         return Receipt.of(prepared, self.help_url, self.renewal_window)
 
+    def receipt_of(self, visit) -> Receipt | RevocationReceipt:
+        """What this visit did: a certificate delivered, or one revoked (인증서 폐지)."""
+        if visit.revoked is not None:
+            return RevocationReceipt.of(visit.revoked, self.help_url, date.today())
+        return self.receipt(visit.prepared)
+
     def served(self, visit, channel: Channel | str) -> bool:
         return Channel(channel) in visit.receipts
 
     def email(self, visit, text: ReceiptText) -> Delivery:
-        """To the customer's address from the directory; `visit` has a delivered certificate (the view checks)."""
-        receipt = self.receipt(visit.prepared)
+        """To the customer's address from the directory; `visit` has a delivered or a revoked certificate
+        (the view checks)."""
+        receipt = self.receipt_of(visit)
         recipient = visit.customer.email
         try:
             delivery = self._once(visit, Channel.EMAIL,
@@ -294,7 +349,7 @@ class ReceiptDesk:
     def print(self, visit) -> Delivery:
         if not self.printer.configured:
             return Delivery.NO_PRINTER
-        receipt = self.receipt(visit.prepared)
+        receipt = self.receipt_of(visit)
         try:
             delivery = self._once(visit, Channel.PAPER, lambda: self.printer.print(receipt))
         except PrinterUnavailable as exc:

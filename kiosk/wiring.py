@@ -5,11 +5,13 @@ many as they like."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from hardware import DriveManager
 from kiosk.clock import Clock
-from kiosk.identity import CodeSender, CustomerDirectory, IdentityServiceUnavailable
+from kiosk.idcard import CardReader
+from kiosk.identity import CodeSender, CustomerDirectory, IdCardCheck, IdentityServiceUnavailable
 from kiosk.identity.limits import LimitedDirectory
 from kiosk.identity.lockouts import LockingAccounts, Lockouts
 from kiosk.journey.flow import CustomerFlow
@@ -33,6 +35,7 @@ class Kiosk:
     audit: AuditLog
     lockouts: Lockouts
     directory: CustomerDirectory
+    id_check: IdCardCheck
     accounts: LockingAccounts
     code_sender: CodeSender
     staff_gate: StaffGate
@@ -41,6 +44,7 @@ class Kiosk:
     flow: CustomerFlow
     metrics: KioskMetrics
     receipts: ReceiptDesk
+    card_reader: CardReader = field(default_factory=CardReader)   # the identity step's camera (issue 25)
 
     def prepare_to_serve(self) -> None:
         """Before the first customer: revoke what a crash left undelivered."""
@@ -48,8 +52,11 @@ class Kiosk:
         for _ in range(revoked):  # one row per certificate, as the staff console counts revocations
             self.audit.record("system", "certificate.revoked", detail="undelivered_at_start")
             self.metrics.audited("certificate.revoked", when="start_up")
+        # the card reader's libraries and models load beside the first customer, not in front of them
+        threading.Thread(target=self.card_reader.warm, name="card-reader-warm", daemon=True).start()
 
     def close(self) -> None:
+        self.card_reader.close()
         self.drives.stop()
         self.store.close_all()
 
@@ -71,9 +78,10 @@ def wire(settings: Settings, clock: Clock | None = None) -> Kiosk:
     drives = DriveManager.from_backend(settings.drives_backend, settings.data_dir)
     drives.start()
     drives.subscribe(DriveEvents(metrics, drives.drives()))
+    id_check = id_card_check(settings, store)
     flow = CustomerFlow(directory=directory, accounts=accounts, code_sender=sender, issuance=issuance,
                         drives=drives, audit=audit, clock=clock, certificate_tries=lockouts, metrics=metrics,
-                        release_thread=store.close)
+                        release_thread=store.close, id_check=id_check)
     state = KioskState(store)
 
     def out_of_service() -> bool:
@@ -88,7 +96,8 @@ def wire(settings: Settings, clock: Clock | None = None) -> Kiosk:
         crl_path=settings.pki.ca_dir / "crl.der" if settings.ca_backend == "embedded" else None,
         data_dir=settings.data_dir, drives=drives.drives))
     return Kiosk(settings=settings, clock=clock, store=store, state=state, audit=audit,
-                 lockouts=lockouts, directory=directory, accounts=accounts, code_sender=sender,
+                 lockouts=lockouts, directory=directory, id_check=id_check,
+                 accounts=accounts, code_sender=sender,
                  staff_gate=StaffGate(store, clock=clock), issuance=issuance, drives=drives, flow=flow,
                  metrics=metrics, receipts=receipt_desk(settings, sender, issuance))
 
@@ -122,6 +131,16 @@ def customer_directory(settings: Settings, store: Store) -> CustomerDirectory:
     from kiosk.identity.demo import DemoDirectory
 
     return DemoDirectory(store, settings.customer_hash_key)
+
+
+def id_card_check(settings: Settings, store: Store) -> IdCardCheck:
+    if settings.id_check_url:
+        from kiosk.identity.http import HttpIdCheck
+
+        return HttpIdCheck(JsonService(settings.id_check_url, IdentityServiceUnavailable))
+    from kiosk.identity.demo import DemoIdCheck
+
+    return DemoIdCheck(store, settings.customer_hash_key)
 
 
 def account_verifier(settings: Settings, store: Store):

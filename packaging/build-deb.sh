@@ -36,6 +36,7 @@ if [ ! -s "$cached" ]; then
     mkdir -p "$root/lib/systemd/system" "$root/usr/lib/sysusers.d" "$root/usr/lib/tmpfiles.d" \
         "$root/usr/share/polkit-1/rules.d" "$root/usr/share/doc/$NAME" "$root/usr/share/lintian/overrides"
     mv "$root"/etc/systemd/system/*.service "$root"/etc/systemd/system/*.timer "$root/lib/systemd/system/"
+    mv "$root/etc/systemd/system/usbguard.service.d" "$root/lib/systemd/system/"
     mv "$root/etc/sysusers.d/cert-kiosk.conf" "$root/usr/lib/sysusers.d/cert-kiosk.conf"
     mv "$root/etc/tmpfiles.d/cert-kiosk.conf" "$root/usr/lib/tmpfiles.d/cert-kiosk.conf"
     mv "$root/etc/polkit-1/rules.d/50-cert-kiosk.rules" "$root/usr/share/polkit-1/rules.d/"
@@ -55,6 +56,8 @@ if [ ! -s "$cached" ]; then
         | gzip -9n > "$root/usr/share/doc/$NAME/changelog.gz"
     install -m 0644 packaging/debian/lintian-overrides "$root/usr/share/lintian/overrides/$NAME"
     chmod 0600 "$root/etc/cert-kiosk/kiosk.env"
+    # usbguard reads only rule files and folders no one else can read (Debian's own rules.d is 0700)
+    chmod 0700 "$root/etc/usbguard/rules.d"
     mkdir -p "$root/DEBIAN"
     depends=$(sed -e 's/#.*//' packaging/depends | awk 'NF' | paste -sd, - | sed 's/,/, /g')
     size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)

@@ -2,9 +2,10 @@
 # One line per file: source in the repository, destination, mode.
 PREFIX_DIR=/opt/cert-kiosk
 CONFIG_DIR=/etc/cert-kiosk
-UNITS="cert-kiosk.service cert-kiosk-browser.service cert-kiosk-screen.timer"
+UNITS="cert-kiosk-ca.service cert-kiosk.service cert-kiosk-browser.service cert-kiosk-screen.timer"
 FILES="
 systemd/cert-kiosk.service          /etc/systemd/system/cert-kiosk.service          0644
+systemd/cert-kiosk-ca.service       /etc/systemd/system/cert-kiosk-ca.service       0644
 systemd/cert-kiosk-browser.service  /etc/systemd/system/cert-kiosk-browser.service  0644
 systemd/cert-kiosk-screen.service   /etc/systemd/system/cert-kiosk-screen.service   0644
 systemd/cert-kiosk-screen.timer     /etc/systemd/system/cert-kiosk-screen.timer     0644
@@ -14,8 +15,13 @@ systemd/cert-kiosk.tmpfiles         /etc/tmpfiles.d/cert-kiosk.conf             
 systemd/cert-kiosk-browser.pam      /etc/pam.d/cert-kiosk-browser                   0644
 systemd/kiosk.env.example           /etc/cert-kiosk/kiosk.env.example               0644
 systemd/chromium-policy.json        /etc/chromium/policies/managed/cert-kiosk.json  0644
+systemd/cert-kiosk.xkb              /etc/xkb/symbols/cert-kiosk                     0644
+systemd/usbguard-rules.conf         /etc/usbguard/rules.d/50-cert-kiosk.conf        0600
+systemd/usbguard-daemon.conf        /etc/usbguard/cert-kiosk-daemon.conf            0600
+systemd/usbguard-local.conf         /etc/usbguard/cert-kiosk-local.conf             0600
+systemd/usbguard-cert-kiosk.conf    /etc/systemd/system/usbguard.service.d/cert-kiosk.conf 0644
 "
 # What the kiosk needs from Debian on the machine itself (the tests need more: DEB_TEST in the Makefile).
-DEB_KIOSK="python3-venv udisks2 polkitd dbus seatd cage xwayland chromium fonts-noto-cjk"
+DEB_KIOSK="python3-venv udisks2 polkitd dbus seatd cage xwayland chromium fonts-noto-cjk usbguard espeak-ng tesseract-ocr tesseract-ocr-kor"
 # The parts of the repository that run (tests, bench and CI stay behind).
 PAYLOAD="kiosk hardware templates static docs systemd pyproject.toml constraints.txt README.md babel.cfg"

@@ -76,15 +76,46 @@ def ca_template(tmp_path_factory) -> Path:
     return directory
 
 
+@pytest.fixture(scope="session")
+def cmp_signer(ca_template):
+    """One CMP signer certificate for the session: every test's CA is a copy of the template, and making
+    a signer key per responder would cost an RSA key generation per test."""
+    from kiosk.pki.cmp.server import cmp_signer as make_signer
+    from kiosk.pki.embedded import EmbeddedCA, Profile, utcnow
+    from kiosk.settings import DEMO_CA_PASSPHRASE
+
+    issuer = EmbeddedCA(ca_template, DEMO_CA_PASSPHRASE, None, Profile("", "KPB", "11"))._issuer_parts()
+    return make_signer(issuer.certificate, issuer.key, utcnow())
+
+
 @pytest.fixture
-def app(app_config, ca_template):
-    """The app on a fresh SQLite file, with the demo CA and the demo customers (README) in it."""
-    from kiosk.identity.demo import seed_demo_customers
+def ca_responder(app_config, ca_template, cmp_signer):
+    """The embedded CA's CMP responder (`kiosk ca serve`'s) on this test's copy of the demo CA, on a free
+    loopback port: the app asks it over CMP, as a kiosk asks its CA process (KIOSK_CA_LISTEN)."""
+    from kiosk.commands.pki import responder
+    from kiosk.pki.cmp.serving import CmpHttpServer
+    from kiosk.settings import Settings
 
     ca_dir = Path(app_config["data_dir"]) / "ca"
     if not ca_dir.exists():
         shutil.copytree(ca_template, ca_dir)
+    settings = Settings().with_overrides(**{k: v for k, v in app_config.items() if k.islower()})
+    server = CmpHttpServer(responder(settings, signer=cmp_signer)).start()
+    server.responder.refresh_crl()  # as `kiosk ca serve` does when it starts
+    app_config["ca_listen"] = f"127.0.0.1:{server.port}"
+    yield server.responder
+    server.stop()
+    server.responder.ca.store.close_all()
+
+
+@pytest.fixture
+def app(app_config, ca_responder):
+    """The app on a fresh SQLite file, with the demo CA (answering over CMP) and the demo customers
+    (README) in it."""
+    from kiosk.identity.demo import seed_demo_customers
+
     app = create_app(app_config)
+    app.extensions["test_ca_responder"] = ca_responder  # a test may set the CA's clock (http_customer.py)
     services = app.extensions["kiosk"]
     seed_demo_customers(services.store, services.settings.customer_hash_key)
     yield app

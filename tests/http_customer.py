@@ -133,7 +133,7 @@ def issue_backdated(app, customer: Customer, drive_id: str, days_ago: int = 0) -
 
     from tests.walker import last_code
 
-    ca = app.extensions["kiosk"].issuance.ca._ca  # behind kiosk.metrics.MeasuredCA
+    ca = app.extensions["test_ca_responder"].ca  # the embedded CA behind the CMP responder
     real_clock = ca.clock
     if days_ago:
         ca.clock = lambda: real_clock() - datetime.timedelta(days=days_ago)

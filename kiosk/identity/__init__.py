@@ -7,7 +7,10 @@ from kiosk.identity.ports import (
     CodeSender,
     Customer,
     CustomerDirectory,
+    IdCardCheck,
+    IdCheckOutcome,
     IdentityServiceUnavailable,
+    WithdrawalAccount,
 )
 
 __all__ = [
@@ -16,5 +19,8 @@ __all__ = [
     "CodeSender",
     "Customer",
     "CustomerDirectory",
+    "IdCardCheck",
+    "IdCheckOutcome",
     "IdentityServiceUnavailable",
+    "WithdrawalAccount",
 ]

@@ -10,7 +10,7 @@ from datetime import date
 
 from kiosk import logs
 from kiosk.clock import Clock
-from kiosk.identity.ports import Customer, CustomerDirectory, IdentityServiceUnavailable
+from kiosk.identity.ports import Customer, CustomerDirectory, IdentityServiceUnavailable, WithdrawalAccount
 
 MAX_MISMATCHES = 20
 WINDOW_SECONDS = 300
@@ -56,3 +56,7 @@ class LimitedDirectory:
             with self._lock:
                 self._mismatches.append(self.clock.now())
         return customer
+
+    def accounts(self, customer: Customer) -> list[WithdrawalAccount]:
+        """Asked only for a customer already found: not an oracle, not counted."""
+        return self.directory.accounts(customer)

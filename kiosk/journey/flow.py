@@ -6,18 +6,24 @@ nothing here knows about HTTP. The flow owns the issuing worker: one thread per 
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import threading
+import unicodedata
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
+
+from cryptography import x509
 
 from hardware import DriveError, DriveManager
 from kiosk import logs
 from kiosk.clock import Clock
 from kiosk.identity import CodeSender, CustomerDirectory, IdentityServiceUnavailable
 from kiosk.identity.lockouts import LockingAccounts, Lockouts
+from kiosk.identity.ports import IdCardCheck, IdCheckOutcome
 from kiosk.journey.email_code import CodeResult, EmailChallenge
 from kiosk.journey.machine import Service, Step
 from kiosk.journey.visit import IssuingRun, Visit
@@ -35,6 +41,60 @@ from kiosk.store.audit import AuditLog
 WRITE_WAIT_SECONDS = 120.0
 
 
+class CertificateChanged(Exception):
+    """Another session is writing this certificate's folder, or wrote it since this visit read it: the
+    loser of two password changes at once is told, and writes nothing (issue 26, item 8)."""
+
+    code = "certificate_changed"
+
+
+class FolderWriters:
+    """One writer per certificate folder, in this process: a password change `claim`s the folder with the
+    key file it opened, and is refused while another visit holds the folder, or once another visit has
+    replaced that very key file (its hash is remembered: the stick need not be read again)."""
+
+    REMEMBERED = 1024  # replaced key files remembered; far more than one kiosk's day of password changes
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: set[tuple[str, str]] = set()
+        self._replaced: OrderedDict[bytes, None] = OrderedDict()
+
+    @staticmethod
+    def _keys(drive_id: str, folder: str, key_file: bytes) -> tuple[tuple[str, str], bytes]:
+        return (drive_id, unicodedata.normalize("NFC", folder)), hashlib.sha256(key_file).digest()
+
+    def claim(self, drive_id: str, folder: str, key_file: bytes) -> bool:
+        place, key = self._keys(drive_id, folder, key_file)
+        with self._lock:
+            if place in self._held or key in self._replaced:
+                return False
+            self._held.add(place)
+            return True
+
+    def release(self, drive_id: str, folder: str, key_file: bytes, written: bool) -> None:
+        place, key = self._keys(drive_id, folder, key_file)
+        with self._lock:
+            self._held.discard(place)
+            if written:
+                self._replaced[key] = None
+                while len(self._replaced) > self.REMEMBERED:
+                    self._replaced.popitem(last=False)
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """What 인증서 폐지 revoked, for the done screen's receipt line: `on_crl` when the CA's CRL, read back
+    in the same visit, lists the serial (`crl_number`, `crl_time`: that CRL's number and thisUpdate)."""
+
+    serial: str
+    common_name: str
+    issuer_name: str
+    on_crl: bool
+    crl_number: int | None
+    crl_time: datetime | None
+
+
 class Outcome(str, Enum):
     OK = "ok"
     NOT_FOUND = "not_found"
@@ -44,6 +104,10 @@ class Outcome(str, Enum):
     NOT_USABLE = "not_usable"   # that certificate cannot start this service (see `why_not_usable`)
     DAMAGED = "damaged"         # its key file cannot be read, or belongs to another certificate
     WEAK = "weak"               # a renewal keeps the password, and this one fails today's rules
+    ENDED = "ended"             # the visit ended (idle, staff) while the kiosk was busy for it
+    ID_MISMATCH = "id_mismatch"         # the authenticity service does not know this card so
+    ID_LOST = "id_lost"                 # ...knows it as reported lost or stolen
+    ID_CHECK_UNAVAILABLE = "id_check_unavailable"   # ...did not answer
 
 
 @dataclass
@@ -56,11 +120,13 @@ class CustomerFlow:
     audit: AuditLog | None
     clock: Clock
     certificate_tries: Lockouts | None = None  # wrong certificate passwords, counted per certificate
+    id_check: IdCardCheck | None = None  # 신분증 진위확인 (None: not asked)
     metrics: KioskMetrics = field(default_factory=KioskMetrics)
     # called on the issuing worker's own thread as it ends: the store opens one SQLite connection per
     # thread, and a thread per issuance left one connection (two descriptors, its page cache) behind
     # every customer (bench/soak.py)
     release_thread: Callable[[], None] = lambda: None
+    folder_writers: FolderWriters = field(default_factory=FolderWriters)
 
     def _audit(self, action: str, subject: str | None = None, detail: str = "", **labels: str) -> None:
         """One audit row and, for the actions the staff console counts, its counter (kiosk.metrics)."""
@@ -86,7 +152,11 @@ class CustomerFlow:
     def consent(self, visit: Visit) -> None:
         self._complete(visit, Step.CONSENT)
 
-    def identify(self, visit: Visit, name: str, rrn: str, id_kind: str, issue_date: date) -> Outcome:
+    def identify(self, visit: Visit, name: str, rrn: str, id_kind: str, issue_date: date,
+                 licence_number: str = "", licence_serial: str = "", by: str = "keyboard") -> Outcome:
+        """The directory finds the customer, then the authenticity service checks the card (a driver's
+        licence typed without its number cannot be checked there: the directory's match stands alone).
+        `by`: "camera" (a read card the customer confirmed) or "keyboard", for the log."""
         visit.journey.require(Step.IDENTITY)
         try:
             customer = self.directory.find(name, rrn, id_kind, issue_date)
@@ -99,10 +169,58 @@ class CustomerFlow:
         if self.accounts.is_locked(customer):
             logs.warning("identity.locked_customer", customer=customer.customer_key[:12])
             return Outcome.LOCKED
-        visit.customer, visit.rrn = customer, rrn
+        if self.id_check is not None and (id_kind != "driver_license" or licence_number):
+            checked = self._check_card(customer, id_kind, name, rrn, issue_date, licence_number, licence_serial)
+            if checked is not Outcome.OK:
+                return checked
+        visit.customer, visit.rrn, visit.reading = customer, rrn, None
         self._complete(visit, Step.IDENTITY)
-        logs.event("identity.matched", customer=customer.customer_key[:12])
+        logs.event("identity.matched", customer=customer.customer_key[:12], by=by)
         return Outcome.OK
+
+    def _check_card(self, customer, id_kind, name, rrn, issue_date, licence_number, licence_serial) -> Outcome:
+        """신분증 진위확인. A card the service does not know so, or knows as lost, counts as a failure
+        towards the customer's lock, as a wrong PIN does (the same count: kiosk.identity.lockouts); the
+        try is counted before the service is asked, so concurrent tries never pass the limit."""
+        tries, key, who = self.accounts.lockouts, customer.customer_key, customer.customer_key[:12]
+        with tries.one_try_at_a_time(key):
+            place = tries.reserve_try(key)
+            if place is None:
+                logs.warning("identity.locked_customer", customer=who)
+                return Outcome.LOCKED
+            try:
+                outcome = self.id_check.check(id_kind, name, rrn, issue_date, licence_number, licence_serial)
+            except IdentityServiceUnavailable as exc:
+                tries.release_try(key)
+                logs.warning("identity.id_check_unavailable", reason=str(exc))
+                return Outcome.ID_CHECK_UNAVAILABLE
+            if outcome is IdCheckOutcome.MATCHES:
+                if tries.settle_success(key, place):
+                    logs.event("identity.id_check_matched", customer=who, id_kind=id_kind)
+                    return Outcome.OK
+                return Outcome.LOCKED
+            failed = Outcome.ID_LOST if outcome is IdCheckOutcome.REPORTED_LOST else Outcome.ID_MISMATCH
+            left = tries.record_wrong(key)
+        logs.warning("identity.id_check_failed", customer=who, id_kind=id_kind, outcome=failed.value,
+                     tries_left=left)
+        self._audit("identity.id_check_failed", key, f"outcome={failed.value}")
+        if left == 0:
+            self._audit("customer.locked", key)
+            return Outcome.LOCKED
+        return failed
+
+    def withdrawal_accounts(self, visit: Visit) -> list:
+        """The customer's withdrawal accounts as the directory lists them (masked for the screen), asked
+        once per visit; [] when it lists none or cannot answer now: the account number is typed then."""
+        visit.journey.require(Step.ACCOUNT)
+        if visit.accounts is None:
+            try:
+                visit.accounts = list(self.directory.accounts(visit.customer))
+            except IdentityServiceUnavailable as exc:
+                logs.warning("identity.account_list_unavailable", reason=str(exc))
+                return []
+            logs.event("identity.account_list", accounts=len(visit.accounts))
+        return visit.accounts
 
     def verify_account(self, visit: Visit, account: str, pin: str):
         visit.journey.require(Step.ACCOUNT)
@@ -127,21 +245,27 @@ class CustomerFlow:
         return Outcome.WRONG, check
 
     def send_code(self, visit: Visit, subject: str, body_template: str) -> Outcome:
-        """Send the first code (or a resend: the caller checked `challenge.resend()` first)."""
-        if visit.challenge is None:
-            visit.challenge = EmailChallenge(self.clock)
+        """Send the first code (or a resend: the caller checked `challenge.resend()` first). The send
+        may take up to the sender's deadline; the visit may end meanwhile (idle, staff): then nothing of
+        it is touched again and ENDED is returned (issue 26, item 9)."""
+        with visit.lock:
+            if visit.ended or visit.customer is None:
+                return Outcome.ENDED
+            if visit.challenge is None:
+                visit.challenge = EmailChallenge(self.clock)
+            challenge, email = visit.challenge, visit.customer.email
         try:
-            self.code_sender.send(visit.customer.email, subject,
-                                  body_template.format(code=visit.challenge.code))
+            self.code_sender.send(email, subject, body_template.format(code=challenge.code))
         except IdentityServiceUnavailable as exc:
             self.metrics.email_code_failures.inc()
             logs.warning("email.send_failed", reason=str(exc))
-            if visit.challenge.resends == 0:
-                visit.challenge = None  # nothing reached the customer: the next showing sends again
-            return Outcome.UNAVAILABLE
+            with visit.lock:
+                if visit.challenge is challenge and challenge.resends == 0:
+                    visit.challenge = None  # nothing reached the customer: the next showing sends again
+                return Outcome.ENDED if visit.ended else Outcome.UNAVAILABLE
         self.metrics.email_codes_sent.inc()
-        logs.event("email.code_sent", email=visit.customer.email, resends=visit.challenge.resends)
-        return Outcome.OK
+        logs.event("email.code_sent", email=email, resends=challenge.resends)
+        return Outcome.ENDED if visit.ended else Outcome.OK
 
     def check_code(self, visit: Visit, typed: str) -> CodeResult:
         visit.journey.require(Step.EMAIL)
@@ -213,8 +337,20 @@ class CustomerFlow:
         visit.stick_drive = drive_id
         visit.held = held_certificates(contents.folders)
 
+    @staticmethod
+    def folder_on_stick(visit: Visit, folder: str) -> str | None:
+        """The folder as the stick names it, for a name a form sent back: the same name, else the one equal
+        to it in NFC, as FAT/exFAT readers and macOS compare names (a Mac writes Hangul in NFD, and the
+        forms read every field in NFC: issue 26, item 5). The stick's own spelling is what is written to."""
+        names = [cert.folder for cert in visit.stick or ()]
+        if folder in names:
+            return folder
+        wanted = unicodedata.normalize("NFC", folder)
+        return next((name for name in names if unicodedata.normalize("NFC", name) == wanted), None)
+
     def deletable(self, visit: Visit, folder: str) -> bool:
         """The check screen offers to delete only what can no longer be used: expired or revoked."""
+        folder = self.folder_on_stick(visit, folder) or folder
         return any(cert.folder == folder and cert.status in (Status.EXPIRED, Status.REVOKED)
                    for cert in visit.stick or ()) and folder in visit.held
 
@@ -225,6 +361,7 @@ class CustomerFlow:
         visit.journey.require(Step.CHECK)
         if not self.deletable(visit, folder):
             return False
+        folder = self.folder_on_stick(visit, folder)
         held, drive_id = visit.held[folder], visit.stick_drive
         try:
             removed = self.drives.remove_certificate(drive_id, folder, lambda der: der == held.certificate_der)
@@ -246,6 +383,42 @@ class CustomerFlow:
             self.drives.release(drive_id)
         except DriveError as exc:
             logs.warning("drive.release_failed", reason=exc.code)
+
+    # --- 인증서 폐지: a lost certificate, revoked from the registry's list (no stick needed) -------------
+
+    def revocable(self, visit: Visit) -> list[CertificateRecord]:
+        """The customer's certificates a 폐지 may revoke: the reissue's list (delivered, not revoked, not
+        being replaced by another session)."""
+        return self.issuance.replaceable(visit.customer.customer_key)
+
+    def revoke_lost(self, visit: Visit, serial: str) -> Outcome:
+        """Revoke the customer's certificate `serial` (reason keyCompromise: the stick is lost) at the CA,
+        then read the CA's CRL back. NOT_USABLE when `serial` is not one of `revocable`; a CA that fails
+        raises its PkiError (the view says what its `code` means) and nothing is marked."""
+        visit.journey.require(Step.REVOKE)
+        record = next((r for r in self.revocable(visit) if r.serial == serial), None)
+        if record is None:
+            return Outcome.NOT_USABLE
+        self.issuance.revoke(serial, "keyCompromise")
+        on_crl, number, when = self._listed_on_crl(serial)
+        visit.revoked = Revocation(serial, record.common_name, record.issuer_name, on_crl, number, when)
+        self._audit("certificate.revoked_on_loss", serial, f"customer={visit.customer.customer_key}")
+        logs.event("revoke.completed", serial=serial, on_crl=str(on_crl).lower(), crl_number=number)
+        self._complete(visit, Step.REVOKE)
+        return Outcome.OK
+
+    def _listed_on_crl(self, serial: str) -> tuple[bool, int | None, datetime | None]:
+        try:
+            crl = x509.load_der_x509_crl(self.issuance.crl_der())
+        except (PkiError, ValueError) as exc:
+            logs.warning("revoke.crl_unread", serial=serial, error=type(exc).__name__)
+            return False, None, None
+        try:
+            number = crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+        except x509.ExtensionNotFound:
+            number = None
+        listed = crl.get_revoked_certificate_by_serial_number(int(serial, 16)) is not None
+        return listed, number, crl.last_update_utc
 
     # --- a certificate the customer brought: renew, change its password, copy -----------------------
 
@@ -285,6 +458,7 @@ class CustomerFlow:
         Wrong passwords count towards a lock on that certificate; the stick is never touched.
         Returns the outcome and the tries left."""
         visit.journey.require(Step.SOURCE)
+        folder = self.folder_on_stick(visit, folder) or folder
         cert = next((c for c in visit.stick or () if c.folder == folder), None)
         if cert is None or self.why_not_usable(visit, cert):
             return Outcome.NOT_USABLE, 0
@@ -303,27 +477,34 @@ class CustomerFlow:
         return Outcome.OK, left
 
     def _unlock(self, visit: Visit, held, password: str) -> tuple[Outcome, int]:
+        """Open the key with `password`, counted on the certificate's lock (kiosk.pki.held.tries_key).
+        A key file no password can open is DAMAGED and not counted; past that, a key that does not open
+        and a key that opens but is not this certificate's are one answer, WRONG, and both count: two
+        answers told a made-up certificate beside someone's key file whether the password was right."""
         tries, key = self.certificate_tries, held.tries_key
-        place = tries.reserve_try(key)
-        if place is None:
-            logs.warning("source.password_locked", serial=held.serial)
-            return Outcome.LOCKED, 0
         try:
-            visit.opened = held.unlock(password)
-        except WrongPassword:
-            left = tries.tries_left(key)
-            logs.event("source.password_wrong", serial=held.serial, tries_left=left)
-            if left == 0:
-                self._audit("certificate.password_locked", held.serial)
-                return Outcome.LOCKED, 0
-            return Outcome.WRONG, left
-        except (KeyFileError, KeyMismatch) as exc:  # not a key file, or another certificate's key
-            tries.release_try(key)
+            held.check_key_file()
+        except KeyFileError as exc:
             logs.warning("source.key_unreadable", serial=held.serial, error=type(exc).__name__)
             return Outcome.DAMAGED, 0
-        if not tries.settle_success(key, place):
-            visit.opened = None
-            return Outcome.LOCKED, 0
+        with tries.one_try_at_a_time(key):
+            place = tries.reserve_try(key)
+            if place is None:
+                logs.warning("source.password_refused_locked", serial=held.serial)
+                return Outcome.LOCKED, 0
+            try:
+                visit.opened = held.unlock(password)
+            except (WrongPassword, KeyFileError, KeyMismatch) as exc:
+                left = tries.record_wrong(key)
+                logs.event("source.password_wrong", serial=held.serial, tries_left=left, error=type(exc).__name__)
+                if left == 0:
+                    logs.warning("source.password_locked", serial=held.serial)
+                    self._audit("certificate.password_locked", held.serial)
+                    return Outcome.LOCKED, 0
+                return Outcome.WRONG, left
+            if not tries.settle_success(key, place):
+                visit.opened = None
+                return Outcome.LOCKED, 0
         return Outcome.OK, tries.limit
 
     def continue_on_source_stick(self, visit: Visit) -> None:
@@ -356,8 +537,7 @@ class CustomerFlow:
                     return
                 run.mark("write", "active")  # from here on, ending the visit waits for the write
             prepared = visit.prepared
-            result = self.drives.deliver(visit.drive_id, prepared.bundle.files, prepared.bundle.folder,
-                                         keep_backup=visit.journey.service is Service.REISSUE)
+            result = self._write(visit, prepared)
             run.mark("write", "done")
             run.mark("verify", "done")
             self._delivered(visit, prepared, result.drive_serial)
@@ -371,6 +551,9 @@ class CustomerFlow:
             self._failed(visit, run, exc.code)
             self.metrics.drive_errors.labels("write", exc.code).inc()
             logs.warning("drive.write_failed", reason=exc.code, detail=str(exc))
+        except CertificateChanged as exc:
+            self._failed(visit, run, exc.code)
+            logs.warning("source.changed_meanwhile", reason=str(exc))
         except PkiError as exc:
             self._failed(visit, run, exc.code)  # issuance_failed, or ca_unreachable/ca_rejected/...
             logs.error("issue.failed", reason=type(exc).__name__, detail=str(exc))
@@ -385,6 +568,24 @@ class CustomerFlow:
         finally:
             self.release_thread()
             run.finished = True
+
+    def _write(self, visit: Visit, prepared):
+        """Deliver the bundle. A new password goes back into the folder it was read from: one visit at a
+        time writes that folder, and never over a key file another visit has replaced meanwhile."""
+        files, folder = prepared.bundle.files, prepared.bundle.folder
+        if visit.journey.service is not Service.CHANGE_PASSWORD:
+            return self.drives.deliver(visit.drive_id, files, folder,
+                                       keep_backup=visit.journey.service is Service.REISSUE)
+        key_file = visit.source.key_file
+        if not self.folder_writers.claim(visit.drive_id, folder, key_file):
+            raise CertificateChanged("another session is changing, or has changed, this certificate")
+        written = False
+        try:
+            result = self.drives.deliver(visit.drive_id, files, folder)
+            written = True
+            return result
+        finally:
+            self.folder_writers.release(visit.drive_id, folder, key_file, written)
 
     def _prepare(self, visit: Visit, run: IssuingRun) -> None:
         if visit.prepared is not None:
@@ -422,6 +623,7 @@ class CustomerFlow:
         else:
             action = "certificate.copied" if service == Service.COPY.value else "certificate.password_changed"
             self._audit(action, prepared.serial, f"drive={drive_serial}")
+            self.metrics.issuances_completed.labels(service).inc()  # no audit pair: not a 발급
         logs.event("issue.completed", serial=prepared.serial, service=service)
 
     def _remove_replaced(self, visit: Visit) -> None:

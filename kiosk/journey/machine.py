@@ -9,6 +9,9 @@ Renewal (갱신) has `source` there instead (the certificate on the stick, and i
 Password change:  service → source → password → drive → issuing → done   (no CA: the key is re-protected)
 Copy:             service → source → drive → issuing → done              (the same files, another stick)
 Check (내 인증서 확인): service → check (pick a stick, read what it holds; as often as the customer likes).
+Revoke (인증서 폐지, a lost certificate): service → consent → identity → account → email → revoke → done;
+`revoke` lists the customer's certificates from the registry (no stick needed), asks to confirm, has the
+CA revoke it (CMP rr) and reads the CA's CRL back in the same visit.
 
 Where the certificate goes back to the stick it came from (renewal, password change), `drive` is completed
 for the customer with that stick; it is shown only when that stick cannot be written or a write failed.
@@ -33,6 +36,7 @@ class Step(str, Enum):
     DONE = "done"
     CHECK = "check"
     SOURCE = "source"
+    REVOKE = "revoke"
 
 
 class Service(str, Enum):
@@ -42,6 +46,7 @@ class Service(str, Enum):
     CHECK = "check"
     CHANGE_PASSWORD = "change_password"
     COPY = "copy"
+    REVOKE = "revoke"
 
     @property
     def signs(self) -> bool:
@@ -64,8 +69,9 @@ _RENEW = _NEW[:5] + [Step.SOURCE, Step.DRIVE, Step.ISSUING, Step.DONE]
 _CHECK = [Step.SERVICE, Step.CHECK]
 _CHANGE_PASSWORD = [Step.SERVICE, Step.SOURCE, Step.PASSWORD, Step.DRIVE, Step.ISSUING, Step.DONE]
 _COPY = [Step.SERVICE, Step.SOURCE, Step.DRIVE, Step.ISSUING, Step.DONE]
+_REVOKE = _NEW[:5] + [Step.REVOKE, Step.DONE]
 _STEPS = {Service.NEW: _NEW, Service.REISSUE: _REISSUE, Service.RENEW: _RENEW, Service.CHECK: _CHECK,
-          Service.CHANGE_PASSWORD: _CHANGE_PASSWORD, Service.COPY: _COPY}
+          Service.CHANGE_PASSWORD: _CHANGE_PASSWORD, Service.COPY: _COPY, Service.REVOKE: _REVOKE}
 
 
 @dataclass

@@ -47,6 +47,7 @@ class Visit:
     drive_id: str | None = None
     prepared: object | None = None      # kiosk.pki.issuance.PreparedCertificate
     delivered_serial: str | None = None
+    revoked: object | None = None       # kiosk.journey.flow.Revocation: what 인증서 폐지 revoked
     run: IssuingRun | None = None
     stick: list | None = None           # kiosk.pki.inspection.CertificateOnStick, what "check" read
     stick_truncated: bool = False
@@ -57,6 +58,14 @@ class Visit:
     opened: object | None = field(default=None, repr=False)   # its key, decrypted (kiosk.pki.keyfile)
     worker: threading.Thread | None = field(default=None, repr=False)
     ended: bool = False                 # the session ended (reset, idle, staff) while issuing ran
+    # the identity step by camera (issue 25): what the card gave, awaiting the customer's confirmation
+    # (kiosk.idcard.CardReading; the picture itself is never kept), how the step is shown, and the
+    # captures so far (their times, for the rate limit; the failed reads, for the way to the keyboard)
+    reading: object | None = field(default=None, repr=False)
+    identity_by: str = "camera"         # "camera" or "keyboard"
+    captures: list = field(default_factory=list, repr=False)
+    capture_failures: int = 0
+    accounts: list | None = field(default=None, repr=False)   # WithdrawalAccount, the directory's list
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def wipe(self) -> None:
@@ -64,6 +73,8 @@ class Visit:
         if self.challenge:
             self.challenge.wipe()
         self.rrn = ""
+        self.reading = None
+        self.accounts = None
         self.customer = None
         self.prepared = None
         self.stick = None

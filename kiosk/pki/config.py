@@ -1,5 +1,6 @@
-"""What the PKI is told of the kiosk's configuration, and nothing more: the app's `Settings` hands these
-over (`Settings.pki`), so that the PKI never sees the web's secrets or the drives' backend."""
+"""What the PKI is told of the kiosk's configuration, and nothing more, so that the PKI never sees the web's
+secrets or the drives' backend. `Settings.pki` builds these from each setting's one declaration
+(kiosk/settings.py); they have no defaults of their own, so that no caller can silently forget one."""
 
 from __future__ import annotations
 
@@ -11,16 +12,16 @@ from pathlib import Path
 class CmpSettings:
     """The KIOSK_CMP_* values as configured; the certificate files are read by `CmpConfig`."""
 
-    url: str = ""
-    ca_certs: str = ""
-    kek_cert: str = ""
-    crl_url: str = ""
-    ra: str = "demo"
-    ra_url: str = ""
-    timeout_seconds: float = 30
-    retries: int = 2
-    total_timeout_seconds: float = 300
-    bank_code: str = "KPB"
+    url: str
+    ca_certs: str
+    kek_cert: str
+    crl_url: str
+    ra: str
+    ra_url: str
+    timeout_seconds: float
+    retries: int
+    total_timeout_seconds: float
+    bank_code: str
 
     def missing(self) -> str:
         """What KIOSK_CA=cmp lacks, as a sentence naming each variable; empty when nothing is missing."""
@@ -34,14 +35,16 @@ class CmpSettings:
 
 @dataclass(frozen=True)
 class PkiSettings:
-    """Which CA adapter issues (`embedded` under `ca_dir`, or `cmp`), and what goes into a certificate."""
+    """Which CA issues (`embedded`: the CA under `ca_dir`, asked over CMP at `ca_listen`; or `cmp`, a
+    real CA), and what goes into a certificate."""
 
     ca_backend: str
     ca_dir: Path
     ca_passphrase: str = field(repr=False)
-    ca_folder: str = "yessign"
-    bank_code: str = "KPB"
-    institution_code: str = "11"
-    pki_base_url: str = "http://127.0.0.1:8080/pki"
-    renewal_window_days: int = 30  # 갱신 opens this many days before expiry (some CAs open it 60-90)
-    cmp: CmpSettings = field(default_factory=CmpSettings)
+    ca_listen: str  # KIOSK_CA=embedded: where the embedded CA's CMP responder answers
+    ca_folder: str
+    bank_code: str
+    institution_code: str
+    pki_base_url: str
+    renewal_window_days: int  # 갱신 opens this many days before expiry (some CAs open it 60-90)
+    cmp: CmpSettings

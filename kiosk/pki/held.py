@@ -13,13 +13,15 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import NameOID
 
 from kiosk.pki.bundle import CERT_FILE, KEY_FILE, Bundle
 from kiosk.pki.ca import serial_hex
 from kiosk.pki.errors import KeyMismatch
 from kiosk.pki.issuance import PreparedCertificate
-from kiosk.pki.keyfile import NpkiPrivateKey, decrypt_private_key, encrypt_private_key
+from kiosk.pki.keyfile import NpkiPrivateKey, check_key_file, decrypt_private_key, encrypt_private_key
 from kiosk.pki.keys import same_key
 
 # wrong certificate passwords share the lockouts table with account PINs, under names with this prefix
@@ -45,9 +47,21 @@ class HeldCertificate:
 
     @property
     def tries_key(self) -> str:
-        """The name wrong passwords are counted under (kiosk.identity.lockouts): this exact certificate,
-        whoever brings it, without any personal data."""
-        return CERTIFICATE_TRIES + hashlib.sha256(self.certificate_der).hexdigest()[:32]
+        """The name wrong passwords are counted under (kiosk.identity.lockouts), without personal data:
+        the certificate's public key, re-encoded (one key, one count, whatever bytes the certificate
+        file holds). A try can succeed only when the key file holds that public key's private key, and
+        every other try gets the same answer (`unlock`'s errors are one answer to the customer), so a
+        certificate made up beside someone's key file, or one with a changed byte, learns nothing outside
+        this count (issue 26, item 2)."""
+        try:
+            public = self.certificate.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        except (ValueError, UnsupportedAlgorithm):  # a key type no key file here can hold: never opens
+            public = self.certificate_der
+        return CERTIFICATE_TRIES + hashlib.sha256(public).hexdigest()[:32]
+
+    def check_key_file(self) -> None:
+        """Raises KeyFileError when the key file cannot be a key whatever the password (or is missing)."""
+        check_key_file(self.key_file or b"")
 
     def unlock(self, password: str) -> NpkiPrivateKey:
         """Raises WrongPassword, KeyFileError (not a key file) or KeyMismatch (another certificate's key)."""
@@ -73,7 +87,7 @@ class HeldCertificate:
             bundle=bundle,
             subject_dn=self.folder.rsplit("/", 1)[-1],
             common_name=_first(certificate.subject, NameOID.COMMON_NAME) or certificate.subject.rfc4514_string(),
-            issuer_name=_first(certificate.issuer, NameOID.ORGANIZATION_NAME, NameOID.COMMON_NAME)
+            issuer_name=_first(certificate.issuer, NameOID.COMMON_NAME, NameOID.ORGANIZATION_NAME)
             or certificate.issuer.rfc4514_string(),
             not_before=certificate.not_valid_before_utc,
             not_after=certificate.not_valid_after_utc,

@@ -68,8 +68,9 @@ def _facts(certificate: x509.Certificate, now: datetime) -> dict:
     not_after = certificate.not_valid_after_utc
     return {
         "name": _attribute(certificate.subject, NameOID.COMMON_NAME),
-        "issuer": _attribute(certificate.issuer, NameOID.ORGANIZATION_NAME)
-        or _attribute(certificate.issuer, NameOID.COMMON_NAME),
+        # the issuing CA's common name, as the done screen and the receipt name it (issue 26, item 14)
+        "issuer": _attribute(certificate.issuer, NameOID.COMMON_NAME)
+        or _attribute(certificate.issuer, NameOID.ORGANIZATION_NAME),
         "purpose": _purpose(certificate),
         "serial": serial_hex(certificate.serial_number),
         "not_before": certificate.not_valid_before_utc,

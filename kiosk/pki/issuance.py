@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -30,11 +31,11 @@ from kiosk.pki.ca import (
     serial_hex,
 )
 from kiosk.pki.config import PkiSettings
-from kiosk.pki.embedded import EmbeddedCA, Profile, utcnow
+from kiosk.pki.embedded import utcnow
 from kiosk.pki.errors import AlreadyReplaced, CaError, InvalidTransition, NotRenewable, PkiError, WeakPassword
 from kiosk.pki.inspection import CertificateOnStick
 from kiosk.pki.keyfile import encrypt_private_key
-from kiosk.pki.keys import generate_key
+from kiosk.pki.keys import generate_key, same_key
 from kiosk.pki.password import unmet_rules
 from kiosk.pki.registry import DELIVERED, ISSUED, REVOKED, CertificateRecord, Registry
 from kiosk.pki.rrn import parse_rrn
@@ -103,12 +104,10 @@ class IssuanceService:
             return cls(wrap_ca(ca), Registry(store), settings.ca_folder, renewal_window=window)
         if settings.ca_backend != "embedded":
             raise CaError(f"the {settings.ca_backend!r} CA adapter is not available in this version")
-        ca = EmbeddedCA(
-            settings.ca_dir,
-            settings.ca_passphrase,
-            store,
-            Profile(settings.pki_base_url, settings.bank_code, settings.institution_code),
-        )
+        from kiosk.pki.cmp.client import registration_agent
+        from kiosk.pki.cmp.local import LocalCA
+
+        ca = LocalCA(settings, registration_agent(settings.cmp))  # the embedded CA's responder, over CMP
         return cls(wrap_ca(ca), Registry(store), settings.ca_folder, renewal_window=window)
 
     # --- issuing -----------------------------------------------------------------------------------
@@ -141,6 +140,8 @@ class IssuanceService:
         real_name, english_name = profile.check_names(applicant.name, applicant.english_name)
         idn = parse_rrn(applicant.rrn).digits
         self._check_predecessor(applicant, replaces, renews)
+        if renews:
+            self._check_possession(renews, predecessor)
         key, r = self._key_and_r()
         request = CertificateRequest(real_name, english_name, idn, r, key.public_key())
         issued = self._sign(request, key, replaces, renews, predecessor)
@@ -185,6 +186,14 @@ class IssuanceService:
         if renews and not self.renewable(old):
             raise NotRenewable(f"certificate {serial} can be renewed only in the {self.renewal_window.days} days "
                                "before it expires")
+
+    def _check_possession(self, renews: str, predecessor: Predecessor | None) -> None:
+        """A renewal proves possession of the old certificate's key: the certificate the customer brought
+        is `renews`, our CA signed it, and the key opened from their stick is its key (issue 26, item 3)."""
+        if (predecessor is None or serial_hex(predecessor.certificate.serial_number) != renews
+                or not self.signed_by_us(predecessor.certificate)
+                or not same_key(predecessor.key, predecessor.certificate.public_key())):
+            raise NotRenewable(f"the renewal of {renews} does not prove possession of its key")
 
     def _package(
         self, issued: IssuedCertificate, encrypted_key: bytes, replaces: str | None
@@ -322,13 +331,30 @@ class IssuanceService:
         revoked = self._revoked_serials()
 
         def is_ours(certificate) -> bool:
-            return self.registry.find(serial_hex(certificate.serial_number)) is not None
+            return (self.registry.find(serial_hex(certificate.serial_number)) is not None
+                    and self.signed_by_us(certificate))
 
         def is_revoked(serial: str) -> bool:
             record = self.registry.find(serial)
             return serial in revoked or (record is not None and record.status == REVOKED)
 
         return inspection.inspect(folders, self.clock(), is_ours, is_revoked, self.renewal_window)
+
+    def signed_by_us(self, certificate: x509.Certificate) -> bool:
+        """The certificate's signature verifies against a CA certificate of our chain: a serial of ours
+        in another CA's certificate is not ours (issue 26, item 3)."""
+        try:
+            chain = x509.load_pem_x509_certificates(self.ca.chain_pem())
+        except (PkiError, ValueError) as exc:
+            logs.warning("pki.chain_unavailable", error=str(exc))
+            return False
+        for authority in chain:
+            try:
+                certificate.verify_directly_issued_by(authority)
+            except (ValueError, TypeError, InvalidSignature):
+                continue
+            return True
+        return False
 
     def _revoked_serials(self) -> set[str]:
         """The CRL's serials; empty when the CA publishes none here (the registry still knows ours)."""

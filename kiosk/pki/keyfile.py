@@ -114,10 +114,23 @@ def decrypt_private_key(data: bytes, password: str) -> NpkiPrivateKey:
     """
     algorithm, ciphertext = _parse_envelope(data)
     scheme = _scheme_for(algorithm, password)
-    if not ciphertext or len(ciphertext) % 16:
-        raise KeyFileError("the encrypted key is not a whole number of SEED blocks (truncated?)")
+    _check_blocks(ciphertext)
     plain = _seed_cbc_decrypt(scheme.key, scheme.iv, ciphertext)
     return _parse_private_key_info(plain)
+
+
+def check_key_file(data: bytes) -> None:
+    """Raises `KeyFileError` when `data` cannot be an NPKI key whatever the password: its envelope,
+    algorithm or parameters are unreadable. What this lets through may still fail to open, and then only a
+    password explains it (the kiosk counts such a try: kiosk.journey.flow)."""
+    algorithm, ciphertext = _parse_envelope(data)
+    _scheme_for(algorithm, None)
+    _check_blocks(ciphertext)
+
+
+def _check_blocks(ciphertext: bytes) -> None:
+    if not ciphertext or len(ciphertext) % 16:
+        raise KeyFileError("the encrypted key is not a whole number of SEED blocks (truncated?)")
 
 
 def _parse_envelope(data: bytes) -> tuple[rfc5280.AlgorithmIdentifier, bytes]:
@@ -130,13 +143,16 @@ def _parse_envelope(data: bytes) -> tuple[rfc5280.AlgorithmIdentifier, bytes]:
     return envelope["encryptionAlgorithm"], bytes(envelope["encryptedData"])
 
 
-def _scheme_for(algorithm: rfc5280.AlgorithmIdentifier, password: str) -> _Scheme:
+def _scheme_for(algorithm: rfc5280.AlgorithmIdentifier, password: str | None) -> _Scheme | None:
+    """The key and IV `password` derives; with None, the parameters are only checked (no derivation)."""
     dotted = str(algorithm["algorithm"])
     parameters = _raw_parameters(algorithm)
     if dotted == oids.PBES2:
         return _pbes2_scheme(parameters, password)
     if dotted in (oids.SEED_CBC_WITH_SHA1, oids.SEED_CBC):
         salt, iterations = _pbes1_parameters(parameters)
+        if password is None:
+            return None
         derived = _pbkdf1_sha1(password.encode("utf-8"), salt, iterations)
         if dotted == oids.SEED_CBC_WITH_SHA1:
             return _Scheme(derived[:16], hashlib.sha1(derived[16:20]).digest()[:16])
@@ -160,7 +176,7 @@ def _decode(raw: bytes, spec, what: str):
     return value
 
 
-def _pbes2_scheme(parameters: bytes, password: str) -> _Scheme:
+def _pbes2_scheme(parameters: bytes, password: str | None) -> _Scheme | None:
     params = _decode(parameters, rfc8018.PBES2_params(), "PBES2 parameters")
     kdf, cipher = params["keyDerivationFunc"], params["encryptionScheme"]
     if str(kdf["algorithm"]) != oids.PBKDF2:
@@ -179,6 +195,8 @@ def _pbes2_scheme(parameters: bytes, password: str) -> _Scheme:
     if len(iv) != 16:
         raise KeyFileError("the SEED-CBC IV is not 16 bytes")
     salt = bytes(kdf_params["salt"]["specified"])
+    if password is None:
+        return None
     return _Scheme(_pbkdf2_sha1(password, salt, iterations), iv)
 
 

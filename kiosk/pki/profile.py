@@ -132,10 +132,14 @@ class _IdentifyData(univ.Sequence):
     )
 
 
-def identify_data(real_name: str, vid: bytes) -> bytes:
-    """DER of KISA identifyData: realName and one VID (SHA-256, no NULL parameters)."""
+def identify_data(real_name: str, vid: bytes | None) -> bytes:
+    """DER of KISA identifyData: realName and one VID (SHA-256, no NULL parameters); no VID when the CA
+    was not given the resident number and R (a CMP client that sent no EncryptedVID)."""
     value = _IdentifyData()
     value["realName"] = real_name
+    value["userInfos"].clear()
+    if vid is None:
+        return encoder.encode(value)
     info = _UserInfo()
     info["idType"] = oids.oid(oids.VID)
     info["idValue"]["hashAlg"]["algorithm"] = oids.oid(oids.SHA256)
@@ -188,7 +192,7 @@ def build_certificate(
     public_key: rsa.RSAPublicKey,
     serial: int,
     real_name: str,
-    vid: bytes,
+    vid: bytes | None,
     not_before: datetime,
     not_after: datetime,
 ) -> x509.Certificate:

@@ -16,6 +16,7 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     from kiosk.web import base, sessions, shared
     from kiosk.web.views import customer, drives, health, receipt, staff
     from kiosk.web.views import pki as pki_views
+    from kiosk.web.views import speech as speech_views
     from kiosk.wiring import wire
 
     overrides = dict(config or {}) if not isinstance(config, Settings) else {}
@@ -46,7 +47,7 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     sessions.init_app(app, settings, kiosk)
     base.init_app(app)
     shared.init_app(app)
-    for blueprint in (customer.bp, receipt.bp, health.bp, staff.bp, drives.bp, pki_views.bp):
+    for blueprint in (customer.bp, receipt.bp, health.bp, staff.bp, drives.bp, pki_views.bp, speech_views.bp):
         app.register_blueprint(blueprint)
     return app
 

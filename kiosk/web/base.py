@@ -17,6 +17,7 @@ from kiosk import logs
 from kiosk.doctor import SCREEN_REPORT_SECONDS
 from kiosk.pii import mask_email
 from kiosk.settings import PROJECT_ROOT
+from kiosk.web.sessions import session_store
 from kiosk.web.shared import keypad_layout, render_once
 from kiosk.wiring import Kiosk
 
@@ -51,7 +52,9 @@ SECURITY_HEADERS = (
     # same-origin, not no-referrer: under no-referrer a browser sends `Origin: null` on POSTs, and the
     # origin check (refuse_cross_origin_posts) could not tell our own pages from a sandboxed frame elsewhere
     ("Referrer-Policy", "same-origin"),
-    ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), usb=()"),
+    # the identity step's camera (issue 25) for this origin's own pages only; the kiosk's browser policy
+    # grants it to this origin alone, without a prompt (docs/install.md)
+    ("Permissions-Policy", "camera=(self), microphone=(), geolocation=(), usb=()"),
     ("Cross-Origin-Opener-Policy", "same-origin"),
 )
 NO_STORE = (("Cache-Control", "no-store"), ("Pragma", "no-cache"))
@@ -162,7 +165,20 @@ def keyboard_attrs(kind: str, **extra: str) -> dict[str, str]:
     return attrs
 
 
+def larger_body_limit(app: Flask) -> int | None:
+    """The body this request's view takes beyond the app's limit (`max_body`, the identity step's capture)."""
+    return getattr(app.view_functions.get(request.endpoint), "max_body", None)
+
+
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def bound_larger_bodies():
+        """Before the CSRF check, which reads the form (and refuses a body past the app's limit): a view
+        that takes a larger body gets it bounded at its own limit, and refuses more itself, politely."""
+        larger = larger_body_limit(app)
+        if larger is not None:
+            request.max_content_length = larger
+
     csrf.init_app(app)
     babel.init_app(
         app,
@@ -205,7 +221,10 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def refuse_oversized_requests():
-        # before any view runs, so that a redirect can never hide the refusal
+        # before any view runs, so that a redirect can never hide the refusal (a view with a larger
+        # limit refuses more itself: bound_larger_bodies)
+        if larger_body_limit(app) is not None:
+            return
         limit = app.config["MAX_CONTENT_LENGTH"]
         if request.content_length is not None and request.content_length > limit:
             abort(413)
@@ -245,7 +264,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
         if request.endpoint == "customer.reset":
-            # the idle countdown and the server's own expiry race; either way the session is over
+            # the idle countdown and the server's own expiry race, or an error page's token went stale:
+            # either way the customer wants the visit over, and ending it is never harmful
+            session_store().end_visit(session, "customer_reset")
             return redirect(url_for("customer.attract"), code=303)
         logs.warning("http.csrf_failed", path=request.path, reason=error.description)
         return _error_page(400, "csrf"), 400

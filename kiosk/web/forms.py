@@ -16,7 +16,7 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import SelectField, widgets
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Regexp, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets.core import clean_key
 
 from kiosk.pki.password import unmet_rules
@@ -149,11 +149,53 @@ class IdentityForm(KioskForm):
         self.issued_on = issued
 
 
+def licence_chars(value):
+    """A driver's licence number or serial as printed, in its digits and capitals only."""
+    return re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", str(value or ""))).upper()
+
+
+class CardConfirmForm(IdentityForm):
+    """What the camera read, as the customer corrected it (issue 25). The resident number's back part is
+    never sent to the page: left empty, it stays as read (kept in the visit); typed, it replaces it."""
+
+    rrn_back = PasswordField(_l("주민등록번호 뒷자리"), filters=[digits_only])
+    licence_number = StringField(_l("운전면허번호 (12자리)"), filters=[licence_chars])
+    licence_serial = StringField(_l("암호일련번호"), filters=[licence_chars], validators=[
+        Optional(), Regexp(r"^[A-Z0-9]{4,8}$", message=_l("암호일련번호는 영문과 숫자 4~8자리입니다.")),
+    ])
+
+    def __init__(self, *args, read_back: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.read_back = read_back
+
+    def validate_rrn_back(self, field):
+        field.data = field.data or self.read_back
+        if not re.fullmatch(r"[0-9]{7}", field.data):
+            raise ValidationError(_l("주민등록번호 뒷자리는 숫자 7자리입니다."))
+        super().validate_rrn_back(field)
+
+    def validate_licence_number(self, field):
+        if self.id_kind.data != "driver_license":
+            field.data = ""
+        elif not re.fullmatch(r"[0-9]{12}", field.data or ""):
+            raise ValidationError(_l("운전면허번호 12자리를 입력해 주세요."))
+
+
 class AccountForm(KioskForm):
     account = StringField(_l("출금계좌번호"), filters=[digits_only], validators=[
         InputRequired(_l("계좌번호를 입력해 주세요.")),
         Regexp(digits("10,16"), message=_l("계좌번호는 숫자 10~16자리입니다.")),
     ])
+    pin = PasswordField(_l("계좌 비밀번호 4자리"), filters=[digits_only], validators=[
+        InputRequired(_l("계좌 비밀번호 4자리를 입력해 주세요.")),
+        Regexp(digits("4"), message=_l("계좌 비밀번호는 숫자 4자리입니다.")),
+    ])
+
+
+class AccountPickForm(KioskForm):
+    """The account tapped in the directory's list (its place in the list, never its number), and the PIN."""
+
+    choice = StringField(validators=[InputRequired(_l("출금계좌를 골라 주세요.")), Regexp(r"^[0-9]{1,2}$")])
     pin = PasswordField(_l("계좌 비밀번호 4자리"), filters=[digits_only], validators=[
         InputRequired(_l("계좌 비밀번호 4자리를 입력해 주세요.")),
         Regexp(digits("4"), message=_l("계좌 비밀번호는 숫자 4자리입니다.")),
@@ -212,6 +254,13 @@ class SourceForm(KioskForm):
         InputRequired(_l("인증서 비밀번호를 입력해 주세요.")),
         Length(max=64, message=_l("비밀번호가 너무 깁니다 (64자 이하).")),
     ])
+
+
+class RevokeForm(KioskForm):
+    """인증서 폐지: a certificate from the customer's list, first asked, then confirmed (`confirm` = yes)."""
+
+    serial = HiddenField(validators=[InputRequired(_l("폐지할 인증서를 선택해 주세요.")), Length(max=64)])
+    confirm = StringField(filters=[clean], validators=[Length(max=3)])
 
 
 class DeleteForm(KioskForm):

@@ -28,6 +28,7 @@ from kiosk.journey.flow import CustomerFlow
 
 COOKIE_NAME = "kiosk_sid"
 VISIT = "visit"  # the session key of the customer's Visit
+NOT_A_TOUCH = ("/healthz", "/static/", "/drives/")  # requests the page makes by itself
 
 
 class ServerSession(CallbackDict, SessionMixin):
@@ -192,8 +193,9 @@ class ServerSideSessionInterface(SessionInterface):
 
     def open_session(self, app, request):
         sid = request.cookies.get(COOKIE_NAME)
-        # polling endpoints must not keep an abandoned session alive
-        touch = request.headers.get("X-Kiosk-Poll") != "1"
+        # only a customer's touch extends a visit: not a poll, not the page's own screen report, not the
+        # drive list's stream (issue 26, item 10: the screen report kept abandoned sessions alive)
+        touch = request.headers.get("X-Kiosk-Poll") != "1" and not request.path.startswith(NOT_A_TOUCH)
         session = self.store.get(sid, touch=touch)
         return session if session is not None else self.store.new()
 

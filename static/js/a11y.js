@@ -100,18 +100,59 @@
   });
 
   // --- spoken guidance: the step's heading, hint and message when it appears (speech mode only) ---
-  var hasSpeech = "speechSynthesis" in window && typeof window.SpeechSynthesisUtterance === "function";
+  // The kiosk's own voice first: POST /speech (kiosk/speech.py, espeak-ng) returns a WAV that an <audio>
+  // element plays; the rate and volume below reach the engine as they are. Without it (no espeak-ng on
+  // the machine: <html data-speech-url="">) the browser's speechSynthesis, where it has a voice.
+  // `voice` is what the customer set (rate 1 = normal, volume 0-1): the speed/volume controls change it,
+  // and a new visit starts from the defaults again.
+  var DEFAULT_VOICE = { rate: 0.95, volume: 1 };
+  var voice = { rate: DEFAULT_VOICE.rate, volume: DEFAULT_VOICE.volume };
+  var speechUrl = html.getAttribute("data-speech-url") || "";
+  var hasBrowserSpeech = "speechSynthesis" in window && typeof window.SpeechSynthesisUtterance === "function";
+  var hasSpeech = !!speechUrl || hasBrowserSpeech;
+  var player = null;
+  var spoken = 0;   // the newest request wins: an older reply arriving late is not played
+
+  function csrfToken() {
+    try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || ""; }
+    catch (e) { return ""; }
+  }
+  function stopSpeaking() {
+    spoken += 1;
+    if (player) { player.pause(); }
+    if (hasBrowserSpeech) { window.speechSynthesis.cancel(); }
+  }
+  function speakWithBrowser(text, lang) {
+    if (!hasBrowserSpeech) { return; }
+    var u = new SpeechSynthesisUtterance(text);
+    u.lang = lang;
+    u.rate = voice.rate;
+    u.volume = voice.volume;
+    window.speechSynthesis.speak(u);
+  }
+  function speakWithKiosk(text, lang) {
+    var mine = spoken;
+    var body = new URLSearchParams({ text: text, lang: lang, rate: String(voice.rate), volume: String(voice.volume) });
+    fetch(speechUrl, { method: "POST", body: body, credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() } })
+      .then(function (r) { return r.ok ? r.blob() : Promise.reject(r.status); })
+      .then(function (wav) {
+        if (mine !== spoken) { return; }
+        if (!player) { player = new Audio(); }
+        if (player.src) { URL.revokeObjectURL(player.src); }
+        player.src = URL.createObjectURL(wav);
+        return player.play();
+      })
+      .catch(function () { if (mine === spoken) { speakWithBrowser(text, lang); } });
+  }
 
   function speak(text, isStep) {
     if (!html.classList.contains("speech") || !text) { return; }
     var s = document.getElementById("screen");
     if (s && isStep) { s.dataset.spoken = text; }   // the step's guidance, for tests and staff checks
     if (!hasSpeech) { return; }
-    window.speechSynthesis.cancel();
-    var u = new SpeechSynthesisUtterance(text);
-    u.lang = html.lang === "en" ? "en-US" : "ko-KR";
-    u.rate = 0.95;
-    window.speechSynthesis.speak(u);
+    stopSpeaking();
+    var lang = html.lang === "en" ? "en-US" : "ko-KR";
+    if (speechUrl) { speakWithKiosk(text, lang); } else { speakWithBrowser(text, lang); }
   }
   function textOf(sel) {
     return Array.prototype.map.call(document.querySelectorAll(sel), function (el) {
@@ -127,8 +168,10 @@
     }).filter(Boolean);
   }
   function guidance() {
+    // a result screen says its result: each certificate's status, validity and days left (issue 26)
     var parts = textOf("#panel h1")
       .concat(textOf("#panel .attract-sub, #panel .hint, #panel .message, #panel .field-error"))
+      .concat(textOf("#panel [data-spoken-result]").map(function (t) { return t.replace(/\s*\n\s*/g, ", "); }))
       .concat(pictureTexts());
     return parts.join(". ").replace(/\.\s*\./g, ".");
   }
@@ -161,10 +204,19 @@
   document.addEventListener("focusin", function (e) {
     var el = e.target;
     if (el.matches && el.matches("button, input, select, a[href]") && !el.closest(".overlay")) { speak(nameOf(el)); }
+    // a certificate card the keypad reached says what it shows
+    else if (el.matches && el.matches(".certificate-card[tabindex]")) { speak(el.innerText.replace(/\s*\n\s*/g, ", ")); }
   });
   document.addEventListener("kiosk:typed", function (e) {
     // a secret (PIN, password) is never spoken: only that something was typed
     speak(e.detail.text === null ? document.body.getAttribute("data-kb-typed") : (e.detail.text === " " ? document.body.getAttribute("data-kb-space") : e.detail.text));
   });
-  window.kioskSpeech = { guidance: guidance, speak: speak };
+  // a visit's end (start over, idle reset, the done screen's reset) brings the default voice back
+  document.addEventListener("htmx:afterSwap", function (e) {
+    if (e.detail.target && e.detail.target.id === "screen" && !html.classList.contains("speech")) {
+      voice.rate = DEFAULT_VOICE.rate;
+      voice.volume = DEFAULT_VOICE.volume;
+    }
+  });
+  window.kioskSpeech = { guidance: guidance, speak: speak, stop: stopSpeaking, voice: voice, defaults: DEFAULT_VOICE };
 })();

@@ -28,7 +28,7 @@
   ];
   var NUMERIC_ORDER = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "", "0", ""];
 
-  var state = { input: null, kind: null, page: null, shift: false };
+  var state = { input: null, kind: null, page: null, shift: false, auto: false };
 
   function label(name) { return document.body.getAttribute("data-kb-" + name) || name; }
   function host() { return document.getElementById("osk-host"); }
@@ -68,6 +68,16 @@
       document.dispatchEvent(new CustomEvent("kiosk:typed", { detail: { text: secret(input) ? null : ch } }));
     }
     if (state.shift) { state.shift = false; draw(); }
+    if (complete(input)) { done(); }
+  }
+  // A field of a fixed length (a PIN, the e-mail code, the parts of a resident number, a date) is done
+  // when its last digit is typed (data-complete="N"); a confirmation (data-same-as="id") when it is the
+  // same as the field it confirms. Either moves on as 입력 완료 would: to the next field, or it submits.
+  function complete(input) {
+    var length = parseInt(input.dataset.complete || "0", 10);
+    if (length && input.value.length === length) { return true; }
+    var original = input.dataset.sameAs && document.getElementById(input.dataset.sameAs);
+    return !!(original && original.value && input.value === original.value);
   }
 
   // --- drawing ---
@@ -158,7 +168,9 @@
     kb.dataset.for = state.input.id;
     rowsFor().forEach(function (r) { kb.appendChild(r); });
     h.replaceChildren(kb);
-    document.documentElement.classList.add("keyboard-open");
+    // a keyboard the customer opened covers the settings; one opened with the step leaves them in reach
+    // (language, large text... are what a customer may want first on a new screen)
+    document.documentElement.classList.toggle("keyboard-open", !state.auto);
     if (focusedAction) {   // a physical keypad user stays on the key they pressed (shift, page)
       var again = kb.querySelector('.key[data-action="' + focusedAction + '"]' +
         (focusedAction === "page" ? "" : (focusedValue ? '[data-value="' + CSS.escape(focusedValue) + '"]' : "")));
@@ -166,8 +178,15 @@
     }
   }
 
-  function open(input) {
-    if (state.input === input && host() && host().firstChild) { return; }
+  var carryAuto = false;         // 입력 완료 moving on keeps the layout the keyboard had (no jump)
+  function open(input, auto) {
+    auto = auto || carryAuto;
+    closeAfterTouch = false;      // a tap that moved focus elsewhere opened this one: it stays open
+    if (state.input === input && host() && host().firstChild) {
+      if (!auto && state.auto) { state.auto = false; draw(); }
+      return;
+    }
+    state.auto = !!auto;
     state.input = input;
     state.kind = input.dataset.keyboard;
     state.page = state.kind === "hangul" ? "hangul" : "latin";
@@ -183,16 +202,30 @@
     document.documentElement.classList.remove("keyboard-open");
   }
 
-  // the control after the input in its form: the next field gets its keyboard, the button gets focus
+  // the control after the input in its form: the next field gets its keyboard; the form's submit button
+  // is pressed (one tap less than 입력 완료 then 확인); any other control gets focus
   function done() {
     var input = state.input;
     var controls = Array.prototype.filter.call(
       (input.form || document).querySelectorAll("input:not([type=hidden]), select, button, textarea"),
       function (el) { return !el.disabled && el.offsetParent !== null; });
     var next = controls[controls.indexOf(input) + 1];
-    if (next && next.dataset.keyboard) { next.focus(); return; }
+    if (next && next.dataset.keyboard) { carryAuto = state.auto; next.focus(); carryAuto = false; return; }
     close();
+    if (next && next.type === "submit" && input.form && next.form === input.form) {
+      input.form.requestSubmit(next);
+      return;
+    }
     if (next) { next.focus(); } else { input.blur(); }
+  }
+
+  // A step whose first thing to do is typing opens that field's keyboard as it appears (data-autoopen),
+  // without a tap on the field; focus stays where a11y.js puts it (the heading, for keypad users and
+  // voice guidance). Choosing a radio card in such a form (an account, a certificate) opens it again.
+  function autoOpen(scope) {
+    var fields = Array.prototype.filter.call((scope || document).querySelectorAll("input[data-keyboard][data-autoopen]"),
+      function (el) { return !el.disabled && !el.value && el.offsetParent !== null; });
+    if (fields.length) { open(fields[0], true); }
   }
 
   function act(b) {
@@ -241,6 +274,8 @@
     if (t.matches && t.matches("input[data-keyboard]")) { closeAfterTouch = false; open(t); return; }
     if (host() && host().contains(t)) { return; }
     if (!state.input) { return; }
+    // the heading a step's swap focuses (a11y.js) is no control: the keyboard opened for the step stays
+    if (!(t.matches && t.matches("input, select, button, textarea, a[href]"))) { return; }
     if (touching) { closeAfterTouch = true; } else { close(); }
   });
   // a new step (htmx swap) brings a new, empty #osk-host
@@ -248,6 +283,14 @@
   document.addEventListener("htmx:beforeSwap", function (e) {
     if (e.detail.target && e.detail.target.id === "screen") { close(); }
   });
+  document.addEventListener("htmx:afterSettle", function (e) {
+    if (e.detail.target && e.detail.target.id === "screen") { autoOpen(document.getElementById("screen")); }
+  });
+  document.addEventListener("DOMContentLoaded", function () { autoOpen(document); });
+  document.addEventListener("change", function (e) {
+    var t = e.target;
+    if (t.matches && t.matches("input[type=radio]") && t.form) { autoOpen(t.form); }
+  });
 
-  window.kioskKeyboard = { open: open, close: close, state: state };
+  window.kioskKeyboard = { open: open, close: close, state: state, autoOpen: autoOpen };
 })();

@@ -17,7 +17,8 @@ GOOD_PASSWORD = "Kiosk!2580x"
 HONG_NAME_KEYS = "ㅎㅗㅇㄱㅣㄹㄷㅗㅇ"   # 홍길동 on the 두벌식 keyboard
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"   # ignored by git
 AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe-core" / "axe-4.14.1.min.js"
-# records what the page asks the speech synthesizer to say (there is no audio device here)
+# records what the page asks to be said: the kiosk's own voice (POST /speech, kiosk/speech.py) or the
+# browser's speechSynthesis where the kiosk has none
 SPEECH_HOOK = """
 window.__spoken = [];
 if (window.speechSynthesis) {
@@ -27,6 +28,13 @@ if (window.speechSynthesis) {
     try { speak(u); } catch (e) {}
   };
 }
+const kioskFetch = window.fetch.bind(window);
+window.fetch = (url, options) => {
+  if (options && options.body instanceof URLSearchParams && String(url).endsWith("/speech")) {
+    window.__spoken.push({text: options.body.get("text"), lang: options.body.get("lang")});
+  }
+  return kioskFetch(url, options);
+};
 """
 LATIN_PAGE = set("1234567890qwertyuiopasdfghjklzxcvbnm")
 SYMBOL_PAGE = set("!@#$%^&*()-_=+[]{};:,.?/~<>")
@@ -91,6 +99,12 @@ class KioskUI:
         field_id = self.page.locator(selector).get_attribute("id")
         self.page.wait_for_selector(f'#osk-host .osk[data-for="{field_id}"]')
 
+    def keyboard_for(self, selector: str) -> None:
+        """The field's keyboard: open already when the step opened it, else a tap on the field."""
+        field_id = self.page.locator(selector).get_attribute("id")
+        if not self.page.locator(f'#osk-host .osk[data-for="{field_id}"]').count():
+            self.focus_field(selector)
+
     def press(self, value: str) -> None:
         self.key(value).tap()
 
@@ -138,57 +152,70 @@ class KioskUI:
         self.submit("#service-new", "consent")
 
     def to_identity(self):
+        """Consent, then the identity step; without a camera (this Chromium has none) the page asks for
+        the keyboard form by itself."""
         self.tap("#terms")
         self.tap("#privacy")
         self.submit("#consent-next", "identity")
+        self.page.wait_for_selector("#identity-form")
+        self.wait_step("identity")
 
     def fill_identity(self):
-        self.focus_field("#name")
+        """The keyboard form: the name's keyboard is open as the form appears, each part of the resident
+        number moves on by itself when complete, and the issue date's last digit sends the form."""
+        self.page.wait_for_selector('#osk-host .osk[data-for="name"]')
         self.type_jamo(HONG_NAME_KEYS)
         self.done()                                   # 입력 완료 moves on to the next field
         front, back = HONG.rrn.split("-")
         self.page.wait_for_selector('#osk-host .osk[data-for="rrn_front"]')
         self.type_digits(front)
-        self.done()
         self.page.wait_for_selector('#osk-host .osk[data-for="rrn_back"]')
         self.type_digits(back)
-        self.done()
         self.tap("label:has(#id_kind-resident_card)")
         self.focus_field("#issue_date")
         self.type_digits(HONG.id_issue_date.replace("-", ""))
-        self.done()
 
     def to_account(self):
         self.fill_identity()
-        self.submit("#identity-next", "account")
+        self.wait_step("account")
 
-    def fill_account(self):
-        self.focus_field("#account")
-        self.type_digits(re.sub(r"\D", "", HONG.account))
-        self.done()
+    def fill_account(self, pin: str = HONG.pin):
+        """The account from the directory's list (one tap), or typed where the directory gives none;
+        then the PIN, which sends the form with its fourth digit."""
+        if self.page.locator("#account-list").count():
+            digits = re.sub(r"[^0-9]", "", HONG.account)
+            card = self.page.locator(f'label.account-card:has-text("{digits[:6]}-"):has-text("{digits[-4:]}")')
+            if not card.locator("input").is_checked():
+                card.tap()
+        else:
+            self.keyboard_for("#account")
+            self.type_digits(re.sub(r"\D", "", HONG.account))
+            self.done()
         self.page.wait_for_selector('#osk-host .osk[data-for="pin"]')
-        self.type_digits(HONG.pin)
+        self.type_digits(pin)
 
     def to_email(self):
         self.fill_account()
-        self.submit("#account-next", "email")
+        self.wait_step("email")
 
     def last_code(self) -> str:
         body = self.app.extensions["kiosk"].code_sender.recent(1)[0]["body"]
         return re.search(r"\b(\d{6})\b", body).group(1)
 
     def to_password(self):
-        self.focus_field("#code")
+        """The code's keypad is open as the step appears; its sixth digit sends it."""
+        self.page.wait_for_selector('#osk-host .osk[data-for="code"]')
         self.type_digits(self.last_code())
-        self.submit("#code-next", "password")
+        self.wait_step("password")
 
     def fill_password(self, password: str = GOOD_PASSWORD):
-        self.focus_field("#password")
+        """The password's keyboard is open as the step appears; 입력 완료 moves to the confirmation, which
+        sends the form as soon as it is the same password."""
+        self.keyboard_for("#password")
         self.type_latin(password)
         self.done()
         self.page.wait_for_selector('#osk-host .osk[data-for="confirm"]')
         self.type_latin(password)
-        self.done()
 
     def walk_to(self, step: str) -> None:
         """From the attract screen to `step` of a new issuance, all typed on the screen keyboards."""

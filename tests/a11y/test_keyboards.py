@@ -14,8 +14,7 @@ def test_journey_to_the_drive_step_typed_only_on_the_screen_keyboards(ui, page):
     system keyboard; the server accepts every step and the customer reaches the drive step."""
     ui.walk_to("password")
     assert ui.visit().customer is not None            # identity and account were accepted as typed
-    ui.fill_password()
-    ui.tap("#password-next")
+    ui.fill_password()                    # the confirmation sends the form when it matches
     page.wait_for_url("**/journey/drive", wait_until="commit")
     assert ui.visit().journey.current is Step.DRIVE
 
@@ -27,7 +26,7 @@ def test_journey_to_done_typed_only_on_the_screen_keyboards(ui, page, app):
     insert_demo_drive(app.extensions["kiosk"].settings.data_dir, "stick", label="MYUSB")
     ui.walk_to("password")
     ui.fill_password()
-    ui.submit("#password-next", "drive")
+    ui.wait_step("drive")
     ui.tap("#drive-list button:not([disabled])")
     ui.wait_step("issuing")
     page.wait_for_selector('#screen[data-step="done"]', timeout=60_000)
@@ -132,9 +131,9 @@ def test_secure_keypad_layout_comes_from_the_server_and_differs_between_showings
 
 
 def test_plain_numeric_keypad_is_in_telephone_order(ui, page):
-    ui.walk_to("account")
-    ui.focus_field("#account")
-    assert keypad_order(page, "account") == list("123456789") + ["", "0", ""]
+    ui.walk_to("identity")
+    ui.focus_field("#rrn_front")
+    assert keypad_order(page, "rrn_front") == list("123456789") + ["", "0", ""]
 
 
 def test_pin_and_resident_number_never_appear_as_text_in_the_dom(ui, page):
@@ -142,15 +141,14 @@ def test_pin_and_resident_number_never_appear_as_text_in_the_dom(ui, page):
     ui.fill_identity()
     back = HONG.rrn.split("-")[1]
     assert back not in page.content()
-    assert page.locator("#rrn_back").get_attribute("type") == "password"     # drawn as dots
-    ui.submit("#identity-next", "account")
-    ui.fill_account()
+    ui.wait_step("account")
+    ui.fill_account(pin=HONG.pin[:3])             # three digits: the fourth would send the form
     html = page.content()
     assert page.locator("#pin").get_attribute("type") == "password"
-    assert page.locator("#pin").input_value() == HONG.pin                    # it is in the field...
-    assert f'value="{HONG.pin}"' not in html and back not in html             # ...not in the markup
+    assert page.locator("#pin").input_value() == HONG.pin[:3]                # it is in the field...
+    assert f'value="{HONG.pin[:3]}"' not in html and back not in html         # ...not in the markup
     texts = page.evaluate("document.body.innerText")
-    assert HONG.pin not in texts
+    assert HONG.pin[:3] not in texts
 
 
 def test_keys_are_large_and_give_press_feedback(ui, page):
@@ -182,21 +180,32 @@ def test_no_zoom_no_selection_no_system_keyboard(ui, page):
         assert field.get_attribute("inputmode") == "none"
 
 
-def test_done_key_moves_to_the_next_field_and_closes_at_the_button(ui, page):
-    ui.walk_to("account")
-    ui.focus_field("#account")
+def test_done_key_moves_to_the_next_field_and_sends_the_form_from_the_last(ui, page):
+    ui.walk_to("identity")
+    page.wait_for_selector('#osk-host .osk[data-for="name"]')     # open as the form appears, no tap
+    ui.type_jamo("ㅎㅗㅇㄱㅣㄹㄷㅗㅇ")
     ui.done()
-    page.wait_for_selector('#osk-host .osk[data-for="pin"]')
-    assert "osk-secure-numeric" in ui.keyboard().get_attribute("class")
-    ui.done()
-    assert page.locator("#osk-host .osk").count() == 0
-    assert page.evaluate("document.activeElement.id") == "account-next"
+    page.wait_for_selector('#osk-host .osk[data-for="rrn_front"]')
+    front, back = HONG.rrn.split("-")
+    ui.type_digits(front + back)                                   # each part moves on when complete
+    ui.focus_field("#issue_date")
+    ui.type_digits("2015030")                                      # one digit short: nothing sent yet
+    assert ui.step() == "identity" and page.locator(".field-error").count() == 0
+    ui.done()                                                      # the last field: the form is sent
+    page.wait_for_selector("#identity-form .field-error")
+    assert "8자리" in page.locator("#identity-form .field-error").inner_text()
 
 
-def test_maxlength_is_respected(ui, page):
-    ui.walk_to("account")
-    ui.focus_field("#pin")
-    ui.type_digits("13579")
-    assert len(ui.value("#pin")) == 4
+def test_a_complete_field_moves_on_by_itself_and_maxlength_holds(ui, page):
+    ui.walk_to("identity")
+    ui.focus_field("#rrn_front")
+    ui.type_digits("900101")                                       # six digits: on to the back part
+    page.wait_for_selector('#osk-host .osk[data-for="rrn_back"]')
+    ui.type_digits("1")
+    assert (ui.value("#rrn_front"), ui.value("#rrn_back")) == ("900101", "1")
+    assert page.locator("#rrn_back").get_attribute("type") == "password"     # drawn as dots
     ui.action("clear").tap()
-    assert ui.value("#pin") == ""
+    assert ui.value("#rrn_back") == ""
+    ui.focus_field("#name")
+    ui.type_jamo("ㅎ" * 31)
+    assert len(ui.value("#name")) == 30

@@ -37,8 +37,8 @@ def test_mode_and_language_switches_keep_the_customers_place(ui, page):
     assert page.url.endswith("/journey/account")
     assert page.locator("#panel h1").inner_text() == "Confirm your account"
     assert "large-text" in page.locator("html").get_attribute("class")   # the mode survived the switch
-    ui.fill_account()
-    ui.submit("#account-next", "email")                                # and htmx swaps keep it too
+    ui.fill_account()                                                  # the PIN's last digit sends it
+    ui.wait_step("email")                                              # and htmx swaps keep it too
     assert "large-text" in page.locator("html").get_attribute("class")
     assert page.locator("#mode-large-text").get_attribute("aria-pressed") == "true"
 
@@ -135,6 +135,8 @@ def test_physical_keypad_reaches_and_operates_every_control_with_arrows_and_ente
     page.focus("#consent-next")
     page.keyboard.press("Enter")
     ui.wait_step("identity")
+    page.wait_for_selector("#identity-form")         # no camera here: the keyboard form, by itself
+    ui.wait_step("identity")
     page.keyboard.press("ArrowDown")
     assert page.evaluate("document.activeElement.id") == "name"
     page.keyboard.press("Enter")                     # opens the keyboard and goes to its first key
@@ -209,3 +211,27 @@ def test_physical_keypad_reaches_a_certificate_card_and_its_focus_is_seen(ui, pa
     page.keyboard.press("ArrowDown")
     assert page.evaluate("document.activeElement.id") == "password"
     assert card.evaluate("c => getComputedStyle(c).outlineStyle") == "none"    # the outline went with the focus
+
+
+def test_physical_keypad_reaches_the_check_screens_certificate_cards_and_they_are_spoken(ui, page, app,
+                                                                                        live_server):
+    """내 인증서 확인 (issue 26, item 13): the arrows reach each certificate card, which shows the focus and,
+    with voice guidance on, says its status, validity and days left."""
+    from tests.browser.test_manage_touch import issued_stick, plug_in
+
+    stick = issued_stick(app, live_server)
+    page.add_init_script(SPEECH_HOOK)
+    page.goto("/")
+    ui.set_mode("speech")
+    ui.start()
+    ui.submit("#service-check", "check")
+    plug_in(app, "stick")
+    page.locator(f'#drive-list button.drive[value="{stick.id}"]').tap()
+    page.wait_for_selector("#stick-certificates")
+    ui.wait_step("check")
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.matches('.certificate-card')")
+    card = page.locator("#stick-certificates .certificate-card").first
+    assert card.evaluate("c => getComputedStyle(c).outlineStyle") != "none"
+    said = page.evaluate("window.__spoken.at(-1).text")
+    assert "사용할 수 있는 인증서입니다" in said and "일" in said and "유효기간" in said

@@ -32,6 +32,7 @@ def test_a_customer_gets_a_certificate_by_touch(page, app):
     tap(page, "#privacy")
     tap(page, "#consent-next")
     page.wait_for_url("**/journey/identity")
+    page.wait_for_selector("#identity-form")                   # no camera here: the keyboard form
     type_into(page, "#name", HONG.name)
     front, back = HONG.rrn.split("-")
     type_into(page, "#rrn_front", front)
@@ -39,7 +40,7 @@ def test_a_customer_gets_a_certificate_by_touch(page, app):
     type_into(page, "#issue_date", HONG.id_issue_date.replace("-", ""))
     tap(page, "#identity-next")
     page.wait_for_url("**/journey/account")
-    type_into(page, "#account", HONG.account)
+    tap(page, 'label.account-card:has-text("4567")')           # the directory lists his two accounts
     type_into(page, "#pin", HONG.pin)
     tap(page, "#account-next")
     page.wait_for_url("**/journey/email")

@@ -91,7 +91,7 @@ class Touch(KioskUI):
         self.focus_field(selector)
         self.page.locator(selector).fill(text)
 
-    def prove_identity(self) -> None:
+    def prove_identity(self, next_step: str = "source") -> None:
         self.to_identity()
         front, back = HONG.rrn.split("-")
         self.type_text("#name", HONG.name)
@@ -100,11 +100,10 @@ class Touch(KioskUI):
         self.tap("label:has(#id_kind-resident_card)")
         self.type_text("#issue_date", HONG.id_issue_date.replace("-", ""))
         self.submit("#identity-next", "account")
-        self.type_text("#account", HONG.account)
-        self.type_text("#pin", HONG.pin)
-        self.submit("#account-next", "email")
+        self.fill_account()                        # the account from the list; the PIN's 4th digit sends it
+        self.wait_step("email")
         self.type_text("#code", self.last_code())
-        self.submit("#code-next", "source")
+        self.submit("#code-next", next_step)
 
     def pick_stick(self, drive) -> None:
         """Tap the stick once it is on the screen's live list."""
@@ -123,8 +122,7 @@ class Touch(KioskUI):
         assert self.page.locator("input[name=folder]").is_checked()
         self.focus_field("#password")
         self.type_latin(password)
-        self.done()
-        self.tap("#source-next")
+        self.done()                               # the last field: 입력 완료 sends the form
 
     def wait_done(self) -> None:
         self.page.wait_for_selector('#screen[data-step="done"]', timeout=60_000)
@@ -195,7 +193,7 @@ def test_the_password_is_changed_by_touch_and_the_old_one_no_longer_opens_the_ke
     touch.focus_field("#password")
     touch.type_latin(GOOD_PASSWORD)
     touch.done()
-    touch.submit("#source-next", "password")
+    touch.wait_step("password")
     assert_in_language(touch, lang)
     touch.type_text("#password", NEW_PASSWORD)
     touch.page.locator('[data-rule="sequence"].met').wait_for()

@@ -7,8 +7,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from kiosk.identity import Customer, IdentityServiceUnavailable
-from kiosk.identity.http import HttpAccounts, HttpDirectory
+from kiosk.identity import Customer, IdCheckOutcome, IdentityServiceUnavailable
+from kiosk.identity.http import HttpAccounts, HttpDirectory, HttpIdCheck
 from kiosk.identity.smtp import SmtpCodeSender
 from kiosk.jsonhttp import JsonService
 from tests.conftest import free_port, send_json
@@ -117,3 +117,72 @@ def test_smtp_down_is_service_unavailable():
 def test_an_smtp_url_with_an_unknown_scheme_is_refused():
     with pytest.raises(ValueError):
         SmtpCodeSender("http://mail.example", "kiosk@post.example")
+
+
+CUSTOMER = Customer("k", "홍길동", "", "hong@example.com", reference="c-42")
+
+
+def test_the_directory_lists_the_customers_accounts_masked(bank):
+    bank.answers["/customers/accounts"] = [(200, {"accounts": [{"account": "01234501234567"},
+                                                               {"account": "01234511876543"}]})]
+    accounts = directory(bank).accounts(CUSTOMER)
+    assert [a.account for a in accounts] == ["01234501234567", "01234511876543"]
+    assert [a.masked for a in accounts] == ["012345-**-**4567", "012345-**-**6543"]
+    assert bank.requests == [("/customers/accounts", {"customer_id": "c-42"})]
+    assert "01234501234567" not in repr(accounts)
+
+
+def test_a_customer_without_accounts_gets_an_empty_list(bank):
+    bank.answers["/customers/accounts"] = [(200, {"accounts": []})]
+    assert directory(bank).accounts(CUSTOMER) == []
+
+
+@pytest.mark.parametrize("answer", [{}, {"accounts": "01234501234567"}, {"accounts": [{"account": "12-34"}]},
+                                    {"accounts": [{"account": "０１２３４５０１２３４５６７"}]}, {"accounts": [7]}],
+                         ids=["missing", "not-a-list", "not-digits", "full-width", "not-an-object"])
+def test_an_account_list_out_of_contract_is_service_unavailable(bank, answer):
+    bank.answers["/customers/accounts"] = [(200, answer)]
+    with pytest.raises(IdentityServiceUnavailable):
+        directory(bank).accounts(CUSTOMER)
+
+
+def id_check(bank, **kw):
+    return HttpIdCheck(JsonService(bank.url, IdentityServiceUnavailable, backoff=0.01, **kw))
+
+
+@pytest.mark.parametrize("result, outcome", [("matches", IdCheckOutcome.MATCHES),
+                                             ("mismatch", IdCheckOutcome.MISMATCH),
+                                             ("reported_lost", IdCheckOutcome.REPORTED_LOST)])
+def test_the_id_check_answers_each_outcome(bank, result, outcome):
+    bank.answers["/idcards/check"] = [(200, {"result": result})]
+    assert id_check(bank).check("resident_card", "홍길동", "9001011234568", date(2015, 3, 2)) is outcome
+    assert bank.requests[0][1] == {"kind": "resident_card", "name": "홍길동", "rrn": "9001011234568",
+                                   "issue_date": "2015-03-02"}
+
+
+def test_a_licence_is_checked_with_its_number_and_serial(bank):
+    bank.answers["/idcards/check"] = [(200, {"result": "matches"})]
+    id_check(bank).check("driver_license", "김영희", "8505052345674", date(2019, 7, 15),
+                         licence_number="21-19-174133-02", licence_serial="K7WQ2M")
+    assert bank.requests[0][1]["licence_number"] == "21-19-174133-02"
+    assert bank.requests[0][1]["licence_serial"] == "K7WQ2M"
+
+
+@pytest.mark.parametrize("answer", [{}, {"result": "maybe"}, {"result": None}])
+def test_an_unknown_id_check_result_is_service_unavailable(bank, answer):
+    bank.answers["/idcards/check"] = [(200, answer)]
+    with pytest.raises(IdentityServiceUnavailable):
+        id_check(bank).check("resident_card", "홍길동", "9001011234568", date(2015, 3, 2))
+
+
+def test_an_id_check_timeout_is_service_unavailable(bank):
+    bank.delay = 0.5
+    bank.answers["/idcards/check"] = [(200, {"result": "matches"})]
+    with pytest.raises(IdentityServiceUnavailable):
+        id_check(bank, timeout=0.1).check("resident_card", "홍길동", "9001011234568", date(2015, 3, 2))
+
+
+def test_an_id_check_503_is_retried(bank):
+    bank.answers["/idcards/check"] = [(503, "{}"), (200, {"result": "matches"})]
+    assert id_check(bank).check("resident_card", "홍길동", "9001011234568", date(2015, 3, 2)) \
+        is IdCheckOutcome.MATCHES

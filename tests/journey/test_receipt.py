@@ -173,3 +173,43 @@ def test_a_copy_identifies_no_one_so_offers_no_email(app):
                                prepared=prepared, run=None)
     assert 'id="receipt-email"' not in page and 'id="receipt"' not in page
     assert 'id="renewal"' in page and "이동식디스크" in page
+
+
+def test_a_revocation_comes_with_its_own_receipt_naming_the_crl(app, live_server, smtp_server, printer_file):
+    """인증서 폐지 (issue 30): the customer keeps proof of it — the revoked certificate and the CRL that lists
+    it — e-mailed once and printed once, with nothing secret in either."""
+    from tests.journey.test_manage import start
+    from tests.walker import identity_form
+
+    _, first_code = issued(app, live_server, smtp_server)
+    serial = serial_of(app)
+    customer = Customer(live_server.url)
+    start(customer, "revoke")
+    customer.post("/journey/consent", {"terms": "y", "privacy": "y"})
+    customer.post("/journey/identity", identity_form(HONG))
+    customer.post("/journey/account", {"account": HONG.account, "pin": HONG.pin})
+    code = smtp_code(smtp_server, 2)()
+    customer.post("/journey/email", {"code": code})
+    customer.post("/journey/revoke", {"serial": serial})
+    customer.post("/journey/revoke", {"serial": serial, "confirm": "yes"})
+    assert customer.url.endswith("/journey/done") and 'id="receipt-email"' in customer.page
+    crl_number = re.search(r"CRL 번호 (\d+)", customer.page).group(1)
+
+    customer.post("/journey/done/receipt/email")
+    customer.post("/journey/done/receipt/email")                       # a double tap: one mail
+    mail = smtp_server.wait_for(3)
+    assert mail["To"] == HONG.email and "폐지" in mail["Subject"]
+    body = mail.get_content()
+    assert serial in body and f"인증서 폐지 목록(CRL) 번호: #{crl_number}" in body
+    assert re.search(r"폐지일: \d{4}-\d\d-\d\d", body) and "1588-1900" in body
+    assert "유효기간" not in body and "갱신" not in body               # not an issuance's receipt
+    customer.post("/journey/done/receipt/paper")
+    text = printer_file.read_bytes().decode("ascii", errors="replace")
+    assert text.count("KOREA POST - CERTIFICATE REVOKED") == 1
+    assert f"Serial: {serial}" in text and f"(CRL no. {crl_number})" in text
+    for secret_bearer in (body, text):
+        assert_no_secrets(secret_bearer, code)
+        assert first_code not in secret_bearer
+    with smtp_server.received:
+        smtp_server.received.wait_for(lambda: len(smtp_server.messages) > 3, timeout=1)
+    assert len(smtp_server.messages) == 3

@@ -21,7 +21,8 @@ def remake_ca(data_dir: Path, created: datetime | None = None, crl_signed: datet
     if created is not None:
         shutil.rmtree(directory)
         EmbeddedCA.create(directory, settings.ca_passphrase, demo=True, now=created)
-    store = Store(settings.database_path)
+    store = Store(directory / "ledger.sqlite")  # the CA's own ledger (kiosk ca serve)
+    store.migrate()
     try:
         when = crl_signed or utcnow()
         ca = EmbeddedCA(directory, settings.ca_passphrase, store,

@@ -1,5 +1,6 @@
 """A real `python -m kiosk serve` on a free loopback port, as systemd would start it: optionally with a
-NOTIFY_SOCKET (a real AF_UNIX datagram socket the test reads) and WATCHDOG_USEC."""
+NOTIFY_SOCKET (a real AF_UNIX datagram socket the test reads) and WATCHDOG_USEC. In demo mode it starts
+the CA's process (`kiosk ca serve`) beside itself, as `make run` does."""
 
 from __future__ import annotations
 
@@ -60,6 +61,8 @@ class KioskProcess:
         self.log_path = data_dir.parent / "kiosk.log"
         self.env = {**os.environ, "KIOSK_MODE": "demo", "KIOSK_DATA_DIR": str(data_dir),
                     "KIOSK_PORT": str(self.port), "KIOSK_METRICS_PORT": str(self.metrics_port),
+                    # demo mode starts the CA's process beside the kiosk: on a port of its own too
+                    "KIOSK_CA_LISTEN": f"127.0.0.1:{free_port()}",
                     "PYTHONUNBUFFERED": "1", **env}
         self.process = None
 

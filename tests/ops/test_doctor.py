@@ -169,7 +169,8 @@ def test_invalid_configuration_is_the_only_answer(data_dir):
 PRODUCTION = {
     "KIOSK_MODE": "production", "KIOSK_SECRET_KEY": "s" * 40, "KIOSK_CUSTOMER_HASH_KEY": "h" * 40,
     "KIOSK_CA_PASSPHRASE": "a real passphrase", "KIOSK_DIRECTORY_URL": "http://127.0.0.1:9/directory",
-    "KIOSK_ACCOUNTS_URL": "http://127.0.0.1:9/accounts", "KIOSK_DRIVES": "udisks2",
+    "KIOSK_ACCOUNTS_URL": "http://127.0.0.1:9/accounts", "KIOSK_ID_CHECK_URL": "http://127.0.0.1:9/idcards",
+    "KIOSK_DRIVES": "udisks2",
 }
 
 

@@ -17,10 +17,11 @@ from tests.conftest import require_command
 
 REPO = Path(__file__).resolve().parents[2]
 PREFIX = "/opt/cert-kiosk"
-UNITS = ["cert-kiosk.service", "cert-kiosk-browser.service"]
+UNITS = ["cert-kiosk.service", "cert-kiosk-browser.service", "cert-kiosk-ca.service"]
 INSTALLED = {  # path: mode
     "etc/systemd/system/cert-kiosk.service": 0o644,
     "etc/systemd/system/cert-kiosk-browser.service": 0o644,
+    "etc/systemd/system/cert-kiosk-ca.service": 0o644,
     "etc/polkit-1/rules.d/50-cert-kiosk.rules": 0o644,
     "etc/sysusers.d/cert-kiosk.conf": 0o644,
     "etc/tmpfiles.d/cert-kiosk.conf": 0o644,
@@ -130,6 +131,30 @@ def test_the_app_unit_is_hardened_to_2_or_lower(staged):
     assert exposure(staged / "etc/systemd/system/cert-kiosk.service") <= 2.0
 
 
+def test_the_ca_unit_is_hardened_to_2_or_lower_and_the_kiosk_unit_cannot_read_its_keys(staged):
+    """The embedded CA is its own process and user (issue 30): loopback only; the kiosk's unit points at
+    its directory and its sandbox hides the key files whatever their modes."""
+    ca_unit = staged / "etc/systemd/system/cert-kiosk-ca.service"
+    assert exposure(ca_unit) <= 2.0
+    text = ca_unit.read_text()
+    for line in ("User=cert-kiosk-ca", "Group=cert-kiosk", "StateDirectory=cert-kiosk-ca", "UMask=0027",
+                 f"ExecStartPre={PREFIX}/.venv/bin/kiosk ca init", f"ExecStart={PREFIX}/.venv/bin/kiosk ca serve",
+                 "IPAddressAllow=localhost"):
+        assert re.search(rf"^{re.escape(line)}$", text, re.MULTILINE), line
+    kiosk = (staged / "etc/systemd/system/cert-kiosk.service").read_text()
+    assert "Environment=KIOSK_CA_DIR=/var/lib/cert-kiosk-ca/ca" in kiosk
+    hidden = re.search(r"^InaccessiblePaths=(.*)$", kiosk, re.MULTILINE)[1].split()
+    assert {"-/var/lib/cert-kiosk-ca/ca/root.key.pem", "-/var/lib/cert-kiosk-ca/ca/issuing.key.pem"} <= set(hidden)
+
+
+def test_the_screen_check_is_hardened_to_2_or_lower(staged):
+    """It scored 5.0 (issue 28): root for systemd's private socket, with one capability to read the page's
+    report in the kiosk's state directory, and nothing else."""
+    unit_path = staged / "etc/systemd/system/cert-kiosk-screen.service"
+    assert re.search(r"^CapabilityBoundingSet=CAP_DAC_READ_SEARCH$", unit_path.read_text(), re.M)
+    assert exposure(unit_path) <= 2.0
+
+
 def test_hardening_leaves_what_the_kiosk_needs(staged):
     """AF_UNIX (D-Bus, sd_notify), AF_INET (loopback, SMTP), AF_NETLINK (udev); a watchdog; no private
     network; the state, runtime and configuration directories; the production settings."""
@@ -173,6 +198,11 @@ def test_chromium_is_locked_down_by_managed_policy(staged):
     assert policy["DownloadRestrictions"] == 3 and policy["PrintingEnabled"] is False
     assert policy["PasswordManagerEnabled"] is False
     assert policy["AutofillAddressEnabled"] is False and policy["AutofillCreditCardEnabled"] is False
+    # a keyboard in the customer's port opened a file chooser (Ctrl+O) and a normal window (Ctrl+N)
+    assert policy["AllowFileSelectionDialogs"] is False
+    assert policy["IncognitoModeAvailability"] == 2  # forced: the "new window" command is disabled
+    # the camera (ID card reading, issue 25) for the kiosk's own origin alone, without a prompt
+    assert policy["VideoCaptureAllowed"] is False and policy["VideoCaptureAllowedUrls"] == ["http://127.0.0.1:8080"]
     unit = (staged / "etc/systemd/system/cert-kiosk-browser.service").read_text()
     assert "Environment=KIOSK_URL=http://127.0.0.1:8080/" in unit
 
@@ -191,18 +221,32 @@ def test_sysusers_and_tmpfiles_create_users_and_a_private_state_directory(staged
     assert users["cert-kiosk"][6] == users["cert-kiosk-browser"][6] == "/usr/sbin/nologin"
     state = root / "var/lib/cert-kiosk"
     assert mode(state) == 0o700 and str(state.stat().st_uid) == users["cert-kiosk"][2]
+    groups = {line.split(":")[0]: line.split(":") for line in (root / "etc/group").read_text().splitlines()}
+    assert users["cert-kiosk-ca"][3] == groups["cert-kiosk"][2] != users["cert-kiosk-ca"][2] != users["cert-kiosk"][2]
+    ca_state = root / "var/lib/cert-kiosk-ca"
+    assert mode(ca_state) == 0o750 and str(ca_state.stat().st_uid) == users["cert-kiosk-ca"][2]
+    assert str(ca_state.stat().st_gid) == groups["cert-kiosk"][2]
 
 
 # --- the polkit rule, run ------------------------------------------------------------------------------
 
 POLKIT_HARNESS = """
 const fs = require("fs");
-let rule;
+const rules = [];
 const polkit = {Result: {YES: "yes", NO: "no", AUTH_ADMIN: "auth_admin", NOT_HANDLED: null},
-                addRule: (f) => { rule = f; }};
+                addRule: (f) => { rules.push(f); }};
 eval(fs.readFileSync(process.argv[1], "utf8"));
 const asks = JSON.parse(process.argv[2]);
-console.log(JSON.stringify(asks.map(([user, id]) => rule({id}, {user}))));
+// polkit asks each rule in turn until one answers; action.lookup() reads the details the caller sent
+const answer = (user, id, details) => {
+  const action = {id, lookup: (key) => details[key]};
+  for (const rule of rules) {
+    const result = rule(action, {user});
+    if (result !== null && result !== undefined) { return result; }
+  }
+  return null;
+};
+console.log(JSON.stringify(asks.map(([user, id, details]) => answer(user, id, details || {}))));
 """
 ALLOWED = [f"org.freedesktop.udisks2.{a}" for a in (
     "filesystem-mount", "filesystem-mount-other-seat", "filesystem-unmount-others", "eject-media",
@@ -214,7 +258,7 @@ REFUSED = [f"org.freedesktop.udisks2.{a}" for a in (
     "open-device-system")] + ["org.freedesktop.login1.power-off", "org.freedesktop.systemd1.manage-units"]
 
 
-def polkit_answers(rules: Path, asks: list[tuple[str, str]]) -> list:
+def polkit_answers(rules: Path, asks: list[tuple]) -> list:
     node = require_command("node", "nodejs")
     result = subprocess.run([node, "-e", POLKIT_HARNESS, str(rules), json.dumps(asks)],
                             capture_output=True, text=True, timeout=60)
@@ -227,6 +271,32 @@ def test_polkit_lets_the_kiosk_user_mount_eject_and_power_off_and_nothing_else(s
     asks = [("cert-kiosk", a) for a in ALLOWED + REFUSED] + [("cert-kiosk-browser", a) for a in ALLOWED]
     answers = polkit_answers(rules, asks)
     assert answers == ["yes"] * len(ALLOWED) + [None] * (len(REFUSED) + len(ALLOWED))
+
+
+# the details udisks2 sends with "modify-device" for Filesystem.Check/Repair (udisksdaemonutil.c)
+STICK = {"drive.removable": "true", "drive.removable.bus": "usb", "id.type": "vfat", "id.usage": "filesystem"}
+CHECK = "Authentication is required to check the filesystem on $(drive)"
+REPAIR = "Authentication is required to repair the filesystem on $(drive)"
+
+
+def test_polkit_lets_the_kiosk_user_check_and_repair_a_usb_stick_and_format_nothing(staged):
+    rules = staged / "etc/polkit-1/rules.d/50-cert-kiosk.rules"
+    modify = "org.freedesktop.udisks2.modify-device"
+    asks = [
+        ("cert-kiosk", modify, {**STICK, "polkit.message": CHECK}),
+        ("cert-kiosk", modify + "-other-seat", {**STICK, "polkit.message": REPAIR}),
+        ("cert-kiosk", modify + "-other-seat", {**STICK, "id.type": "exfat", "polkit.message": REPAIR}),
+        # refused: a format or a relabel (same action, another message), the system's disks, another
+        # bus, another filesystem, another user
+        ("cert-kiosk", modify, {**STICK, "polkit.message": "Authentication is required to format $(drive)"}),
+        ("cert-kiosk", modify, {**STICK, "polkit.message": "Authentication is required to change the filesystem label on $(drive)"}),
+        ("cert-kiosk", modify + "-system", {**STICK, "polkit.message": REPAIR}),
+        ("cert-kiosk", modify, {**STICK, "drive.removable.bus": "ata", "polkit.message": REPAIR}),
+        ("cert-kiosk", modify, {**STICK, "id.type": "ext4", "polkit.message": REPAIR}),
+        ("cert-kiosk", modify, {"polkit.message": REPAIR}),
+        ("cert-kiosk-browser", modify, {**STICK, "polkit.message": REPAIR}),
+    ]
+    assert polkit_answers(rules, asks) == ["yes"] * 3 + [None] * 7
 
 
 def test_no_unit_or_rule_file_is_left_out_of_the_install():

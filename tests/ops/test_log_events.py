@@ -151,7 +151,9 @@ def test_every_line_of_a_run_has_a_priority_and_a_documented_event(run_log):
         assert re.fullmatch(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+", name), f"not an event name: {message!r}"
         assert documented.get(name) == priority, f"{name} at {priority}: not so in docs/operations.md"
         names.append(name)
-    assert names[0] == "server.ready" and names[-1] == "server.stopped"
+    # demo mode starts (or says why it did not start) the CA's process before the server is ready
+    served = [name for name in names if not name.startswith("ca.")]
+    assert served[0] == "server.ready" and served[-1] == "server.stopped"
     assert "http.csrf_failed" in names
 
 

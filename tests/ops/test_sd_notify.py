@@ -4,11 +4,16 @@ STOPPING=1 and a logged stop on SIGTERM. A real AF_UNIX datagram socket stands i
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import subprocess
+import sys
 import urllib.request
 
 import pytest
 
 from kiosk import logs, watchdog
+from tests.conftest import free_port
 from tests.ops.kiosk_process import KioskProcess, NotifySocket
 
 
@@ -102,3 +107,33 @@ def test_live_is_cheap_and_healthz_is_the_doctor(client):
     assert client.get("/healthz/live").get_json() == {"ok": True}
     body = client.get("/healthz").get_json()
     assert [c["name"] for c in body["checks"]][:2] == ["configuration", "database"]
+
+
+def test_the_cas_responder_says_ready_only_once_it_answers_and_the_kiosks_child_never_speaks_for_it(
+        data_dir, notify_socket):
+    """cert-kiosk-ca.service is Type=notify: the kiosk's unit, ordered after it, must not start against a CA
+    still making its keys. And `kiosk serve`'s own CA child (demo mode) must not send READY=1 for the kiosk."""
+    env = {**os.environ, "KIOSK_MODE": "demo", "KIOSK_DATA_DIR": str(data_dir),
+           "KIOSK_CA_LISTEN": f"127.0.0.1:{free_port()}", "PYTHONUNBUFFERED": "1"}
+    subprocess.run([sys.executable, "-m", "kiosk", "ca", "init"], env=env, check=True, capture_output=True,
+                   timeout=120)
+    port = int(env["KIOSK_CA_LISTEN"].rpartition(":")[2])
+    responder = subprocess.Popen([sys.executable, "-m", "kiosk", "ca", "serve"],
+                                 env={**env, "NOTIFY_SOCKET": str(notify_socket.path)},
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        message = notify_socket.wait_for("READY=1", timeout=60)
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()  # refused → READY came too early
+        assert f"STATUS=answering CMP on http://127.0.0.1:{port}" in message
+    finally:
+        responder.terminate()
+        assert responder.wait(timeout=20) == 0
+    assert "STOPPING=1" in notify_socket.receive(1)
+
+    kiosk = KioskProcess(data_dir, NOTIFY_SOCKET=str(notify_socket.path)).start()
+    try:
+        readies = [notify_socket.wait_for("READY=1")] + notify_socket.receive(2)
+        assert [m for m in readies if "READY=1" in m] == [readies[0]]
+        assert f"STATUS=serving on 127.0.0.1:{kiosk.port}" in readies[0]
+    finally:
+        assert kiosk.stop() == 0

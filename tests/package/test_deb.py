@@ -36,7 +36,7 @@ def test_the_package_is_named_and_versioned_from_pyproject(deb):
 def test_depends_on_what_the_kiosk_runs_with(deb):
     depends = dpkg_deb("--field", str(deb), "Depends")
     for package in ("udisks2", "polkitd", "cage", "xwayland", "chromium", "fonts-noto-cjk", "seatd",
-                    "python3 (>= 3.11)", "python3 (<< 3.12)", "libpam-systemd"):
+                    "python3 (>= 3.11)", "python3 (<< 3.12)", "libpam-systemd", "usbguard", "espeak-ng"):
         assert package in depends, package
 
 
@@ -44,6 +44,7 @@ def test_files_are_where_debian_and_the_units_expect_them(deb):
     listing = {line.split()[-1].lstrip("."): line.split()[0] for line in dpkg_deb("--contents", str(deb)).splitlines()
                if not line.startswith("d")}
     for path in ("/lib/systemd/system/cert-kiosk.service", "/lib/systemd/system/cert-kiosk-browser.service",
+                 "/lib/systemd/system/cert-kiosk-ca.service",
                  "/usr/lib/sysusers.d/cert-kiosk.conf", "/usr/lib/tmpfiles.d/cert-kiosk.conf",
                  "/usr/share/polkit-1/rules.d/50-cert-kiosk.rules", "/etc/pam.d/cert-kiosk-browser",
                  "/etc/chromium/policies/managed/cert-kiosk.json", "/opt/cert-kiosk/.venv/bin/kiosk",
@@ -51,6 +52,12 @@ def test_files_are_where_debian_and_the_units_expect_them(deb):
                  "/opt/cert-kiosk/kiosk/translations/ko/LC_MESSAGES/messages.mo"):
         assert path in listing, path
     assert listing["/etc/cert-kiosk/kiosk.env"] == "-rw-------"
+    # the USB policy (usbguard refuses rule files others can read) and the keyboard layout without shortcuts
+    for path in ("/etc/usbguard/rules.d/50-cert-kiosk.conf", "/etc/usbguard/cert-kiosk-daemon.conf",
+                 "/etc/usbguard/cert-kiosk-local.conf"):
+        assert listing[path] == "-rw-------", path
+    assert "/lib/systemd/system/usbguard.service.d/cert-kiosk.conf" in listing
+    assert "/etc/xkb/symbols/cert-kiosk" in listing
     assert not [p for p in listing if "__pycache__" in p or p.startswith("/opt/cert-kiosk/tests")]
     assert not [p for p in listing if "/site-packages/pip/" in p], "pip only builds the venv"
 

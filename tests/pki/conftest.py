@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from pki_helpers import RRN
 
+from kiosk.pki.embedded import EmbeddedCA, Profile
 from kiosk.pki.issuance import Applicant, IssuanceService
+from kiosk.pki.registry import Registry
 from kiosk.settings import Settings
 from kiosk.store import Store
 
@@ -36,7 +38,12 @@ def installed_ca(ca_template, pki_settings) -> Path:
 
 @pytest.fixture
 def service(installed_ca, pki_settings, store) -> IssuanceService:
-    return IssuanceService.from_settings(pki_settings.pki, store)
+    """The issuance service on the embedded CA called in this process: these tests are about the service
+    and the profile. The kiosk itself asks the CA over CMP (test_pki_responder*.py and every journey)."""
+    pki = pki_settings.pki
+    ca = EmbeddedCA(installed_ca, pki.ca_passphrase, store,
+                    Profile(pki.pki_base_url, pki.bank_code, pki.institution_code))
+    return IssuanceService(ca, Registry(store), pki.ca_folder)
 
 
 @pytest.fixture

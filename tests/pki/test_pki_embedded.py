@@ -14,7 +14,11 @@ from kiosk.settings import DEMO_CA_PASSPHRASE
 
 
 def test_key_files_are_private_and_encrypted(installed_ca):
-    assert stat.S_IMODE(installed_ca.stat().st_mode) == 0o700
+    # the directory's group (the kiosk's) may list it and read the certificates, never the keys
+    assert stat.S_IMODE(installed_ca.stat().st_mode) == 0o750
+    for name in ("chain.pem", "issuing.crt.pem", "root.crt.pem"):
+        assert stat.S_IMODE((installed_ca / name).stat().st_mode) & 0o040
+    assert stat.S_IMODE((installed_ca / "ca.json").stat().st_mode) == 0o600
     for role in ("root", "issuing"):
         path = installed_ca / f"{role}.key.pem"
         assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -9,8 +9,10 @@ import pytest
 from cryptography import x509
 from pki_helpers import PASSWORD, RRN, Clock
 
+from kiosk.pki.ca import Predecessor
 from kiosk.pki.errors import InvalidTransition, NotRenewable, UnknownCertificate, WeakPassword
 from kiosk.pki.issuance import Applicant, IssuanceService
+from kiosk.pki.keyfile import decrypt_private_key
 from kiosk.pki.profile import one_year_after
 
 
@@ -24,6 +26,12 @@ def revoked_serials(service) -> dict[str, x509.ReasonFlags | None]:
             reason = None
         found[f"{entry.serial_number:040X}"] = reason
     return found
+
+
+def predecessor_of(prepared) -> Predecessor:
+    """The certificate as the customer's stick holds it, and its key opened with the password."""
+    (_, der), (_, key_file) = prepared.bundle.files
+    return Predecessor(x509.load_der_x509_certificate(der), decrypt_private_key(key_file, PASSWORD).key)
 
 
 def test_prepare_records_an_issued_certificate(service, applicant):
@@ -125,9 +133,11 @@ def test_renewal_window_is_the_last_30_days(service, applicant):
     assert service.renewable(record, expiry - timedelta(seconds=1))
     assert not service.renewable(record, expiry)
     with pytest.raises(NotRenewable):
-        service.prepare(applicant, PASSWORD, renews=prepared.serial)
+        service.prepare(applicant, PASSWORD, renews=prepared.serial, predecessor=predecessor_of(prepared))
     clock.now = expiry - timedelta(days=10)
-    renewed = service.prepare(applicant, PASSWORD, renews=prepared.serial)
+    with pytest.raises(NotRenewable):  # without the old key, nothing proves the customer holds it
+        service.prepare(applicant, PASSWORD, renews=prepared.serial)
+    renewed = service.prepare(applicant, PASSWORD, renews=prepared.serial, predecessor=predecessor_of(prepared))
     assert renewed.not_after == one_year_after(clock.now)  # one year from the renewal (NPKI.md)
     assert prepared.serial not in revoked_serials(service)  # not before the new one is on the stick
     service.mark_delivered(renewed.serial, "DRIVE-1")

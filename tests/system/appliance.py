@@ -17,6 +17,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 GUEST_PORT = 8080
+# one answer from the guest agent: seconds on an idle machine, minutes when emulation shares two cores
+AGENT_TIMEOUT = 300
 
 
 class Monitor:
@@ -66,6 +68,7 @@ class Appliance:
         self.image_dir, self.work, self.host_port = image_dir, work, host_port
         self.qmp_path, self.qga_path = work / "qmp.sock", work / "qga.sock"
         self.console = work / "console.log"
+        self.sound = work / "sound.wav"
         self.process: subprocess.Popen | None = None
         self.qmp: Monitor | None = None
         self._agent: Monitor | None = None
@@ -84,7 +87,12 @@ class Appliance:
             "-drive", f"file={self.image_dir / 'image.ext4'},format=raw,if=virtio,cache=unsafe",
             "-snapshot", "-serial", f"file:{self.console}",
             "-vga", "none", "-device", "virtio-gpu-pci", "-device", "qemu-xhci,id=xhci",
-            "-device", "usb-tablet,bus=xhci.0", "-device", "usb-kbd,bus=xhci.0",
+            # the touchscreen on the controller's first port, where the lab's usbguard rule allows it
+            # (appliance/lab/usbguard-devices.conf); no keyboard: a test plugs one in
+            "-device", "usb-tablet,bus=xhci.0,port=1,id=touch",
+            # a sound card whose output is a WAV file on the host: what the kiosk says, recorded
+            "-audiodev", f"wav,id=snd0,path={self.sound}", "-device", "intel-hda",
+            "-device", "hda-output,audiodev=snd0",
             "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{self.host_port}-:{GUEST_PORT}",
             "-device", "virtio-net-pci,netdev=n0",
             "-device", "virtio-serial-pci",
@@ -118,6 +126,7 @@ class Appliance:
                 token = int(time.monotonic() * 1000) % 1_000_000
                 agent.send("guest-sync", id=token)
                 if agent.receive().get("return") == token:
+                    agent.sock.settimeout(AGENT_TIMEOUT)
                     self._agent = agent
                     return
             except (OSError, ConnectionError, ValueError):
@@ -164,10 +173,18 @@ class Appliance:
         Image.open(ppm).save(png)
         return png
 
-    def plug(self, image: Path, name: str = "stick", read_only: bool = False) -> None:
-        """A USB stick on the emulated xHCI controller, as a customer plugs one in."""
-        self.qmp.call("blockdev-add", **{"node-name": name, "driver": "raw", "read-only": read_only,
-                                         "file": {"driver": "file", "filename": str(image)}})
+    def plug(self, image: Path, name: str = "stick", read_only: bool = False,
+             write_bytes_per_second: int | None = None) -> None:
+        """A USB stick on the emulated xHCI controller, as a customer plugs one in. A write limit makes
+        a slow stick (a throttle node over it), one that can be pulled while the kiosk writes."""
+        node = {"node-name": name, "driver": "raw", "read-only": read_only,
+                "file": {"driver": "file", "filename": str(image)}}
+        if write_bytes_per_second:
+            self.qmp.call("object-add", **{"qom-type": "throttle-group", "id": f"{name}-limit",
+                                           "limits": {"bps-write": write_bytes_per_second}})
+            node = {"node-name": name, "driver": "throttle", "throttle-group": f"{name}-limit",
+                    "file": {**node, "node-name": f"{name}-raw"}}
+        self.qmp.call("blockdev-add", **node)
         self.qmp.call("device_add", driver="usb-storage", bus="xhci.0", drive=name, id=name, removable=True)
 
     def unplug(self, name: str = "stick") -> None:
@@ -176,10 +193,37 @@ class Appliance:
         while True:  # the guest acknowledges the removal before the block node can go
             try:
                 self.qmp.call("blockdev-del", **{"node-name": name})
-                return
+                break
             except RuntimeError:
                 assert time.monotonic() < deadline, "the stick's block node stayed in use"
                 time.sleep(0.2)
+        try:  # a slow stick's limit goes with it
+            self.qmp.call("object-del", id=f"{name}-limit")
+        except RuntimeError:
+            pass
+
+    def plug_keyboard(self, name: str = "keyboard") -> None:
+        """A USB keyboard into the next free port, as anyone could plug one into the customer's port."""
+        self.qmp.call("device_add", driver="usb-kbd", bus="xhci.0", id=name)
+
+    def unplug_device(self, name: str) -> None:
+        self.qmp.call("device_del", id=name)
+
+    def keys(self, *combos: str) -> None:
+        """Key combinations typed on the newest keyboard ("ctrl-n", "f12", "ctrl-shift-i"), one by one."""
+        for combo in combos:
+            self.qmp.call("send-key", keys=[{"type": "qcode", "data": key} for key in combo.split("-")])
+            time.sleep(0.5)
+
+    def tap(self, x: float, y: float) -> None:
+        """A touch at (x, y) in fractions of the screen, through the usb-tablet (QEMU 7.2 has no
+        multitouch device: the tablet is an absolute pointer whose button is the finger)."""
+        position = [{"type": "abs", "data": {"axis": "x", "value": int(x * 32767)}},
+                    {"type": "abs", "data": {"axis": "y", "value": int(y * 32767)}}]
+        self.qmp.call("input-send-event", events=position)
+        for down in (True, False):
+            self.qmp.call("input-send-event", events=[{"type": "btn", "data": {"down": down, "button": "left"}}])
+            time.sleep(0.1)
 
     def shutdown(self) -> None:
         if self.process is None or self.process.poll() is not None:

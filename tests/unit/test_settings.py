@@ -12,6 +12,7 @@ def production_env(monkeypatch, **extra):
         "KIOSK_SMTP_URL": "smtp+starttls://mail.example:587",
         "KIOSK_DIRECTORY_URL": "https://directory.example/api",
         "KIOSK_ACCOUNTS_URL": "https://accounts.example/api",
+        "KIOSK_ID_CHECK_URL": "https://idcards.example/api",
         "KIOSK_DRIVES": "udisks2",
     }
     env.update(extra)
@@ -68,14 +69,48 @@ def test_production_refuses_demo_drives(monkeypatch):
         Settings.from_env()
 
 
-def test_readme_documents_every_setting():
+def test_readme_table_is_the_one_derived_from_the_declarations():
     from pathlib import Path
 
-    from kiosk.settings import SETTINGS_TABLE
+    from kiosk.settings import readme_table
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    for name, _default, _meaning in SETTINGS_TABLE:
-        assert f"`{name}`" in readme, f"{name} is missing from README.md's configuration table"
+    derived = readme_table()
+    assert derived in readme, (
+        "README.md's configuration table differs from kiosk/settings.py; paste the output of "
+        "`python -m kiosk.settings` in its place:\n" + derived)
+
+
+@pytest.mark.parametrize("name, value, said", [
+    ("KIOSK_CA", "paper", "KIOSK_CA must be one of 'embedded', 'cmp'"),
+    ("KIOSK_DRIVES", "floppy", "KIOSK_DRIVES must be one of"),
+    ("KIOSK_LOG_LEVEL", "loud", "KIOSK_LOG_LEVEL must be one of"),
+    ("KIOSK_RENEWAL_WINDOW_DAYS", "91", "KIOSK_RENEWAL_WINDOW_DAYS must be 1 to 90"),
+    ("KIOSK_METRICS_PORT", "70000", "KIOSK_METRICS_PORT must be 0 to 65535"),
+    ("KIOSK_CMP_RETRIES", "-1", "KIOSK_CMP_RETRIES must be 0 to 10"),
+])
+def test_a_value_outside_its_rule_is_refused_naming_the_variable(monkeypatch, name, value, said):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=said):
+        Settings.from_env()
+
+
+def test_the_pki_is_handed_what_the_environment_says(monkeypatch):
+    monkeypatch.setenv("KIOSK_RENEWAL_WINDOW_DAYS", "60")
+    monkeypatch.setenv("KIOSK_BANK_CODE", "XYZ")
+    monkeypatch.setenv("KIOSK_CMP_TIMEOUT_SECONDS", "7")
+    pki = Settings.from_env().pki
+    assert pki.renewal_window_days == 60
+    assert (pki.bank_code, pki.cmp.bank_code) == ("XYZ", "XYZ")
+    assert pki.cmp.timeout_seconds == 7
+    assert pki.ca_dir == Settings.from_env().data_dir / "ca"
+
+
+def test_the_pki_base_url_follows_the_port_unless_set(monkeypatch):
+    monkeypatch.setenv("KIOSK_PORT", "9123")
+    assert Settings.from_env().pki_base_url == "http://127.0.0.1:9123/pki"
+    monkeypatch.setenv("KIOSK_PKI_BASE_URL", "https://pki.example/crl")
+    assert Settings.from_env().pki_base_url == "https://pki.example/crl"
 
 
 def test_production_cmp_needs_the_banks_registration_agent(monkeypatch):
@@ -90,5 +125,5 @@ def test_production_cmp_needs_the_banks_registration_agent(monkeypatch):
     production_env(monkeypatch, **cmp, KIOSK_CMP_RA="http", KIOSK_CMP_RA_URL="https://ra.example/api")
     assert Settings.from_env().cmp_ra_url == "https://ra.example/api"
     production_env(monkeypatch, **cmp, KIOSK_CMP_RA="fax")
-    with pytest.raises(ConfigurationError, match="KIOSK_CMP_RA must be 'demo' or 'http'"):
+    with pytest.raises(ConfigurationError, match="KIOSK_CMP_RA must be one of 'demo', 'http'"):
         Settings.from_env()

@@ -9,6 +9,7 @@ bytes rather than re-encoded, so a peer's encoding never makes a valid MAC or si
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -172,14 +173,16 @@ def _length(n: int) -> bytes:
 
 @dataclass(frozen=True)
 class MacProtection:
-    """Password-based MAC (RFC 4210 5.1.3.1) keyed with the authorisation code; the reference is the KID."""
+    """Password-based MAC (RFC 4210 5.1.3.1) keyed with the authorisation code; the reference is the KID.
+    One salt per transaction, so the 10 000-fold key derivation runs once per transaction on each side."""
 
     reference: str
     secret: bytes = field(repr=False)
+    salt: bytes = field(default_factory=lambda: secrets.token_bytes(16), repr=False)
 
     def algorithm(self) -> rfc2459.AlgorithmIdentifier:
         params = rfc4210.PBMParameter()
-        params["salt"] = secrets.token_bytes(16)
+        params["salt"] = self.salt
         params["owf"] = _algorithm("2.16.840.1.101.3.4.2.1")
         params["iterationCount"] = PBM_ITERATIONS
         params["mac"] = _algorithm("1.2.840.113549.2.9")
@@ -214,10 +217,17 @@ def pbm(secret: bytes, algorithm: rfc2459.AlgorithmIdentifier, data: bytes) -> b
     iterations = int(params["iterationCount"])
     if not 1 <= iterations <= 100_000:
         raise CaProtocolError(f"PBM iteration count {iterations} out of range")
-    key = hashlib.new(owf, secret + bytes(params["salt"])).digest()
+    key = _pbm_key(secret, bytes(params["salt"]), owf, iterations)
+    return hmac.new(key, data, mac).digest()
+
+
+@functools.lru_cache(maxsize=32)
+def _pbm_key(secret: bytes, salt: bytes, owf: str, iterations: int) -> bytes:
+    """OWF applied `iterations` times to secret||salt; remembered for the few transactions in flight."""
+    key = hashlib.new(owf, secret + salt).digest()
     for _ in range(iterations - 1):
         key = hashlib.new(owf, key).digest()
-    return hmac.new(key, data, mac).digest()
+    return key
 
 
 # --- requests ------------------------------------------------------------------------------------------
@@ -233,6 +243,7 @@ class Transaction:
     transaction_id: bytes = field(default_factory=lambda: secrets.token_bytes(16))
     recip_nonce: bytes | None = None
     sender_nonce: bytes = b""
+    chain: tuple[x509.Certificate, ...] = ()  # sent after the signer's certificate (its issuers)
 
     def message(self, kind: str, body_value) -> bytes:
         """DER of a protected PKIMessage whose body is `kind` (ir, cr, kur, rr, certConf, pollReq)."""
@@ -249,7 +260,8 @@ class Transaction:
         signature = self.protection.sign(header["protectionAlg"], encoder.encode(part))
         message["protection"] = message["protection"].clone(hexValue=signature.hex())
         if isinstance(self.protection, SignatureProtection):
-            message["extraCerts"].append(_certificate_value(self.protection.certificate))
+            for certificate in (self.protection.certificate, *self.chain):
+                message["extraCerts"].append(_certificate_value(certificate))
         return encoder.encode(message)
 
     def _header(self) -> rfc4210.PKIHeader:

@@ -1,7 +1,8 @@
 """The embedded CA: a root and an issuing CA on the kiosk itself, for demos, tests and pilots.
 
-Created once by `kiosk init` under `<data_dir>/ca/`: keys PEM-encrypted with KIOSK_CA_PASSPHRASE, files
-0600 in a 0700 directory. Serials are 159 random bits, unique through the ledger table
+Created once by `kiosk init` (or `kiosk ca init`, the CA's own unit) in KIOSK_CA_DIR (`<data_dir>/ca/`):
+keys PEM-encrypted with KIOSK_CA_PASSPHRASE, keys 0600 in a 0750 directory whose group is the kiosk's,
+certificates and CRL readable by that group. Serials are 159 random bits, unique through the ledger table
 `embedded_ca_issued`; the CRL file `crl.der` is regenerated on every revocation (and when it nears its
 next update) and served at /pki/crl.
 """
@@ -103,6 +104,9 @@ class EmbeddedCA:
         staging = Path(tempfile.mkdtemp(prefix=".ca-", dir=directory.parent))
         try:
             _write_authority(staging, passphrase, demo, now)
+            # the kiosk's process (the directory's group) reads the certificates and the CRL; the keys,
+            # ca.json and the ledger stay 0600, the CA process's alone
+            os.chmod(staging, 0o750)
             os.replace(staging, directory)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
@@ -243,7 +247,7 @@ class EmbeddedCA:
             public_key=request.public_key,
             serial=serial,
             real_name=request.real_name,
-            vid=compute_vid(request.idn, request.r),
+            vid=compute_vid(request.idn, request.r) if request.idn else None,
             not_before=start,
             not_after=end,
         )
@@ -330,7 +334,8 @@ def _write_authority(directory: Path, passphrase: str, demo: bool, now: datetime
     for role, key, cert in (("root", root_key, root), ("issuing", issuing_key, issuing)):
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
         _write_new(directory / f"{role}.key.pem", pem, 0o600)
-        _write_new(directory / _certificate_file(role), cert.public_bytes(serialization.Encoding.PEM), 0o600)
+        # certificates are public: the kiosk's process reads them, the keys are the CA process's alone
+        _write_new(directory / _certificate_file(role), cert.public_bytes(serialization.Encoding.PEM), 0o644)
     chain = issuing.public_bytes(serialization.Encoding.PEM) + root.public_bytes(serialization.Encoding.PEM)
     _write_new(directory / "chain.pem", chain, 0o644)
     meta = {"demo": demo, "created": now.isoformat()}

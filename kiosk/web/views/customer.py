@@ -7,6 +7,7 @@ to the step they are on (a typed URL, the back button, a replayed POST, a double
 from __future__ import annotations
 
 import json
+from datetime import date
 from functools import wraps
 
 from flask import Blueprint, abort, make_response, redirect, render_template, request, session, url_for
@@ -20,11 +21,13 @@ from kiosk.journey.email_code import MAX_TRIES as MAX_CODE_TRIES
 from kiosk.journey.email_code import CodeResult, ResendRefused
 from kiosk.journey.flow import Outcome
 from kiosk.journey.visit import STAGES, Visit
+from kiosk.pki.errors import PkiError
 from kiosk.pki.password import unmet_rules
 from kiosk.web.base import A11Y_MODES, LANGUAGES, current_kiosk, safe_next, same_for_everyone, screen_only
 from kiosk.web.forms import (
     PASSWORD_RULE_TEXT,
     AccountForm,
+    AccountPickForm,
     CodeForm,
     ConsentForm,
     DeleteForm,
@@ -32,6 +35,7 @@ from kiosk.web.forms import (
     IdentityForm,
     PasswordForm,
     ReplaceForm,
+    RevokeForm,
     SourceForm,
 )
 from kiosk.web.sessions import VISIT, session_store
@@ -67,14 +71,16 @@ def may_show(visit: Visit, step: Step) -> bool:
     return visit.journey.can_enter(step) or (step is Step.DONE and bool(visit.delivered_serial))
 
 
-def render_step(step: Step, status: int = 200, **context):
+def render_step(step: Step, status: int = 200, template: str | None = None, **context):
     visit = current_visit()
     n, total = visit.journey.position(step)
-    html = render_template(f"customer/{step.value}.html", visit=visit, step=step, progress=(n, total), **context)
+    html = render_template(template or f"customer/{step.value}.html", visit=visit, step=step, progress=(n, total),
+                           **context)
     return step_response(step, html, status)
 
 
-def render_first_showing(step: Step, make_context=dict, values: dict[str, str] | None = None, key: tuple = ()):
+def render_first_showing(step: Step, make_context=dict, values: dict[str, str] | None = None, key: tuple = (),
+                         template: str | None = None):
     """`step` as first shown, before the customer typed or chose anything on it: the same for every
     customer of the same service at the same place in the journey, so rendered once (kiosk/web/shared.py).
     `make_context` must not depend on this customer, beyond what `key` adds; this customer's short texts
@@ -83,8 +89,8 @@ def render_first_showing(step: Step, make_context=dict, values: dict[str, str] |
     n, total = visit.journey.position(step)
 
     def render():
-        return render_template(f"customer/{step.value}.html", visit=visit, step=step, progress=(n, total),
-                               **make_context())
+        return render_template(template or f"customer/{step.value}.html", visit=visit, step=step,
+                               progress=(n, total), **make_context())
 
     html = same_for_everyone(("step", step, visit.journey.service, n, total, *key), render, values)
     return step_response(step, html)
@@ -192,6 +198,13 @@ def step(name: str):
     return STEP_PAGES[wanted](visit)
 
 
+@bp.app_template_global()
+def today() -> date:
+    """For the done screen: a copy of a certificate already in its renewal window says "renew now",
+    not a date gone by (issue 26, item 14)."""
+    return date.today()
+
+
 # --- GET pages ---------------------------------------------------------------------------------------
 
 def page_service(visit, status=200, message=None):
@@ -206,16 +219,28 @@ def page_consent(visit):
 
 
 def page_identity(visit):
-    return render_first_showing(Step.IDENTITY, lambda: {"form": IdentityForm()})
+    from kiosk.web.views.camera import identity_page  # the camera, the confirm screen or the keyboard form
+
+    return identity_page(visit)
 
 
-def page_account(visit):
-    return render_first_showing(Step.ACCOUNT, lambda: {"form": AccountForm()})
+def page_account(visit, status=200, **context):
+    """The directory's list of the customer's accounts to tap (masked), or the account number typed
+    where the directory gives none; the PIN either way."""
+    accounts = customer_flow().withdrawal_accounts(visit)
+    if accounts:
+        return render_step(Step.ACCOUNT, status=status, form=AccountPickForm(formdata=None), accounts=accounts,
+                           **context)
+    if status == 200 and not context:
+        return render_first_showing(Step.ACCOUNT, lambda: {"form": AccountForm()})
+    return render_step(Step.ACCOUNT, status=status, **{"form": AccountForm(formdata=None), **context})
 
 
 def page_email(visit, form=None, message=None, status=200):
     if visit.challenge is None:
         outcome = customer_flow().send_code(visit, _("[우체국] 인증서 발급 인증번호"), code_mail_body())
+        if outcome is Outcome.ENDED:  # the visit ended while the mail was on its way
+            return redirect(url_for("customer.attract"), code=303)
         if outcome is Outcome.UNAVAILABLE:
             message = _("인증번호 메일을 보내지 못했습니다. 잠시 후 '다시 받기'를 누르시거나 직원을 불러 주세요.")
     shown = {"masked_email": mask_email(visit), "time_left": code_time_left(visit)}
@@ -227,6 +252,11 @@ def page_email(visit, form=None, message=None, status=200):
 
 def page_replace(visit):
     return render_step(Step.REPLACE, form=ReplaceForm(), records=customer_flow().replaceable(visit))
+
+
+def page_revoke(visit, status=200, confirm=None, message=None):
+    return render_step(Step.REVOKE, status=status, form=RevokeForm(formdata=None), confirm=confirm,
+                       records=customer_flow().revocable(visit), message=message)
 
 
 def page_password(visit):
@@ -272,7 +302,7 @@ STEP_PAGES = {
     Step.SERVICE: page_service, Step.CONSENT: page_consent, Step.IDENTITY: page_identity,
     Step.ACCOUNT: page_account, Step.EMAIL: page_email, Step.REPLACE: page_replace,
     Step.PASSWORD: page_password, Step.DRIVE: page_drive, Step.ISSUING: page_issuing,
-    Step.DONE: page_done, Step.CHECK: page_check, Step.SOURCE: page_source,
+    Step.DONE: page_done, Step.CHECK: page_check, Step.SOURCE: page_source, Step.REVOKE: page_revoke,
 }
 
 
@@ -308,22 +338,22 @@ def post_identity(visit):
     outcome = customer_flow().identify(visit, form.name.data, form.rrn.digits, form.id_kind.data, form.issued_on)
     if outcome is Outcome.OK:
         return go_to(visit.journey.current)
-    messages = {
-        Outcome.NOT_FOUND: _("입력하신 정보와 일치하는 고객을 찾지 못했습니다. 이름, 주민등록번호, 신분증 정보를 확인해 주세요."),
-        Outcome.LOCKED: _("비밀번호 오류가 %(limit)d회 넘어 키오스크 발급이 잠겨 있습니다. 신분증을 가지고 창구로 와 주세요.", limit=MAX_ACCOUNT_FAILURES),
-        Outcome.UNAVAILABLE: _("지금 고객 정보를 확인할 수 없습니다. 잠시 후 다시 시도하시거나 직원을 불러 주세요."),
-    }
-    return render_step(Step.IDENTITY, status=422, form=form, message=messages[outcome],
-                       locked=outcome is Outcome.LOCKED)
+    # the words: templates/customer/_identity_outcomes.html
+    return render_step(Step.IDENTITY, status=422, form=form, outcome=outcome.value, locked=outcome is Outcome.LOCKED,
+                       lock_limit=MAX_ACCOUNT_FAILURES)
 
 
 @bp.post("/journey/account")
 @in_step(Step.ACCOUNT)
 def post_account(visit):
-    form = AccountForm()
-    if not form.validate_on_submit():
-        return render_step(Step.ACCOUNT, status=422, form=form)
-    outcome, check = customer_flow().verify_account(visit, form.account.data, form.pin.data)
+    # an account tapped in the directory's list (its place), or typed (no list; or a client that types)
+    accounts = customer_flow().withdrawal_accounts(visit)
+    picked = bool(accounts) and "account" not in request.form
+    form = AccountPickForm() if picked else AccountForm()
+    if not form.validate_on_submit() or (picked and int(form.choice.data) >= len(accounts)):
+        return render_step(Step.ACCOUNT, status=422, form=form, accounts=accounts if picked else [])
+    account = accounts[int(form.choice.data)].account if picked else form.account.data
+    outcome, check = customer_flow().verify_account(visit, account, form.pin.data)
     if outcome is Outcome.OK:
         return go_to(visit.journey.current)
     if outcome is Outcome.WRONG:
@@ -332,8 +362,7 @@ def post_account(visit):
         message = _("비밀번호 오류가 %(limit)d회 넘어 키오스크 발급이 잠겼습니다. 신분증을 가지고 창구로 와 주세요.", limit=MAX_ACCOUNT_FAILURES)
     else:
         message = _("지금 계좌를 확인할 수 없습니다. 잠시 후 다시 시도하시거나 직원을 불러 주세요.")
-    return render_step(Step.ACCOUNT, status=422, form=AccountForm(formdata=None), message=message,
-                       locked=outcome is Outcome.LOCKED)
+    return page_account(visit, status=422, message=message, locked=outcome is Outcome.LOCKED)
 
 
 @bp.post("/journey/email")
@@ -367,6 +396,8 @@ def post_email_resend(visit):
             message = _("인증번호는 3번까지 다시 받을 수 있습니다. 처음부터 다시 하시거나 직원을 불러 주세요.")
         return page_email(visit, message=message, status=422)
     outcome = customer_flow().send_code(visit, _("[우체국] 인증서 발급 인증번호"), code_mail_body())
+    if outcome is Outcome.ENDED:
+        return redirect(url_for("customer.attract"), code=303)
     message = (_("새 인증번호를 보냈습니다.") if outcome is Outcome.OK
                else _("인증번호 메일을 보내지 못했습니다. 잠시 후 다시 시도해 주세요."))
     return page_email(visit, message=message)
@@ -379,6 +410,29 @@ def post_replace(visit):
     if not (form.validate_on_submit() and customer_flow().choose_replacement(visit, form.serial.data)):
         return render_step(Step.REPLACE, status=422, form=form, records=customer_flow().replaceable(visit),
                            message=_("바꿀 인증서를 선택해 주세요."))
+    return go_to(visit.journey.current)
+
+
+@bp.post("/journey/revoke")
+@in_step(Step.REVOKE)
+def post_revoke(visit):
+    """인증서 폐지: the first tap on a certificate asks, 폐지하기 revokes it at the CA."""
+    form, flow = RevokeForm(), customer_flow()
+    records = {record.serial: record for record in flow.revocable(visit)}
+    if not form.validate_on_submit() or form.serial.data not in records:
+        return page_revoke(visit, status=422, message=_("폐지할 인증서를 선택해 주세요."))
+    if form.confirm.data == "no":
+        return page_revoke(visit)
+    if form.confirm.data != "yes":
+        return page_revoke(visit, confirm=records[form.serial.data])
+    try:
+        outcome = flow.revoke_lost(visit, form.serial.data)
+    except PkiError as exc:
+        logs.error("revoke.failed", reason=type(exc).__name__, detail=str(exc))
+        return page_revoke(visit, status=503, message=_(
+            "지금은 인증서를 폐지하지 못했습니다. 잠시 후 다시 누르시거나 직원을 불러 주세요."))
+    if outcome is not Outcome.OK:
+        return page_revoke(visit, status=422, message=_("폐지할 인증서를 선택해 주세요."))
     return go_to(visit.journey.current)
 
 
@@ -431,7 +485,7 @@ def post_check_delete(visit):
     if form.confirm.data == "no":
         return page_check(visit)
     if form.confirm.data != "yes":
-        return page_check(visit, confirm=form.folder.data)
+        return page_check(visit, confirm=customer_flow().folder_on_stick(visit, form.folder.data))
     try:
         removed = customer_flow().delete_from_stick(visit, form.folder.data)
     except DriveError as exc:
@@ -468,7 +522,8 @@ def post_source_certificate(visit):
     if outcome is Outcome.OK:
         return go_to(visit.journey.current)
     messages = {
-        Outcome.WRONG: _("인증서 비밀번호가 맞지 않습니다. 남은 횟수: %(left)d회", left=left),
+        # one answer for a wrong password and a key that is not this certificate's (issue 26, item 2)
+        Outcome.WRONG: _("인증서 비밀번호가 맞지 않거나, 개인키가 이 인증서의 것이 아닙니다. 남은 횟수: %(left)d회", left=left),
         Outcome.LOCKED: _("이 인증서의 비밀번호가 %(limit)d번 틀려 키오스크에서는 더 쓸 수 없습니다. 비밀번호를 잊으셨으면 재발급을 받아 주세요.", limit=MAX_ACCOUNT_FAILURES),
         Outcome.DAMAGED: _("인증서의 개인키 파일이 손상되어 열 수 없습니다. 재발급을 받아 주세요."),
         Outcome.WEAK: _("지금 비밀번호가 새 비밀번호 규칙에 맞지 않아 갱신할 수 없습니다. 먼저 '비밀번호 변경'으로 비밀번호를 바꾼 뒤 갱신해 주세요."),
@@ -533,3 +588,6 @@ def mask_email(visit) -> str:
 def code_mail_body() -> str:
     return _("우체국 인증서 발급 인증번호는 {code} 입니다. 3분 안에 키오스크 화면에 입력해 주세요. "
              "직접 요청하지 않으셨다면 이 메일을 무시하시고 우체국에 알려 주세요.")
+
+
+from kiosk.web.views import camera  # noqa: E402,F401 - its routes are the identity step's, on this blueprint

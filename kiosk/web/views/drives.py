@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from flask import Blueprint, Response, current_app, render_template, request, stream_with_context
+from flask import Blueprint, Response, current_app, redirect, render_template, request, stream_with_context
 
 from kiosk import logs
 from kiosk.web.base import current_kiosk
@@ -105,6 +105,35 @@ def _event(html: str) -> str:
 @bp.get("/list")
 def drive_list():
     return _fragment(_manager().drives())
+
+
+def _back() -> str:
+    """Where the customer was (a path of this kiosk): the form's `back`, htmx's current URL, the referrer."""
+    from urllib.parse import urlsplit
+
+    for candidate in (request.form.get("back", ""), request.headers.get("HX-Current-URL", ""),
+                      request.referrer or ""):
+        parts = urlsplit(candidate)
+        if parts.path.startswith("/") and not parts.path.startswith("//") and (
+                not parts.netloc or parts.netloc == request.host):
+            return parts.path
+    return "/"
+
+
+@bp.post("/repair")
+def repair():
+    """'USB 검사·복구하기' on a stick whose filesystem needs a repair (hardware.DriveManager.repair: udisks2's
+    Filesystem.Repair, then Check). Back to the screen the customer was on, whose list shows the result."""
+    from hardware import DriveError
+
+    drive_id = request.form.get("repair_id", "")
+    try:
+        consistent = _manager().repair(drive_id)
+    except DriveError as exc:
+        logs.warning("drive.repair_refused", id=drive_id[:40], code=exc.code)
+    else:
+        logs.event("drive.repair_done", id=drive_id[:40], consistent=str(consistent).lower())
+    return redirect(_back(), code=303)
 
 
 @bp.get("/stream")

@@ -1,7 +1,7 @@
 """The receipt the customer keeps, asked for on the done screen: by e-mail (the mail port of the e-mail
 code) or on paper (the optional printer). The content and the once-per-channel rule live in
-kiosk/receipt.py; this view only checks that the visit has a delivered certificate, translates the
-words and renders the done step again with the outcome (htmx swaps just the #receipt part)."""
+kiosk/receipt.py; this view only checks that the visit has a delivered (or, 폐지, a revoked) certificate,
+translates the words and renders the done step again with the outcome (htmx swaps just the #receipt part)."""
 
 from __future__ import annotations
 
@@ -28,11 +28,14 @@ def send(channel: str):
     if visit is None:
         return redirect(url_for("customer.attract"), code=303)
     prepared = visit.prepared
-    if not (visit.delivered_serial and prepared is not None and prepared.serial == visit.delivered_serial):
+    revoked = visit.revoked is not None and visit.journey.current is Step.DONE
+    delivered = visit.delivered_serial and prepared is not None and prepared.serial == visit.delivered_serial
+    if not (delivered or revoked):
         return redirect(step_url(visit.journey.current), code=303)
     desk = current_kiosk().receipts
     if channel == Channel.EMAIL.value and visit.customer is not None:   # a copy or a password change
-        delivery = desk.email(visit, receipt_text())                    # identifies no one: paper only
+        text = revocation_text() if revoked else receipt_text()         # identifies no one: paper only
+        delivery = desk.email(visit, text)
     elif channel == Channel.PAPER.value:
         delivery = desk.print(visit)
     else:
@@ -40,6 +43,20 @@ def send(channel: str):
     # a printer or mail server that failed is said politely on the same screen: the journey is done
     return render_step(Step.DONE, prepared=prepared, run=visit.run,
                        receipt_result=(channel, delivery.value))
+
+
+def revocation_text() -> ReceiptText:
+    """The words of a 폐지's e-mail: `validity` labels the day, `renew` the CRL (kiosk.receipt.email_body)."""
+    return ReceiptText(
+        subject=_("[우체국] 공동인증서 폐지 확인"),
+        title=_("우체국 키오스크에서 공동인증서를 폐지하셨습니다."),
+        name=_("이름"), issuer=_("발급기관"), serial=_("일련번호"), validity=_("폐지일"),
+        renew=_("인증서 폐지 목록(CRL) 번호"),
+        use=_("이 인증서는 이제 어디에서도 쓸 수 없습니다. 새 인증서가 필요하시면 우체국 키오스크나 창구에서 "
+              "'신규 발급'을 받으세요."),
+        lost=_("직접 폐지하지 않으셨다면 바로 우체국(1588-1900)에 알려 주세요."),
+        help=_("도움말"),
+    )
 
 
 def receipt_text() -> ReceiptText:

@@ -1,0 +1,156 @@
+"""A stick whose FAT is dirty or inconsistent, as a power cut or a pull mid-write leaves it (issue 28): real
+FAT16 images made so with dosfstools and mtools (fusefat reports no free space on FAT32; the booted appliance
+tries a FAT32 stick on the kernel's vfat), checked and repaired by the real fsck.fat through
+tests/hardware/fsck.py (what udisks2's Filesystem.Check/Repair run on the appliance, tests/system/). The kiosk says
+so, refuses to write until the stick is repaired, then writes onto it."""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import subprocess
+import time
+
+import pytest
+
+from hardware import DriveManager, NeedsRepair
+from tests.hardware import fsck
+from tests.hardware.conftest import FatImage, FuseFatMounter, bundle, image_drive, require
+
+FOLDER = "NPKI/yessign/USER/cn=x"
+
+
+def fat32_with_npki(tmp_path, name="stick") -> FatImage:
+    image = tmp_path / f"{name}.img"
+    with open(image, "wb") as file:
+        file.truncate(64 * 1024 * 1024)
+    subprocess.run([require("mkfs.vfat", "dosfstools"), "-F", "16", "-n", "DIRTY", str(image)], check=True,
+                   capture_output=True)
+    env = {"MTOOLS_SKIP_CHECK": "1", "PATH": "/usr/bin:/bin"}
+    for folder in ("::/NPKI", "::/NPKI/yessign", "::/PHOTOS"):
+        subprocess.run([require("mmd", "mtools"), "-i", str(image), folder], check=True, env=env)
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(b"\xff\xd8" + b"p" * 5000)
+    subprocess.run([require("mcopy", "mtools"), "-i", str(image), str(photo), "::/PHOTOS/"], check=True, env=env)
+    return FatImage(image, tmp_path / f"{name}-mnt")
+
+
+def set_dirty_bit(image, offset: int = 0x25) -> None:
+    """What Linux leaves on a FAT mounted and never cleanly unmounted: bit 0 of byte 0x25 (FAT16; 0x41 on
+    FAT32)."""
+    with open(image, "r+b") as file:
+        file.seek(offset)
+        flags = file.read(1)[0]
+        file.seek(offset)
+        file.write(bytes([flags | 1]))
+
+
+def free_the_npki_cluster(image) -> None:
+    """What the appliance's power cut left: /NPKI pointing at a free cluster (its FAT entries zeroed)."""
+    with open(image, "r+b") as file:
+        boot = file.read(512)
+        sector, _per_cluster, reserved, fats, root_entries = struct.unpack_from("<HBHBH", boot, 0x0B)
+        fat_size = struct.unpack_from("<H", boot, 0x16)[0]
+        file.seek((reserved + fats * fat_size) * sector)
+        root = file.read(root_entries * 32)
+        for offset in range(0, len(root), 32):
+            if root[offset:offset + 11] == b"NPKI       ":
+                cluster = struct.unpack_from("<H", root, offset + 0x1A)[0]
+                break
+        else:
+            raise AssertionError("no NPKI entry")
+        for copy in range(fats):
+            file.seek((reserved + copy * fat_size) * sector + cluster * 2)
+            file.write(b"\0\0")
+
+
+class CheckingMounter(FuseFatMounter):
+    """The FUSE mounter of the other hardware tests, with the real fsck.fat as check and repair: what
+    udisks2's Filesystem.Check/Repair run for the kiosk on the appliance (tests/system/)."""
+
+    def __init__(self, image: FatImage):
+        super().__init__(image)
+        self.checks = 0
+
+    def check(self, drive) -> bool:
+        self.checks += 1
+        return fsck.check(str(self.image.image), "vfat")
+
+    def repair(self, drive) -> None:
+        self.unmount(drive)
+        fsck.repair(str(self.image.image), "vfat")
+
+
+def manager_over(image: FatImage) -> tuple[DriveManager, object, CheckingMounter]:
+    drive = image_drive(image)
+    mounter = CheckingMounter(image)
+    manager = DriveManager(lambda: [drive], lambda poke: (lambda: None), mounter)
+    manager.start()
+    return manager, drive, mounter
+
+
+def listed_reason(manager, drive_id, timeout=30):
+    deadline = time.monotonic() + timeout
+    while True:
+        (listed,) = [d for d in manager.drives() if d.id == drive_id]
+        if listed.reason is not None or time.monotonic() > deadline:
+            return listed
+        time.sleep(0.05)
+
+
+def digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("damage", [set_dirty_bit, free_the_npki_cluster], ids=["dirty_bit", "inconsistent"])
+def test_a_damaged_stick_is_listed_as_needing_repair_and_not_written(tmp_path, damage):
+    image = fat32_with_npki(tmp_path)
+    damage(image.image)
+    assert not fsck.check(str(image.image), "vfat")
+    manager, drive, mounter = manager_over(image)
+    try:
+        listed = listed_reason(manager, drive.id)
+        assert listed.reason == "needs_repair" and not listed.eligible and listed.readable, listed
+        before = digest(image.image)
+        with pytest.raises(NeedsRepair):
+            manager.deliver(drive.id, bundle(folder=FOLDER), FOLDER)
+        assert digest(image.image) == before, "something was written onto the damaged filesystem"
+    finally:
+        manager.stop()
+        image.unmount()
+
+
+def test_a_repaired_stick_takes_the_certificate_and_keeps_the_customers_files(tmp_path):
+    image = fat32_with_npki(tmp_path)
+    set_dirty_bit(image.image)
+    free_the_npki_cluster(image.image)
+    manager, drive, mounter = manager_over(image)
+    try:
+        assert listed_reason(manager, drive.id).reason == "needs_repair"
+        assert manager.repair(drive.id) is True
+        (listed,) = [d for d in manager.drives() if d.id == drive.id]
+        assert listed.eligible and listed.reason is None
+        result = manager.deliver(drive.id, bundle(folder=FOLDER), FOLDER)
+        assert result.bytes_written > 0
+        manager.eject(drive.id)
+    finally:
+        manager.stop()
+        image.unmount()
+    assert image.fsck_clean()
+    env = {"MTOOLS_SKIP_CHECK": "1", "PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"}
+    listing = subprocess.run(["mdir", "-/", "-b", "-i", str(image.image), "::/"], capture_output=True,
+                             text=True, env=env, check=True).stdout
+    assert "::/PHOTOS/photo.jpg" in listing and f"::/{FOLDER}/signPri.key" in listing, listing
+
+
+def test_a_clean_stick_is_checked_once_and_written(tmp_path):
+    image = fat32_with_npki(tmp_path)
+    manager, drive, mounter = manager_over(image)
+    try:
+        manager.deliver(drive.id, bundle(folder=FOLDER), FOLDER)
+        assert mounter.checks == 1
+        (listed,) = [d for d in manager.drives() if d.id == drive.id]
+        assert listed.eligible
+    finally:
+        manager.stop()
+        image.unmount()
