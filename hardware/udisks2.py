@@ -10,17 +10,23 @@ the booted appliance against the real udisks2 2.9 (tests/system/test_appliance.p
 udisks2 actions called (for the polkit rule):
 - Filesystem.Mount  -> org.freedesktop.udisks2.filesystem-mount(-other-seat; the kiosk has no seat)
 - Filesystem.Unmount of its own mounts -> no authorisation needed (filesystem-unmount-others otherwise)
-- Filesystem.Check / Filesystem.Repair -> org.freedesktop.udisks2.modify-device(-other-seat), told apart
-  from a format by the message udisks2 sends along (polkit.message)
+- Block.OpenForBackup -> org.freedesktop.udisks2.open-device, told apart from OpenForRestore (writing) by
+  polkit.message: the FAT check reads the metadata itself (hardware/fatcheck.py: fsck.fat calls every
+  Hangul label damage)
+- Filesystem.Check (exFAT) / Filesystem.Repair -> org.freedesktop.udisks2.modify-device(-other-seat), told
+  apart from a format by the message udisks2 sends along (polkit.message)
 - Drive.PowerOff    -> org.freedesktop.udisks2.power-off-drive(-other-seat)
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 from contextlib import closing
 from pathlib import Path
 
+from hardware import fatcheck
 from hardware.drives import Drive
 from hardware.errors import DriveError, DriveRemoved, MountFailed, NeedsRepair, ReadOnlyDrive
 from hardware.log import event
@@ -70,10 +76,20 @@ class Udisks2:
 
     def call(self, drive: Drive, path: str, interface: str, method: str, body: tuple = (NO_PROMPT,),
              timeout: float = TIMEOUT) -> tuple:
-        """One method taking a single a{sv} of options (every udisks2 method the kiosk calls)."""
+        """One method taking a single a{sv} of options (every udisks2 method the kiosk calls but one)."""
         from jeepney import new_method_call
 
         return self._send(drive, new_method_call(self._address(path, interface), method, "a{sv}", body), timeout)
+
+    def open_for_reading(self, drive: Drive) -> int:
+        """Block.OpenForBackup: a read-only file descriptor on the stick's block device (which the kiosk's
+        user cannot open itself), opened O_EXCL so that it fails while mounted. The caller closes it."""
+        from jeepney import new_method_call
+
+        message = new_method_call(self._address(block_object_path(drive.device), "Block"), "OpenForBackup",
+                                  "a{sv}", (NO_PROMPT,))
+        (descriptor,) = self._send(drive, message, TIMEOUT, enable_fds=True)
+        return descriptor.to_raw_fd()
 
     def get(self, drive: Drive, path: str, interface: str, name: str):
         from jeepney import Properties
@@ -87,13 +103,13 @@ class Udisks2:
 
         return DBusAddress(path, bus_name=BUS_NAME, interface=f"{BUS_NAME}.{interface}")
 
-    def _send(self, drive: Drive, message, timeout: float) -> tuple:
+    def _send(self, drive: Drive, message, timeout: float, enable_fds: bool = False) -> tuple:
         from jeepney import DBusErrorResponse
         from jeepney.io.blocking import open_dbus_connection
         from jeepney.wrappers import unwrap_msg
 
         try:
-            with closing(open_dbus_connection(bus=self.bus)) as connection:
+            with closing(open_dbus_connection(bus=self.bus, enable_fds=enable_fds)) as connection:
                 # an error reply comes back as a message: unwrap_msg raises it as DBusErrorResponse
                 return unwrap_msg(connection.send_and_get_reply(message, timeout=timeout))
         except DBusErrorResponse as error:
@@ -141,10 +157,23 @@ class Udisks2Mounter:
                 raise
 
     def check(self, drive: Drive) -> bool:
-        """Filesystem.Check (fsck -n, the stick unmounted): True when consistent."""
-        (consistent,) = self.bus.call(drive, block_object_path(drive.device), "Filesystem", "Check",
-                                      timeout=FSCK_TIMEOUT)
-        return bool(consistent)
+        """The stick unmounted: True when it is safe to write to. FAT is read here (hardware/fatcheck.py);
+        exFAT through Filesystem.Check (fsck.exfat -n, which judges labels fairly)."""
+        if drive.fs_type != "vfat":
+            (consistent,) = self.bus.call(drive, block_object_path(drive.device), "Filesystem", "Check",
+                                          timeout=FSCK_TIMEOUT)
+            return bool(consistent)
+        descriptor = self.bus.open_for_reading(drive)
+        try:
+            found = fatcheck.problems(descriptor)
+        except OSError as exc:
+            raise DriveRemoved(f"{drive.device}: reading the filesystem failed: {exc}", device=drive.device) from exc
+        finally:
+            os.close(descriptor)
+        if found:
+            event("drive.fat_problems", logging.WARNING, device=drive.device, id=drive.id, count=len(found),
+                  first=found[0])
+        return not found
 
     def repair(self, drive: Drive) -> None:
         """Filesystem.Repair (fsck -a / -y), unmounted first; raises when udisks2 reports it failed."""

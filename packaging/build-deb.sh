@@ -44,9 +44,12 @@ if [ ! -s "$cached" ]; then
     # pip and setuptools only built the venv; shared objects from wheels carry their debug symbols
     "$root/opt/cert-kiosk/.venv/bin/python" -m pip uninstall -q -y pip setuptools >&2
     find "$root" \( -name __pycache__ -o -name '*.pyc' \) -prune -exec rm -rf {} +
-    # wheels vendor shared libraries as name.so.X.Y (Pillow's pillow.libs/), some of them executable
-    find "$root/opt" \( -name '*.so' -o -name '*.so.*' \) -exec strip --strip-unneeded --remove-section=.comment \
-        --remove-section=.note {} + -exec chmod 0644 {} +
+    # wheels vendor shared libraries as name.so.X.Y (Pillow's pillow.libs/), some of them executable.
+    # What auditwheel vendored (*.libs/) was rewritten by patchelf: binutils' strip breaks those files
+    # ("ELF load command address/offset not page-aligned": numpy's OpenBLAS), so they ship as the wheel has them.
+    find "$root/opt" \( -name '*.so' -o -name '*.so.*' \) -exec chmod 0644 {} +
+    find "$root/opt" -path '*.libs/*' -prune -o \( -name '*.so' -o -name '*.so.*' \) -print \
+        | xargs -r strip --strip-unneeded --remove-section=.comment --remove-section=.note
     # python-barcode (python-escpos') installs an empty top-level tests/ folder of its own
     rm -rf "$root"/opt/cert-kiosk/.venv/lib/python3*/site-packages/tests
     rm -f "$root/opt/cert-kiosk/.venv/bin/activate.csh" "$root/opt/cert-kiosk/.venv/bin/activate.fish"

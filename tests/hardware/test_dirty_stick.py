@@ -1,19 +1,23 @@
 """A stick whose FAT is dirty or inconsistent, as a power cut or a pull mid-write leaves it (issue 28): real
 FAT16 images made so with dosfstools and mtools (fusefat reports no free space on FAT32; the booted appliance
-tries a FAT32 stick on the kernel's vfat), checked and repaired by the real fsck.fat through
-tests/hardware/fsck.py (what udisks2's Filesystem.Check/Repair run on the appliance, tests/system/). The kiosk says
-so, refuses to write until the stick is repaired, then writes onto it."""
+tries a FAT32 stick on the kernel's vfat), checked by the kiosk's own reading of the FAT (hardware/fatcheck.py,
+what Udisks2Mounter.check runs on a descriptor from udisks2) and repaired by the real fsck.fat through
+tests/hardware/fsck.py (what udisks2's Filesystem.Repair runs on the appliance, tests/system/). The kiosk says
+so, refuses to write until the stick is repaired, then writes onto it. fsck.fat -n is the referee: the
+kiosk's check agrees with it on every damage, and differs only on a Hangul label, which fsck.fat 4.2 calls
+invalid."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import struct
 import subprocess
 import time
 
 import pytest
 
-from hardware import DriveManager, NeedsRepair
+from hardware import DriveManager, NeedsRepair, fatcheck
 from tests.hardware import fsck
 from tests.hardware.conftest import FatImage, FuseFatMounter, bundle, image_drive, require
 
@@ -64,9 +68,18 @@ def free_the_npki_cluster(image) -> None:
             file.write(b"\0\0")
 
 
+def kiosk_finds(image) -> list[str]:
+    """What the kiosk's check finds on the image (read as udisks2 hands it the stick: a read-only fd)."""
+    descriptor = os.open(image, os.O_RDONLY)
+    try:
+        return fatcheck.problems(descriptor)
+    finally:
+        os.close(descriptor)
+
+
 class CheckingMounter(FuseFatMounter):
-    """The FUSE mounter of the other hardware tests, with the real fsck.fat as check and repair: what
-    udisks2's Filesystem.Check/Repair run for the kiosk on the appliance (tests/system/)."""
+    """The FUSE mounter of the other hardware tests, with the kiosk's FAT check and the real fsck.fat as
+    repair: what Udisks2Mounter runs on the appliance (tests/system/)."""
 
     def __init__(self, image: FatImage):
         super().__init__(image)
@@ -74,7 +87,7 @@ class CheckingMounter(FuseFatMounter):
 
     def check(self, drive) -> bool:
         self.checks += 1
-        return fsck.check(str(self.image.image), "vfat")
+        return not kiosk_finds(self.image.image)
 
     def repair(self, drive) -> None:
         self.unmount(drive)
@@ -106,7 +119,7 @@ def digest(path) -> str:
 def test_a_damaged_stick_is_listed_as_needing_repair_and_not_written(tmp_path, damage):
     image = fat32_with_npki(tmp_path)
     damage(image.image)
-    assert not fsck.check(str(image.image), "vfat")
+    assert not fsck.check(str(image.image), "vfat") and kiosk_finds(image.image)
     manager, drive, mounter = manager_over(image)
     try:
         listed = listed_reason(manager, drive.id)
@@ -154,3 +167,56 @@ def test_a_clean_stick_is_checked_once_and_written(tmp_path):
     finally:
         manager.stop()
         image.unmount()
+
+
+def hangul_label(image, label: str = "우체국") -> None:
+    """What a Korean Windows writes as the label: CP949 bytes, in the boot sector and the root directory."""
+    data = image.read_bytes()
+    image.write_bytes(data.replace(b"DIRTY      ", label.encode("cp949").ljust(11, b" ")))
+
+
+def truncate_a_chain(image) -> None:
+    """A file whose chain ends early: its first cluster marked end-of-chain in both FATs."""
+    with open(image, "r+b") as file:
+        boot = file.read(512)
+        sector, _per_cluster, reserved, fats = struct.unpack_from("<HBHB", boot, 0x0B)
+        fat_size = struct.unpack_from("<H", boot, 0x16)[0]
+        for copy in range(fats):
+            file.seek((reserved + copy * fat_size) * sector)
+            fat = bytearray(file.read(fat_size * sector))
+            first_long_chain = next(c for c in range(2, len(fat) // 2)
+                                    if struct.unpack_from("<H", fat, c * 2)[0] == c + 1)
+            struct.pack_into("<H", fat, first_long_chain * 2, 0xFFFF)
+            file.seek((reserved + copy * fat_size) * sector)
+            file.write(fat)
+
+
+def one_fat_copy_differs(image) -> None:
+    with open(image, "r+b") as file:
+        boot = file.read(512)
+        sector, _per_cluster, reserved = struct.unpack_from("<HBH", boot, 0x0B)
+        fat_size = struct.unpack_from("<H", boot, 0x16)[0]
+        file.seek((reserved + fat_size) * sector + 400)  # the second copy: a cluster far from any file
+        file.write(b"\xff\xff")
+
+
+def test_a_stick_with_a_hangul_label_is_consistent_for_the_kiosk_though_fsck_fat_calls_the_label_invalid(tmp_path):
+    image = fat32_with_npki(tmp_path)
+    hangul_label(image.image)
+    assert not fsck.check(str(image.image), "vfat"), "fsck.fat 4.2 no longer rejects Hangul labels: simplify"
+    assert kiosk_finds(image.image) == []
+    set_dirty_bit(image.image)
+    assert kiosk_finds(image.image) == ["dirty flag set in the boot sector (not cleanly unmounted)"]
+
+
+@pytest.mark.parametrize("damage", [set_dirty_bit, free_the_npki_cluster, truncate_a_chain, one_fat_copy_differs])
+def test_the_kiosks_check_agrees_with_fsck_fat_on_each_damage(tmp_path, damage):
+    image = fat32_with_npki(tmp_path)
+    photo = tmp_path / "big.jpg"
+    photo.write_bytes(os.urandom(20000))  # several clusters: a chain to cut
+    subprocess.run(["mcopy", "-i", str(image.image), str(photo), "::/PHOTOS/"], check=True,
+                   env={"MTOOLS_SKIP_CHECK": "1", "PATH": "/usr/bin:/bin"})
+    assert fsck.check(str(image.image), "vfat") and kiosk_finds(image.image) == []
+    damage(image.image)
+    assert not fsck.check(str(image.image), "vfat")
+    assert kiosk_finds(image.image), damage.__name__

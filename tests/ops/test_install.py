@@ -299,6 +299,24 @@ def test_polkit_lets_the_kiosk_user_check_and_repair_a_usb_stick_and_format_noth
     assert polkit_answers(rules, asks) == ["yes"] * 3 + [None] * 7
 
 
+def test_polkit_lets_the_kiosk_user_read_a_usb_fat_stick_for_its_check_and_write_no_device(staged):
+    rules = staged / "etc/polkit-1/rules.d/50-cert-kiosk.rules"
+    device = "org.freedesktop.udisks2.open-device"
+    reading = "Authentication is required to open $(drive) for reading"
+    asks = [
+        ("cert-kiosk", device, {**STICK, "polkit.message": reading}),
+        # refused: OpenForRestore and OpenForBenchmark (same action), the system's disks, another bus or
+        # filesystem, another user
+        ("cert-kiosk", device, {**STICK, "polkit.message": "Authentication is required to open $(drive) for writing"}),
+        ("cert-kiosk", device, {**STICK, "polkit.message": "Authentication is required to open $(drive) for benchmarking"}),
+        ("cert-kiosk", device + "-system", {**STICK, "polkit.message": reading}),
+        ("cert-kiosk", device, {**STICK, "drive.removable.bus": "ata", "polkit.message": reading}),
+        ("cert-kiosk", device, {**STICK, "id.type": "ext4", "polkit.message": reading}),
+        ("cert-kiosk-browser", device, {**STICK, "polkit.message": reading}),
+    ]
+    assert polkit_answers(rules, asks) == ["yes"] + [None] * 6
+
+
 def test_no_unit_or_rule_file_is_left_out_of_the_install():
     shipped = {p.name for p in (REPO / "systemd").iterdir()}
     layout = (REPO / "scripts/layout.sh").read_text()

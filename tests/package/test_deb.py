@@ -68,6 +68,17 @@ def test_the_venv_runs_on_debian_12s_own_python(deb, tmp_path):
     assert "home = /usr/bin\n" in config and "version = 3.11." in config
 
 
+def test_the_id_card_readers_compiled_wheels_load_from_the_package(deb, tmp_path):
+    """numpy's OpenBLAS, OpenCV and tesserocr as packaged: stripping auditwheel's vendored libraries once
+    broke numpy inside the package (and so the camera step on the appliance) while the venv of the tests
+    was fine."""
+    subprocess.run(["dpkg-deb", "-x", str(deb), str(tmp_path)], check=True)
+    probe = "import numpy, cv2, tesserocr; numpy.linalg.inv(numpy.eye(3)); print(tesserocr.tesseract_version()[:9])"
+    result = subprocess.run([str(tmp_path / "opt/cert-kiosk/.venv/bin/python"), "-c", probe], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0 and "tesseract" in result.stdout, result.stderr[-2000:]
+
+
 def test_an_edited_env_file_is_a_conffile_and_state_goes_only_on_purge(deb, tmp_path):
     subprocess.run(["dpkg-deb", "--control", str(deb), str(tmp_path)], check=True)
     assert "/etc/cert-kiosk/kiosk.env\n" in (tmp_path / "conffiles").read_text()

@@ -5,6 +5,7 @@ order and share it. Timings go to tests/artifacts/appliance-timings.json (docs/p
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import shutil
@@ -113,8 +114,23 @@ def test_the_kiosk_unit_cannot_read_the_ca_keys(appliance):
         assert read.status != 0 and "PRIVATE KEY" not in read.out, read.err
     owner = appliance.run("stat -c %U:%a /var/lib/cert-kiosk-ca/ca/issuing.key.pem", check=True).out.strip()
     assert owner == "cert-kiosk-ca:600"
-    listening = appliance.run("ss -ltnH 'sport = :8829'", check=True).out
-    assert "127.0.0.1:8829" in listening and "0.0.0.0:8829" not in listening
+    assert listening_addresses(appliance, 8829) == {"127.0.0.1"}
+
+
+def listening_addresses(appliance: Appliance, port: int) -> set[str]:
+    """The addresses a TCP port listens on in the guest, from the kernel's own tables (/proc/net/tcp and
+    tcp6: the image has no iproute2)."""
+    addresses = set()
+    for table in ("tcp", "tcp6"):
+        for line in appliance.run(f"cat /proc/net/{table}", check=True).out.splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, _, hex_port = local.partition(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                raw = bytes.fromhex(address)
+                # the kernel prints each 32-bit word in host (little-endian) order
+                words = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+                addresses.add(str(ipaddress.ip_address(words)))
+    return addresses
 
 
 def outbox_code(appliance: Appliance) -> str:
@@ -155,6 +171,9 @@ def test_a_new_issuance_on_a_hotplugged_hangul_fat32_stick(appliance, stick, tmp
     assert customer.url.endswith("/journey/done"), customer.page[-2000:]
     assert "USB를 빼셔도 됩니다" in customer.page
 
+    kiosk_journal = appliance.run("journalctl -b -u cert-kiosk --no-pager -o cat", check=True).out
+    # checked through udisks2's read-only descriptor and found sound, Hangul label and all (fsck.fat is not)
+    assert re.search(r"drive\.checked device=/dev/sda1 .*consistent=true", kiosk_journal), kiosk_journal[-3000:]
     journal = appliance.run("journalctl -b -u udisks2 --no-pager -o cat", check=True).out
     user = appliance.run("id -u cert-kiosk", check=True).out.strip()
     assert re.search(rf"Mounted /dev/sda1 at /media/cert-kiosk/\S+ on behalf of uid {user}", journal), journal
@@ -211,6 +230,39 @@ def test_a_reissue_onto_an_exfat_stick(appliance, tmp_path):
     part = partition(stick, tmp_path / "exfat.part")
     check = subprocess.run(["fsck.exfat", "-n", str(part)], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_a_stick_pulled_without_eject_is_refused_until_repaired_through_udisks2(appliance, tmp_path):
+    """A Hangul-labelled FAT32 stick whose dirty flag a pull left set: the kiosk's check (polkit lets its
+    user read a USB FAT stick through udisks2) lists it as needing a repair, 검사·복구 runs udisks2's
+    Filesystem.Repair, and the stick is then offered for writing."""
+    dirty = stick_image(tmp_path / "dirty.img", "우체국")
+    with dirty.open("r+b") as file:  # FAT32: bit 0 of byte 0x41 of the partition's boot sector
+        file.seek(2048 * 512 + 0x41)
+        flags = file.read(1)[0]
+        file.seek(2048 * 512 + 0x41)
+        file.write(bytes([flags | 1]))
+    customer = Customer(appliance.url)
+    walk_to_drive_step(customer, lambda: outbox_code(appliance), service="reissue")
+    appliance.plug(dirty, name="dirty")
+    try:
+        deadline = time.monotonic() + 120
+        while "drive-repair" not in drive_buttons(customer):
+            assert time.monotonic() < deadline, f"the stick was never listed as needing a repair: {customer.page}"
+            time.sleep(0.5)
+        assert "검사·복구가 필요한 USB" in customer.page
+        repair_id = re.search(r'name="repair_id" value="(\w+)"', customer.page)[1]
+        customer.get("/journey/drive")
+        customer.post("/drives/repair", {"repair_id": repair_id})
+        deadline = time.monotonic() + 120
+        while 'name="drive_id"' not in drive_buttons(customer) or "drive-repair" in customer.page:
+            assert time.monotonic() < deadline, f"the stick was never offered after the repair: {customer.page}"
+            time.sleep(0.5)
+        journal = appliance.run("journalctl -b -u cert-kiosk --no-pager -o cat", check=True).out
+        assert re.search(r"drive\.checked device=/dev/sda1 .*consistent=false", journal), journal[-3000:]
+        assert re.search(r"drive\.repaired .*consistent=true", journal), journal[-3000:]
+    finally:
+        appliance.unplug("dirty")
 
 
 def test_a_write_protected_stick_is_shown_unusable_with_its_reason(appliance, tmp_path):
