@@ -39,6 +39,8 @@ NO_PROMPT = {"auth.no_user_interaction": ("b", True)}
 TIMEOUT = 60.0
 # Check and Repair run fsck: a big stick takes a while
 FSCK_TIMEOUT = 300.0
+# what udisks2 2.9 says when fsck.fat -a wrote its corrections (exit 1)
+CORRECTED = re.compile(r"Process reported exit code 1\b.*Writing changes", re.S)
 
 
 def block_object_path(device: str) -> str:
@@ -178,8 +180,16 @@ class Udisks2Mounter:
     def repair(self, drive: Drive) -> None:
         """Filesystem.Repair (fsck -a / -y), unmounted first; raises when udisks2 reports it failed."""
         self.unmount(drive)
-        (repaired,) = self.bus.call(drive, block_object_path(drive.device), "Filesystem", "Repair",
-                                    timeout=FSCK_TIMEOUT)
+        try:
+            (repaired,) = self.bus.call(drive, block_object_path(drive.device), "Filesystem", "Repair",
+                                        timeout=FSCK_TIMEOUT)
+        except MountFailed as exc:
+            # fsck.fat -a exits 1 when it found errors and corrected them (dosfstools' manual): libblockdev
+            # reports that as a failure, though the changes were written. The check that follows judges.
+            if not (drive.fs_type == "vfat" and CORRECTED.search(str(exc))):
+                raise
+            event("drive.repair_corrected", device=drive.device, id=drive.id)
+            return
         if not repaired:
             raise MountFailed(f"udisks2 could not repair {drive.device}", device=drive.device)
 

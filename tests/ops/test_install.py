@@ -170,6 +170,18 @@ def test_hardening_leaves_what_the_kiosk_needs(staged):
     assert not re.search(r"^(PrivateNetwork=yes|IPAddressDeny=any)", unit, re.MULTILINE)
 
 
+def test_the_documented_doctor_command_runs_with_the_kiosk_units_settings(staged):
+    """docs/operations.md's doctor command sets what the unit sets: run without the unit's KIOSK_CA_DIR, the
+    doctor looked for the CA under the kiosk's own data directory and failed every booted appliance."""
+    unit = (staged / "etc/systemd/system/cert-kiosk.service").read_text()
+    unit_settings = {word for line in re.findall(r"^Environment=(.*)$", unit, re.MULTILINE)
+                     for word in line.split() if word.startswith("KIOSK_")}
+    documented = re.search(r'-p Environment="([^"]*)" \\\n\s+-p EnvironmentFile=/etc/cert-kiosk/kiosk.env '
+                           r'\S+/kiosk doctor', (REPO / "docs/operations.md").read_text())
+    assert documented, "the doctor command is gone from docs/operations.md"
+    assert set(documented[1].split()) == unit_settings
+
+
 def test_the_browser_is_kiosk_chromium_under_cage_bound_to_the_app(staged):
     unit = (staged / "etc/systemd/system/cert-kiosk-browser.service").read_text()
     assert "BindsTo=cert-kiosk.service" in unit and re.search(r"^After=cert-kiosk\.service", unit, re.M)

@@ -26,7 +26,7 @@ ARTIFACTS = REPO / "tests" / "artifacts"
 LABEL = "우체국"
 TIMINGS: dict[str, float] = {}
 DOCTOR = ("systemd-run --quiet --pipe --wait --collect -p User=cert-kiosk "
-          "-p Environment='KIOSK_MODE=production KIOSK_DATA_DIR=/var/lib/cert-kiosk' "
+          "-p Environment='KIOSK_MODE=production KIOSK_DATA_DIR=/var/lib/cert-kiosk KIOSK_CA_DIR=/var/lib/cert-kiosk-ca/ca' "
           "-p EnvironmentFile=/etc/cert-kiosk/kiosk.env /opt/cert-kiosk/.venv/bin/kiosk doctor")
 
 
@@ -263,6 +263,23 @@ def test_a_stick_pulled_without_eject_is_refused_until_repaired_through_udisks2(
         assert re.search(r"drive\.repaired .*consistent=true", journal), journal[-3000:]
     finally:
         appliance.unplug("dirty")
+
+
+def test_a_usb_keyboard_on_the_customers_port_is_refused_while_the_touchscreen_is_allowed(appliance):
+    """A keyboard (or a "BadUSB" stick that types) plugged where the customer's stick goes: usbguard blocks
+    it before any driver binds, and says so in its audit log; the lab's touchscreen, allowed by identity
+    and port (appliance/lab/usbguard-devices.conf), stays. Sticks are allowed: the tests above."""
+    appliance.qmp.call("device_add", driver="usb-kbd", bus="xhci.0", id="keyboard")
+    try:
+        appliance.wait_until("usbguard list-devices --blocked | grep -q 'QEMU USB Keyboard'", 120)
+        allowed = appliance.run("usbguard list-devices --allowed", check=True).out
+        assert "QEMU USB Tablet" in allowed and "QEMU USB Keyboard" not in allowed, allowed
+        audit = appliance.run("cat /var/log/usbguard/usbguard-audit.log", check=True).out
+        assert re.search(r"target\.new='block'.*QEMU USB Keyboard", audit), audit[-3000:]
+        keyboards = appliance.run("grep -l 'QEMU USB Keyboard' /sys/class/input/*/name 2>/dev/null").out
+        assert keyboards.strip() == "", f"the kernel made an input device of it: {keyboards}"
+    finally:
+        appliance.qmp.call("device_del", id="keyboard")
 
 
 def test_a_write_protected_stick_is_shown_unusable_with_its_reason(appliance, tmp_path):

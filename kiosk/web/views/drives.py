@@ -130,7 +130,7 @@ def repair():
     try:
         consistent = _manager().repair(drive_id)
     except DriveError as exc:
-        logs.warning("drive.repair_refused", id=drive_id[:40], code=exc.code)
+        logs.warning("drive.repair_refused", id=drive_id[:40], error=exc.code)
     else:
         logs.event("drive.repair_done", id=drive_id[:40], consistent=str(consistent).lower())
     return redirect(_back(), code=303)
