@@ -31,6 +31,12 @@ VISIT = "visit"  # the session key of the customer's Visit
 NOT_A_TOUCH = ("/healthz", "/static/", "/drives/")  # requests the page makes by itself
 
 
+def _is_touch(request) -> bool:
+    """Only a customer's touch extends a visit: not a poll, not the page's own screen report, not the drive
+    list's stream (issue 26, item 10: the screen report kept abandoned sessions alive)."""
+    return request.headers.get("X-Kiosk-Poll") != "1" and not request.path.startswith(NOT_A_TOUCH)
+
+
 class ServerSession(CallbackDict, SessionMixin):
     def __init__(self, sid: str, initial=None):
         def on_update(_):
@@ -193,16 +199,18 @@ class ServerSideSessionInterface(SessionInterface):
 
     def open_session(self, app, request):
         sid = request.cookies.get(COOKIE_NAME)
-        # only a customer's touch extends a visit: not a poll, not the page's own screen report, not the
-        # drive list's stream (issue 26, item 10: the screen report kept abandoned sessions alive)
-        touch = request.headers.get("X-Kiosk-Poll") != "1" and not request.path.startswith(NOT_A_TOUCH)
-        session = self.store.get(sid, touch=touch)
+        session = self.store.get(sid, touch=_is_touch(request))
         return session if session is not None else self.store.new()
 
     def save_session(self, app, session, response):
         if not isinstance(session, ServerSession):
             return
         if self.store.entry(session.sid) is None:
+            if not _is_touch(request):
+                # the page's own request (a screen report still in flight from the screen before a visit
+                # ended) answered after the next page set the new visit's cookie: deleting "its" cookie
+                # would end that new visit, and its next form fails CSRF
+                return
             if not (session.modified and session):
                 if COOKIE_NAME in request.cookies:
                     response.delete_cookie(COOKIE_NAME, path="/")

@@ -160,6 +160,24 @@ def test_the_screen_report_does_not_keep_an_abandoned_visit_alive(app, live_serv
     assert not customer.url.endswith("/journey/identity"), "the visit outlived its idle limit"
 
 
+def test_a_screen_report_from_the_last_visit_answered_late_leaves_the_next_visits_cookie(app, live_server):
+    """마치기 ends a visit; the attract page that follows sets the next visit's cookie; a screen report the
+    old page sent before (its cookie the ended visit's) is answered after that. Its answer once deleted the
+    browser's cookie, so the next form failed CSRF ("CSRF session token is missing", seen in the a11y walk)."""
+    customer = walk_to_identity_at(live_server.url)
+    ended = {cookie.name: cookie.value for cookie in customer.jar}["kiosk_sid"]
+    customer.post("/reset")  # 처음으로 / 마치기
+    request = urllib.request.Request(customer.base + "/healthz/screen", method="POST",
+                                     data=f"csrf_token={customer.token}".encode(),
+                                     headers={"Cookie": f"kiosk_sid={ended}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            cookies = answer.headers.get_all("Set-Cookie") or []
+    except urllib.error.HTTPError as error:
+        cookies = error.headers.get_all("Set-Cookie") or []
+    assert not [c for c in cookies if c.startswith("kiosk_sid=")], cookies
+
+
 class TestScreenKey:
     KEY = "screen-key-only-the-browser-unit-knows"
 
