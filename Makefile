@@ -4,8 +4,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 
 # what `make run` needs from Debian (python3 -m venv; the ID card reader's Korean model and the card
-# specimens' font), and what the tests add (browser, udev mocks, FUSE FAT)
-DEB_RUN  := python3-venv tesseract-ocr tesseract-ocr-kor fonts-noto-cjk
+# specimens' font; espeak-ng, the voice guidance), and what the tests add (browser, udev mocks, FUSE FAT)
+DEB_RUN  := python3-venv tesseract-ocr tesseract-ocr-kor fonts-noto-cjk espeak-ng
 DEB_TEST := $(DEB_RUN) python3-dev gcc pkg-config chromium umockdev gir1.2-umockdev-1.0 \
             libgirepository1.0-dev libcairo2-dev fuse3 fusefat exfat-fuse dosfstools exfatprogs \
             systemd udev openssl cage nodejs prometheus systemd-journal-remote \

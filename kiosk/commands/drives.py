@@ -118,23 +118,28 @@ def demo_insert(name: str, label: str | None, read_only: bool | None, size_mb: i
 
 def _put_expiring_certificate(settings, drive: Drive) -> str:
     """Issue 홍길동 a certificate dated back so that it expires in EXPIRING_IN_DAYS, through the kiosk's
-    own pipeline and the embedded CA, and write it to the stick as the kiosk did a year ago."""
+    own pipeline, and write it to the stick as the kiosk did a year ago. Only the embedded CA itself can
+    back-date (the responder signs at its own time), so this demo tool opens it in process, as the tester's
+    user who owns `make run`'s CA directory: the kiosk never does."""
     from datetime import timedelta
 
     from hardware.write import write_bundle
+    from kiosk.commands.pki import ca_store, embedded_ca
     from kiosk.identity.demo import DEMO_CUSTOMERS
     from kiosk.pii import customer_key
     from kiosk.pki.embedded import utcnow
     from kiosk.pki.issuance import Applicant, IssuanceService
     from kiosk.pki.profile import one_year_after
+    from kiosk.pki.registry import Registry
     from kiosk.store import Store
 
     if not settings.is_demo or settings.ca_backend != "embedded":
         raise click.ClickException("--expiring-certificate needs demo mode and the embedded CA")
-    service = IssuanceService.from_settings(settings.pki, Store(settings.database_path))
+    authority = embedded_ca(settings, ca_store(settings))
     now = utcnow()
     back = one_year_after(now) - now - timedelta(days=EXPIRING_IN_DAYS)
-    service.ca.clock = lambda: utcnow() - back
+    authority.clock = lambda: utcnow() - back
+    service = IssuanceService(authority, Registry(Store(settings.database_path)), settings.pki.ca_folder)
     hong = DEMO_CUSTOMERS[0]
     prepared = service.prepare(Applicant(hong.name, hong.english_name, hong.rrn,
                                          customer_key(settings.customer_hash_key, hong.rrn)), DEMO_PASSWORD)

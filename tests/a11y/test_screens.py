@@ -29,6 +29,14 @@ MEASURE = "\n".join(line for line in _MEASURE_JS.splitlines() if not line.starts
 
 
 
+# the text alternatives of the pictures on screen, which voice guidance must say too
+PICTURE_TEXTS = """() => [...document.querySelectorAll('#panel [role=img]')]
+    .filter(el => el.getBoundingClientRect().width > 0 && !el.closest('[hidden]'))
+    .map(el => (el.getAttribute('aria-label')
+                || document.getElementById(el.getAttribute('aria-labelledby'))?.textContent || '').trim())
+    .filter(Boolean)"""
+
+
 class ScreenCheck:
     def __init__(self, ui: KioskUI, lang: str, mode: str):
         self.ui, self.page, self.lang, self.mode = ui, ui.page, lang, mode
@@ -60,26 +68,23 @@ class ScreenCheck:
             if size < 26 * 1.5:
                 self.problems.append(f"{screen}: large text is only {size}px")
         if self.mode == "speech" and spoken:
-            said = page.locator("#screen").get_attribute("data-spoken") or ""
-            h1 = page.locator("#panel h1")
-            heading = h1.first.inner_text().strip() if h1.count() else ""
+            # one snapshot of one #screen, once it has spoken: a screen that moves on by itself (issuing to
+            # done) must not pair one screen's words with the next one's pictures
+            page.wait_for_function("document.getElementById('screen')?.dataset.spoken !== undefined")
+            said, heading, pictures = page.evaluate(f"""() => {{
+                const h1 = document.querySelector('#panel h1');
+                return [document.getElementById('screen').dataset.spoken || '',
+                        h1 ? h1.innerText.trim() : '', ({PICTURE_TEXTS})()];
+            }}""")
             utterances = [u["text"] for u in page.evaluate("window.__spoken || []")]
             if not heading or heading not in said or not any(heading in u for u in utterances):
                 self.problems.append(f"{screen}: spoken {said!r} / {utterances[-3:]} lacks {heading!r}")
-            for picture in self.picture_texts():
+            for picture in pictures:
                 if picture not in said:
                     self.problems.append(f"{screen}: the picture {picture!r} is not spoken ({said!r})")
             want = "en-US" if self.lang == "en" else "ko-KR"
             if utterances and page.evaluate("window.__spoken.at(-1).lang") != want:
                 self.problems.append(f"{screen}: spoken in the wrong language")
-
-    def picture_texts(self) -> list[str]:
-        """The text alternatives of the pictures on screen, which voice guidance must say too."""
-        return self.page.evaluate("""() => [...document.querySelectorAll('#panel [role=img]')]
-            .filter(el => el.getBoundingClientRect().width > 0 && !el.closest('[hidden]'))
-            .map(el => (el.getAttribute('aria-label')
-                        || document.getElementById(el.getAttribute('aria-labelledby'))?.textContent || '').trim())
-            .filter(Boolean)""")
 
     def with_keyboard(self, screen: str, field: str) -> None:
         self.ui.focus_field(field)

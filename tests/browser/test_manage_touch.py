@@ -221,9 +221,10 @@ def test_a_certificate_is_copied_by_touch_to_a_second_stick_plugged_in_meanwhile
     touch.open_certificate(source, GOOD_PASSWORD)
     touch.wait_step("drive")
     assert_in_language(touch, lang)
-    touch.pick_stick(source)                                 # the same stick is refused
-    touch.wait_step("drive")
-    assert SAYS[lang]["same_stick"] in touch.panel()
+    touch.pick_stick(source)                                 # the same stick is refused, and told so
+    refusal = touch.page.locator("#panel [role=alert]")
+    refusal.wait_for(timeout=10_000)
+    assert SAYS[lang]["same_stick"] in refusal.inner_text()
     assert touch.page.locator(".drive-live[sse-connect]").count() == 1
     second = plug_in(app, "second", label="SPARE")           # the second stick, over SSE
     touch.pick_stick(second)

@@ -4,6 +4,7 @@ certificate still on it, as a real stick would be)."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -16,6 +17,8 @@ from kiosk.cli import main
 def kiosk_command(monkeypatch, app):
     monkeypatch.setenv("KIOSK_DATA_DIR", str(app.extensions["kiosk"].settings.data_dir))
     monkeypatch.setenv("KIOSK_MODE", "demo")
+    # the running kiosk's CA process (a stick with a certificate is issued one over CMP, as the kiosk is)
+    monkeypatch.setenv("KIOSK_CA_LISTEN", app.extensions["kiosk"].settings.ca_listen)
     runner = CliRunner()
 
     def run(*args, ok=True):
@@ -77,4 +80,4 @@ def test_a_demo_stick_with_an_expiring_certificate_lets_a_tester_try_renewal(kio
     start(customer, "renew")
     prove_identity(app, customer)
     customer.post("/journey/source", {"drive_id": drive.id})
-    assert 'name="folder"' in customer.page and "곧 만료됩니다" in customer.page
+    assert 'name="folder"' in customer.page and "곧 만료됩니다" in customer.page, (customer.url, " ".join(re.sub(r"<[^>]+>", " ", customer.page).split())[-1200:])

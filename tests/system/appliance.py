@@ -173,6 +173,14 @@ class Appliance:
         Image.open(ppm).save(png)
         return png
 
+    def loudest_sample(self) -> int:
+        """The loudest 16-bit sample the guest's sound card has played so far (QEMU's wav audiodev)."""
+        import array
+
+        data = self.sound.read_bytes()[44:] if self.sound.exists() else b""
+        samples = array.array("h", data[:len(data) // 2 * 2])
+        return max((abs(sample) for sample in samples), default=0)
+
     def plug(self, image: Path, name: str = "stick", read_only: bool = False,
              write_bytes_per_second: int | None = None) -> None:
         """A USB stick on the emulated xHCI controller, as a customer plugs one in. A write limit makes
