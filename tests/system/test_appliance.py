@@ -294,6 +294,54 @@ def test_a_stick_pulled_without_eject_is_refused_until_repaired_through_udisks2(
         appliance.unplug("dirty")
 
 
+def test_a_stick_pulled_mid_write_is_told_and_the_certificate_goes_to_the_next_stick(appliance, tmp_path):
+    """A slow stick (writes held to 512 bytes/s) pulled while the kiosk writes: the kernel's vfat fails the
+    write, the screen says what docs/reliability.md promises (the stick came out while saving; the
+    certificate is kept; put it back or choose another), and the same certificate reaches the next stick."""
+    from kiosk.identity.demo import DEMO_CUSTOMERS
+
+    kim = DEMO_CUSTOMERS[1]
+    slow = stick_image(tmp_path / "slow.img", "SLOWUSB")
+    customer = Customer(appliance.url)
+    walk_to_drive_step(customer, lambda: outbox_code(appliance), person=kim)
+    appliance.plug(slow, name="slow", write_bytes_per_second=512)
+    try:
+        deadline = time.monotonic() + 60
+        while "SLOWUSB" not in drive_buttons(customer):
+            assert time.monotonic() < deadline, f"the stick never appeared: {customer.page}"
+            time.sleep(0.5)
+        drive_id = re.search(r'name="drive_id" value="(\w+)"', customer.page)[1]
+        customer.get("/journey/drive")
+        choose_drive(customer, drive_id)
+        appliance.wait_until("grep -q ' /media/cert-kiosk/' /proc/mounts", 120, interval=0.5)
+        time.sleep(2)  # the bundle is on its way to the slow stick
+    finally:
+        appliance.unplug("slow")
+    wait_for_issuing(customer, timeout=300, interval=0.5)
+    assert customer.url.endswith("/journey/drive"), customer.url
+    assert "저장하는 중에 USB가 빠졌습니다" in customer.page and "인증서는 그대로 있으니" in customer.page
+
+    spare = stick_image(tmp_path / "spare.img", "SPAREUSB")
+    appliance.plug(spare, name="spare")
+    try:
+        deadline = time.monotonic() + 60
+        while "SPAREUSB" not in drive_buttons(customer):
+            assert time.monotonic() < deadline, f"the second stick never appeared: {customer.page}"
+            time.sleep(0.5)
+        drive_id = re.search(r'name="drive_id" value="(\w+)"', customer.page)[1]
+        customer.get("/journey/drive")
+        choose_drive(customer, drive_id)
+        wait_for_issuing(customer, timeout=300, interval=0.5)
+        assert customer.url.endswith("/journey/done"), customer.page[-2000:]
+    finally:
+        appliance.unplug("spare")
+    journal = appliance.run("journalctl -b -u cert-kiosk --no-pager -o cat", check=True).out
+    completed = re.findall(r"issue\.completed serial=(\w+) service=new", journal)
+    prepared = re.findall(r"issue\.certificate_issued serial=(\w+)", journal)
+    assert completed and completed[-1] in prepared, journal[-3000:]
+    assert prepared.count(completed[-1]) == 1, "the pulled stick's certificate was issued a second time"
+
+
 def test_a_usb_keyboard_is_refused_and_an_authorised_one_types_no_shortcut(appliance, tmp_path):
     """A keyboard (or a "BadUSB" stick that types) plugged where the customer's stick goes: usbguard blocks
     it before any driver binds, and says so in its audit log, while the lab's touchscreen (allowed by
