@@ -52,9 +52,11 @@ class DriveManager:
         self._considered: list[Drive] = []
         self._subscribers: list[Subscriber] = []
         self._watcher: Watcher | None = None
-        # the filesystem check of each listed stick, by drive id: True consistent, False needs a repair
-        # (a mounter without Check/Repair, the demo's, leaves this empty and every stick as it is listed)
-        self._health: dict[str, bool] = {}
+        # the filesystem check of each listed stick, by drive id: True consistent, False needs a repair,
+        # None could not be checked (udisks2 2.9 cannot check exFAT): not tried again while the stick stays,
+        # but again before anything is written to it. A mounter without Check/Repair, the demo's, leaves
+        # this empty and every stick as it is listed.
+        self._health: dict[str, bool | None] = {}
         self._checking: set[str] = set()
 
     @classmethod
@@ -188,6 +190,8 @@ class DriveManager:
         except DriveError as exc:
             event("drive.check_failed", logging.WARNING, device=drive.device, id=drive.id, code=exc.code,
                   detail=str(exc))
+            with self._lock:
+                self._health[drive.id] = None
             return None
         finally:
             with self._lock:

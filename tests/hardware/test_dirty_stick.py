@@ -18,6 +18,7 @@ import time
 import pytest
 
 from hardware import DriveManager, NeedsRepair, fatcheck
+from hardware.errors import MountFailed
 from tests.hardware import fsck
 from tests.hardware.conftest import FatImage, FuseFatMounter, bundle, image_drive, require
 
@@ -220,3 +221,30 @@ def test_the_kiosks_check_agrees_with_fsck_fat_on_each_damage(tmp_path, damage):
     damage(image.image)
     assert not fsck.check(str(image.image), "vfat")
     assert kiosk_finds(image.image), damage.__name__
+
+
+class UncheckableMounter(CheckingMounter):
+    """udisks2 2.9 on an exFAT stick: "filesystem 'exfat' is not supported" for Filesystem.Check."""
+
+    def check(self, drive) -> bool:
+        self.checks += 1
+        raise MountFailed("udisks2 Failed: Cannot check exfat filesystem: filesystem 'exfat' is not supported.")
+
+
+def test_a_stick_that_cannot_be_checked_is_tried_once_while_listed_and_again_before_a_write(tmp_path):
+    image = fat32_with_npki(tmp_path)
+    drive = image_drive(image)
+    mounter = UncheckableMounter(image)
+    manager = DriveManager(lambda: [drive], lambda poke: (lambda: None), mounter)
+    manager.start()
+    try:
+        assert listed_reason(manager, drive.id, timeout=2).eligible
+        for _ in range(5):  # the watcher's rescans: the check failed once, and is not run again
+            manager.refresh()
+        time.sleep(0.5)
+        assert mounter.checks == 1
+        manager.deliver(drive.id, bundle(folder=FOLDER), FOLDER)
+        assert mounter.checks == 2  # before writing it is tried again (and, failing, does not block)
+    finally:
+        manager.stop()
+        image.unmount()
