@@ -28,7 +28,7 @@ from kiosk.journey.flow import CustomerFlow
 
 COOKIE_NAME = "kiosk_sid"
 VISIT = "visit"  # the session key of the customer's Visit
-NOT_A_TOUCH = ("/healthz", "/static/", "/drives/")  # requests the page makes by itself
+NOT_A_TOUCH = ("/healthz", "/static/", "/drives/", "/speech")  # requests the page makes by itself
 
 
 def _is_touch(request) -> bool:
@@ -206,14 +206,11 @@ class ServerSideSessionInterface(SessionInterface):
         if not isinstance(session, ServerSession):
             return
         if self.store.entry(session.sid) is None:
-            if not _is_touch(request):
-                # the page's own request (a screen report still in flight from the screen before a visit
-                # ended) answered after the next page set the new visit's cookie: deleting "its" cookie
-                # would end that new visit, and its next form fails CSRF
-                return
-            if not (session.modified and session):
-                if COOKIE_NAME in request.cookies:
-                    response.delete_cookie(COOKIE_NAME, path="/")
+            # A cookie naming no session is left as it is, never deleted: the request may have left the
+            # screen before a visit ended (a screen report, the page's speech) and be answered after the
+            # next page set the new visit's cookie; deleting "its" cookie ended that new visit, and its
+            # next form failed CSRF. An unknown sid is never taken up: it only opens a new session.
+            if not (_is_touch(request) and session.modified and session):
                 return
             self.store.keep(session)
         response.set_cookie(

@@ -70,7 +70,11 @@ class ScreenCheck:
         if self.mode == "speech" and spoken:
             # one snapshot of one #screen, once it has spoken: a screen that moves on by itself (issuing to
             # done) must not pair one screen's words with the next one's pictures
-            page.wait_for_function("document.getElementById('screen')?.dataset.spoken !== undefined")
+            # (polled from here: the page's CSP forbids the eval that wait_for_function uses)
+            for _ in range(100):
+                if page.evaluate("() => document.getElementById('screen')?.dataset.spoken !== undefined"):
+                    break
+                page.wait_for_timeout(100)
             said, heading, pictures = page.evaluate(f"""() => {{
                 const h1 = document.querySelector('#panel h1');
                 return [document.getElementById('screen').dataset.spoken || '',

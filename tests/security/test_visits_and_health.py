@@ -10,6 +10,7 @@ import socketserver
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -160,22 +161,40 @@ def test_the_screen_report_does_not_keep_an_abandoned_visit_alive(app, live_serv
     assert not customer.url.endswith("/journey/identity"), "the visit outlived its idle limit"
 
 
-def test_a_screen_report_from_the_last_visit_answered_late_leaves_the_next_visits_cookie(app, live_server):
-    """마치기 ends a visit; the attract page that follows sets the next visit's cookie; a screen report the
-    old page sent before (its cookie the ended visit's) is answered after that. Its answer once deleted the
-    browser's cookie, so the next form failed CSRF ("CSRF session token is missing", seen in the a11y walk)."""
+@pytest.mark.parametrize("path", ["/healthz/screen", "/speech"])
+def test_a_request_from_the_last_visit_answered_late_leaves_the_next_visits_cookie(app, live_server, path):
+    """마치기 ends a visit; the attract page that follows sets the next visit's cookie; a request the old page
+    sent by itself before (the screen report, its speech), its cookie the ended visit's, is answered after
+    that. Its answer once deleted the browser's cookie, so the next form failed CSRF ("CSRF session token is
+    missing", seen in the a11y walk with voice guidance on)."""
     customer = walk_to_identity_at(live_server.url)
     ended = {cookie.name: cookie.value for cookie in customer.jar}["kiosk_sid"]
     customer.post("/reset")  # 처음으로 / 마치기
-    request = urllib.request.Request(customer.base + "/healthz/screen", method="POST",
-                                     data=f"csrf_token={customer.token}".encode(),
+    request = urllib.request.Request(customer.base + path, method="POST",
+                                     data=f"csrf_token={customer.token}&text=a&lang=ko-KR".encode(),
                                      headers={"Cookie": f"kiosk_sid={ended}"})
     try:
-        with urllib.request.urlopen(request, timeout=10) as answer:
+        with urllib.request.urlopen(request, timeout=30) as answer:
             cookies = answer.headers.get_all("Set-Cookie") or []
     except urllib.error.HTTPError as error:
         cookies = error.headers.get_all("Set-Cookie") or []
     assert not [c for c in cookies if c.startswith("kiosk_sid=")], cookies
+
+
+def test_the_pages_own_speech_does_not_keep_an_abandoned_visit_alive(app, live_server, clock):
+    customer = walk_to_identity_at(live_server.url)
+    idle = app.extensions["kiosk.sessions"].idle_seconds + app.extensions["kiosk.sessions"].warning_seconds
+    for _ in range(int(idle // 10) + 2):
+        clock.advance(10)
+        speak = urllib.request.Request(customer.base + "/speech", method="POST", data=urllib.parse.urlencode(
+            {"csrf_token": customer.token, "text": "계속 이용하시겠습니까?", "lang": "ko-KR"}).encode())
+        try:  # as a11y.js does, with the cookie; once the visit is over, CSRF refuses it (400)
+            customer.opener.open(speak, timeout=30).close()
+        except urllib.error.HTTPError as error:
+            assert error.code == 400
+    app.extensions["kiosk.sessions"].reap()
+    customer.get("/journey/identity")
+    assert not customer.url.endswith("/journey/identity"), "the visit outlived its idle limit"
 
 
 class TestScreenKey:
