@@ -84,6 +84,48 @@ def test_the_screen_shows_the_attract_page(appliance):
     assert colours is not None and len(colours) > 20, "the display is blank"
 
 
+def test_a_usb_keyboard_is_refused_and_an_authorised_one_types_no_shortcut(appliance, tmp_path):
+    """A keyboard (or a "BadUSB" stick that types) plugged where the customer's stick goes: usbguard blocks
+    it before any driver binds, and says so in its audit log, while the lab's touchscreen (allowed by
+    identity and port, appliance/lab/usbguard-devices.conf) stays. A technician's keyboard, allowed by hand
+    (docs/operations.md), types no shortcut: Ctrl+N, Ctrl+O, F12 and Ctrl+Shift+I leave the screen as it was
+    (the kiosk's layout has no modifiers, Chromium's policy no new windows, file dialogs or DevTools).
+    Before the voice test: its visit's idle warning would cover the screen while the keys are judged."""
+    appliance.plug_keyboard()
+    try:
+        appliance.wait_until("usbguard list-devices --blocked | grep -q 'QEMU USB Keyboard'", 120)
+        allowed = appliance.run("usbguard list-devices --allowed", check=True).out
+        assert "QEMU USB Tablet" in allowed and "QEMU USB Keyboard" not in allowed, allowed
+        audit = appliance.run("cat /var/log/usbguard/usbguard-audit.log", check=True).out
+        assert re.search(r"target\.new='block'.*QEMU USB Keyboard", audit), audit[-3000:]
+        keyboards = appliance.run("grep -l 'QEMU USB Keyboard' /sys/class/input/*/name 2>/dev/null").out
+        assert keyboards.strip() == "", f"the kernel made an input device of it: {keyboards}"
+
+        blocked = appliance.run("usbguard list-devices --blocked", check=True).out
+        number = re.search(r"^(\d+): block .*QEMU USB Keyboard", blocked, re.MULTILINE)[1]
+        appliance.run(f"usbguard allow-device {number}", check=True)
+        appliance.wait_until("grep -q 'QEMU USB Keyboard' /sys/class/input/*/name", 60)
+        time.sleep(5)  # libinput and cage take the new keyboard
+        before = changed_share(appliance, tmp_path, "idle")  # what the attract screen's own animation moves
+        after = changed_share(appliance, tmp_path, "keys", lambda: appliance.keys("ctrl-n", "ctrl-o", "f12",
+                                                                                    "ctrl-shift-i"))
+        assert after <= max(0.02, 2 * before), f"the keys changed {after:.1%} of the screen (idle: {before:.1%})"
+    finally:
+        appliance.unplug_device("keyboard")
+
+
+def changed_share(appliance: Appliance, tmp_path: Path, name: str, action=lambda: None) -> float:
+    """The share of the screen's pixels that differ between before and 5 s after `action`."""
+    from PIL import Image, ImageChops
+
+    first = Image.open(appliance.screendump(tmp_path / f"{name}-before.png")).convert("L")
+    action()
+    time.sleep(5)
+    second = Image.open(appliance.screendump(tmp_path / f"{name}-after.png")).convert("L")
+    difference = ImageChops.difference(first, second).point(lambda value: 255 if value > 24 else 0)
+    return sum(difference.histogram()[255:]) / (first.width * first.height)
+
+
 def test_voice_guidance_turned_on_by_touch_is_heard(appliance, chromium, tmp_path):
     """음성 안내 tapped on the real screen (QEMU's usb-tablet): the page asks the kiosk for speech (espeak-ng,
     POST /speech) and plays it through ALSA; the guest's sound card records to a WAV file on the host,
@@ -340,47 +382,6 @@ def test_a_stick_pulled_mid_write_is_told_and_the_certificate_goes_to_the_next_s
     prepared = re.findall(r"issue\.certificate_issued serial=(\w+)", journal)
     assert completed and completed[-1] in prepared, journal[-3000:]
     assert prepared.count(completed[-1]) == 1, "the pulled stick's certificate was issued a second time"
-
-
-def test_a_usb_keyboard_is_refused_and_an_authorised_one_types_no_shortcut(appliance, tmp_path):
-    """A keyboard (or a "BadUSB" stick that types) plugged where the customer's stick goes: usbguard blocks
-    it before any driver binds, and says so in its audit log, while the lab's touchscreen (allowed by
-    identity and port, appliance/lab/usbguard-devices.conf) stays. A technician's keyboard, allowed by hand
-    (docs/operations.md), types no shortcut: Ctrl+N, Ctrl+O, F12 and Ctrl+Shift+I leave the screen as it was
-    (the kiosk's layout has no modifiers, Chromium's policy no new windows, file dialogs or DevTools)."""
-    appliance.plug_keyboard()
-    try:
-        appliance.wait_until("usbguard list-devices --blocked | grep -q 'QEMU USB Keyboard'", 120)
-        allowed = appliance.run("usbguard list-devices --allowed", check=True).out
-        assert "QEMU USB Tablet" in allowed and "QEMU USB Keyboard" not in allowed, allowed
-        audit = appliance.run("cat /var/log/usbguard/usbguard-audit.log", check=True).out
-        assert re.search(r"target\.new='block'.*QEMU USB Keyboard", audit), audit[-3000:]
-        keyboards = appliance.run("grep -l 'QEMU USB Keyboard' /sys/class/input/*/name 2>/dev/null").out
-        assert keyboards.strip() == "", f"the kernel made an input device of it: {keyboards}"
-
-        blocked = appliance.run("usbguard list-devices --blocked", check=True).out
-        number = re.search(r"^(\d+): block .*QEMU USB Keyboard", blocked, re.MULTILINE)[1]
-        appliance.run(f"usbguard allow-device {number}", check=True)
-        appliance.wait_until("grep -q 'QEMU USB Keyboard' /sys/class/input/*/name", 60)
-        time.sleep(5)  # libinput and cage take the new keyboard
-        before = changed_share(appliance, tmp_path, "idle")  # what the attract screen's own animation moves
-        after = changed_share(appliance, tmp_path, "keys", lambda: appliance.keys("ctrl-n", "ctrl-o", "f12",
-                                                                                    "ctrl-shift-i"))
-        assert after <= max(0.02, 2 * before), f"the keys changed {after:.1%} of the screen (idle: {before:.1%})"
-    finally:
-        appliance.unplug_device("keyboard")
-
-
-def changed_share(appliance: Appliance, tmp_path: Path, name: str, action=lambda: None) -> float:
-    """The share of the screen's pixels that differ between before and 5 s after `action`."""
-    from PIL import Image, ImageChops
-
-    first = Image.open(appliance.screendump(tmp_path / f"{name}-before.png")).convert("L")
-    action()
-    time.sleep(5)
-    second = Image.open(appliance.screendump(tmp_path / f"{name}-after.png")).convert("L")
-    difference = ImageChops.difference(first, second).point(lambda value: 255 if value > 24 else 0)
-    return sum(difference.histogram()[255:]) / (first.width * first.height)
 
 
 def test_a_write_protected_stick_is_shown_unusable_with_its_reason(appliance, tmp_path):
