@@ -40,7 +40,9 @@ if [ ! -s "$cached" ]; then
     mv "$root/etc/sysusers.d/cert-kiosk.conf" "$root/usr/lib/sysusers.d/cert-kiosk.conf"
     mv "$root/etc/tmpfiles.d/cert-kiosk.conf" "$root/usr/lib/tmpfiles.d/cert-kiosk.conf"
     mv "$root/etc/polkit-1/rules.d/50-cert-kiosk.rules" "$root/usr/share/polkit-1/rules.d/"
-    rm -rf "$root/etc/systemd" "$root/etc/sysusers.d" "$root/etc/tmpfiles.d" "$root/etc/polkit-1"
+    # udev's dpkg trigger on /lib/udev/hwdb.d runs `systemd-hwdb update`
+    mkdir -p "$root/lib/udev/hwdb.d" && mv "$root"/etc/udev/hwdb.d/*.hwdb "$root/lib/udev/hwdb.d/"
+    rm -rf "$root/etc/systemd" "$root/etc/sysusers.d" "$root/etc/tmpfiles.d" "$root/etc/polkit-1" "$root/etc/udev"
     # pip and setuptools only built the venv; shared objects from wheels carry their debug symbols
     "$root/opt/cert-kiosk/.venv/bin/python" -m pip uninstall -q -y pip setuptools >&2
     find "$root" \( -name __pycache__ -o -name '*.pyc' \) -prune -exec rm -rf {} +

@@ -54,6 +54,7 @@ if [ -z "$DESTDIR" ]; then
     systemd-sysusers /etc/sysusers.d/cert-kiosk.conf
     systemd-tmpfiles --create /etc/tmpfiles.d/cert-kiosk.conf
     systemctl daemon-reload
+    systemd-hwdb update && udevadm trigger --subsystem-match=input --action=change
     systemctl enable $UNITS
     say "done: edit $CONFIG_DIR/kiosk.env, then: systemctl start cert-kiosk cert-kiosk-browser"
 fi

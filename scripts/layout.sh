@@ -16,6 +16,7 @@ systemd/cert-kiosk-browser.pam      /etc/pam.d/cert-kiosk-browser               
 systemd/kiosk.env.example           /etc/cert-kiosk/kiosk.env.example               0644
 systemd/chromium-policy.json        /etc/chromium/policies/managed/cert-kiosk.json  0644
 systemd/cert-kiosk.xkb              /etc/xkb/symbols/cert-kiosk                     0644
+systemd/cert-kiosk-keys.hwdb        /etc/udev/hwdb.d/60-cert-kiosk-keys.hwdb        0644
 systemd/usbguard-rules.conf         /etc/usbguard/rules.d/50-cert-kiosk.conf        0600
 systemd/usbguard-daemon.conf        /etc/usbguard/cert-kiosk-daemon.conf            0600
 systemd/usbguard-local.conf         /etc/usbguard/cert-kiosk-local.conf             0600

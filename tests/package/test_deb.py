@@ -57,7 +57,7 @@ def test_files_are_where_debian_and_the_units_expect_them(deb):
                  "/etc/usbguard/cert-kiosk-local.conf"):
         assert listing[path] == "-rw-------", path
     assert "/lib/systemd/system/usbguard.service.d/cert-kiosk.conf" in listing
-    assert "/etc/xkb/symbols/cert-kiosk" in listing
+    assert "/etc/xkb/symbols/cert-kiosk" in listing and "/lib/udev/hwdb.d/60-cert-kiosk-keys.hwdb" in listing
     assert not [p for p in listing if "__pycache__" in p or p.startswith("/opt/cert-kiosk/tests")]
     assert not [p for p in listing if "/site-packages/pip/" in p], "pip only builds the venv"
 

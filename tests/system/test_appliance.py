@@ -105,6 +105,11 @@ def test_a_usb_keyboard_is_refused_and_an_authorised_one_types_no_shortcut(appli
         number = re.search(r"^(\d+): block .*QEMU USB Keyboard", blocked, re.MULTILINE)[1]
         appliance.run(f"usbguard allow-device {number}", check=True)
         appliance.wait_until("grep -q 'QEMU USB Keyboard' /sys/class/input/*/name", 60)
+        # the package's hwdb took its function keys (Chromium acts on F12 whatever the layout says)
+        event = appliance.run("ls -d $(dirname $(grep -l 'QEMU USB Keyboard' /sys/class/input/input*/name))/event*",
+                              check=True).out.strip().split("/")[-1]
+        properties = appliance.run(f"udevadm info -q property /dev/input/{event}", check=True).out
+        assert "KEYBOARD_KEY_70045=reserved" in properties, properties
         time.sleep(5)  # libinput and cage take the new keyboard
         before = changed_share(appliance, tmp_path, "idle")  # what the attract screen's own animation moves
         after = changed_share(appliance, tmp_path, "keys", lambda: appliance.keys("ctrl-n", "ctrl-o", "f12",
