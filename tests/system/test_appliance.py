@@ -222,6 +222,17 @@ def drive_buttons(customer: Customer) -> str:
     return customer.get("/drives/list")
 
 
+def wait_listed(customer: Customer, label: str, timeout: float = 60) -> str | None:
+    """Poll the drive list until a stick labelled `label` is on it; the first offered drive's id (None
+    when none is offered: a stick that cannot be written)."""
+    deadline = time.monotonic() + timeout
+    while label not in drive_buttons(customer):
+        assert time.monotonic() < deadline, f"the stick {label} never appeared: {customer.page}"
+        time.sleep(0.5)
+    offered = re.search(r'name="drive_id" value="(\w+)"', customer.page)
+    return offered[1] if offered else None
+
+
 @pytest.fixture(scope="module")
 def stick(tmp_path_factory) -> Path:
     return stick_image(tmp_path_factory.mktemp("sticks") / "stick.img", LABEL)
@@ -232,12 +243,8 @@ def test_a_new_issuance_on_a_hotplugged_hangul_fat32_stick(appliance, stick, tmp
     walk_to_drive_step(customer, lambda: outbox_code(appliance))
     start = time.monotonic()
     appliance.plug(stick)
-    deadline = time.monotonic() + 60
-    while LABEL not in drive_buttons(customer):  # the label as Korean Windows writes it: CP949
-        assert time.monotonic() < deadline, f"the stick never appeared: {customer.page}"
-        time.sleep(0.5)
+    drive_id = wait_listed(customer, LABEL)  # the label as Korean Windows writes it: CP949
     record("hotplug_to_drive_listed_s", time.monotonic() - start)
-    drive_id = re.search(r'name="drive_id" value="(\w+)"', customer.page)[1]
 
     start = time.monotonic()
     customer.get("/journey/drive")
@@ -287,11 +294,7 @@ def test_a_reissue_onto_an_exfat_stick(appliance, tmp_path):
     walk_to_drive_step(customer, lambda: outbox_code(appliance), service="reissue")
     appliance.plug(stick, name="exfat")
     try:
-        deadline = time.monotonic() + 60
-        while "EXFATUSB" not in drive_buttons(customer):
-            assert time.monotonic() < deadline, f"the stick never appeared: {customer.page}"
-            time.sleep(0.5)
-        drive_id = re.search(r'name="drive_id" value="(\w+)"', customer.page)[1]
+        drive_id = wait_listed(customer, "EXFATUSB")
         customer.get("/journey/drive")
         choose_drive(customer, drive_id)
         wait_for_issuing(customer, timeout=300, interval=0.5)
@@ -353,11 +356,7 @@ def test_a_stick_pulled_mid_write_is_told_and_the_certificate_goes_to_the_next_s
     walk_to_drive_step(customer, lambda: outbox_code(appliance), person=kim)
     appliance.plug(slow, name="slow", write_bytes_per_second=512)
     try:
-        deadline = time.monotonic() + 60
-        while "SLOWUSB" not in drive_buttons(customer):
-            assert time.monotonic() < deadline, f"the stick never appeared: {customer.page}"
-            time.sleep(0.5)
-        drive_id = re.search(r'name="drive_id" value="(\w+)"', customer.page)[1]
+        drive_id = wait_listed(customer, "SLOWUSB")
         customer.get("/journey/drive")
         choose_drive(customer, drive_id)
         appliance.wait_until("grep -q ' /media/cert-kiosk/' /proc/mounts", 120, interval=0.5)
@@ -371,11 +370,7 @@ def test_a_stick_pulled_mid_write_is_told_and_the_certificate_goes_to_the_next_s
     spare = stick_image(tmp_path / "spare.img", "SPAREUSB")
     appliance.plug(spare, name="spare")
     try:
-        deadline = time.monotonic() + 60
-        while "SPAREUSB" not in drive_buttons(customer):
-            assert time.monotonic() < deadline, f"the second stick never appeared: {customer.page}"
-            time.sleep(0.5)
-        drive_id = re.search(r'name="drive_id" value="(\w+)"', customer.page)[1]
+        drive_id = wait_listed(customer, "SPAREUSB")
         customer.get("/journey/drive")
         choose_drive(customer, drive_id)
         wait_for_issuing(customer, timeout=300, interval=0.5)
@@ -394,10 +389,7 @@ def test_a_write_protected_stick_is_shown_unusable_with_its_reason(appliance, tm
     customer = Customer(appliance.url)
     appliance.plug(locked, name="locked", read_only=True)
     try:
-        deadline = time.monotonic() + 60
-        while "LOCKED" not in drive_buttons(customer):
-            assert time.monotonic() < deadline, f"the stick never appeared: {customer.page}"
-            time.sleep(0.5)
+        assert wait_listed(customer, "LOCKED") is None  # listed, but not offered
         unusable = customer.page.split("drive-unusable", 1)
         assert len(unusable) == 2 and "LOCKED" in unusable[1] and "쓰기 금지된 저장장치" in unusable[1]
         assert 'name="drive_id"' not in customer.page
