@@ -319,28 +319,6 @@ class CustomerFlow:
             return "other_drive"
         return None
 
-    def copy_would_replace(self, visit: Visit, drive_id: str):
-        """인증서 복사 onto a stick that already holds another certificate in a folder of the same name: that
-        certificate (a kiosk.pki.inspection.CertificateOnStick), which the copy would replace, so that the
-        customer is asked first (issue 26, item 6). None when nothing would be lost: another service, no
-        such folder, the very certificate being copied, or one expired, revoked or damaged. Raises
-        DriveError when the stick cannot be read."""
-        if visit.journey.service is not Service.COPY or visit.source is None:
-            return None
-        folder = unicodedata.normalize("NFC", visit.source.folder)
-        contents = self.drives.read_certificates(drive_id, with_keys=False)
-        for cert in self.issuance.inspect(contents.folders):
-            if (unicodedata.normalize("NFC", cert.folder) == folder and cert.serial != visit.source.serial
-                    and cert.status in (Status.VALID, Status.EXPIRING, Status.NOT_OURS)):
-                return cert
-        return None
-
-    @staticmethod
-    def copied_certificate(visit: Visit):
-        """The certificate being copied, as it was read from its stick (for the screen that compares)."""
-        return next((cert for cert in visit.stick or () if visit.source and cert.folder == visit.source.folder),
-                    None)
-
     def check_stick(self, visit: Visit, drive_id: str) -> None:
         """내 인증서 확인: read every certificate on the stick (nothing is written) and judge each.
         Raises DriveError (the view says what to do); the stick stays in, unmounted."""

@@ -461,32 +461,11 @@ def post_password(visit):
 @in_step(Step.DRIVE)
 def post_drive(visit):
     form = DriveForm()
-    if form.validate_on_submit() and form.replace.data != "yes":
-        replaced = _replaced_by_copy(visit, form.drive_id.data)
-        if replaced is not None:  # asked first: both certificates, the newer first
-            copied = customer_flow().copied_certificate(visit)
-            both = sorted((c for c in (copied, replaced) if c),
-                          key=lambda c: c.not_after.timestamp() if c.not_after else 0, reverse=True)
-            logs.event("copy.asked_to_replace", replaced=replaced.serial[:40])
-            return render_step(Step.DRIVE, form=form, replacing=replaced, compared=both,
-                               drive_id=form.drive_id.data)
     if not (form.validate_on_submit() and customer_flow().choose_drive(visit, form.drive_id.data)):
         refusal = customer_flow().drive_refusal(visit, form.drive_id.data or "")
         return render_step(Step.DRIVE, status=422, form=form, error=refusal or "pick_drive")
     customer_flow().start_issuing(visit)
     return go_to(Step.ISSUING)
-
-
-def _replaced_by_copy(visit, drive_id: str):
-    """The other certificate a copy onto that stick would replace; None when none, or when the stick cannot
-    be read now (then the write itself finds out, and says so)."""
-    from hardware import DriveError
-
-    try:
-        return customer_flow().copy_would_replace(visit, drive_id)
-    except DriveError as exc:
-        logs.warning("copy.target_unreadable", error=exc.code)
-        return None
 
 
 @bp.post("/journey/check")
