@@ -21,6 +21,11 @@ import subprocess
 VOICES = {"ko": "ko", "en": "en-us"}
 BASE_WORDS_PER_MINUTE = 165  # rate 1.0; espeak-ng accepts 80-450
 RATE_RANGE = (0.5, 2.0)      # what the page may ask (SpeechSynthesisUtterance.rate's useful range)
+# the customer's speed and volume controls (issue 26, item 15): five steps each, the middle one to start
+# with; a visit's end brings it back. Volume above 1 is louder than espeak-ng's default amplitude (100).
+RATE_STEPS = (0.7, 0.8, 0.95, 1.15, 1.4)
+VOLUME_STEPS = (0.4, 0.7, 1.0, 1.3, 1.6)
+DEFAULT_STEP = 2
 MAX_CHARS = 600              # a step's heading, hint, message and pictures; longer requests are refused
 TIMEOUT_SECONDS = 20
 
@@ -42,10 +47,11 @@ def clamp(value: float, low: float, high: float) -> float:
 
 
 def parameters(lang: str, rate: float, volume: float) -> tuple[str, int, int]:
-    """(voice, words per minute, amplitude) for the page's language, rate (1 = normal) and volume (0-1)."""
+    """(voice, words per minute, amplitude) for the page's language, rate (1 = normal) and volume (1 =
+    espeak-ng's default amplitude of 100, at most 2)."""
     voice = VOICES.get(lang.split("-")[0].lower(), VOICES["ko"])
     words_per_minute = round(BASE_WORDS_PER_MINUTE * clamp(rate, *RATE_RANGE))
-    amplitude = round(100 * clamp(volume, 0.0, 1.0))  # espeak-ng's default is 100 (of 200)
+    amplitude = round(100 * clamp(volume, 0.0, 2.0))  # espeak-ng's default is 100 (of 200)
     return voice, words_per_minute, amplitude
 
 

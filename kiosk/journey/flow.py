@@ -296,18 +296,28 @@ class CustomerFlow:
         self._complete(visit, Step.PASSWORD)
         self.continue_on_source_stick(visit)
 
-    def choose_drive(self, visit: Visit, drive_id: str) -> bool:
+    def choose_drive(self, visit: Visit, drive_id: str, replace: bool = False) -> bool:
         """Take the drive for this visit's bundle; False when it is not (or no longer) an eligible drive,
-        or not one this service may write to (`drive_refusal`)."""
+        or not one this service may write to (`drive_refusal`). `replace` is the customer's yes to the
+        question a copy asked about this very stick (`_asks_before_replacing`)."""
         drive = {d.id: d for d in self.drives.drives()}.get(drive_id) if self.drives else None
         if drive is None or not drive.eligible or self.drive_refusal(visit, drive_id):
             return False
         with visit.lock:
             visit.journey.require(Step.DRIVE)
+            asked = visit.run.replacing if visit.run is not None and visit.drive_id == drive_id else None
+            visit.replace_agreed = (drive_id, asked.serial) if replace and asked is not None else None
             visit.drive_id = drive_id
             visit.run = IssuingRun()
             self._complete(visit, Step.DRIVE)
         return True
+
+    @staticmethod
+    def decline_replace(visit: Visit) -> None:
+        """아니요 to the copy's question: back to the drive list, nothing written, the question gone."""
+        with visit.lock:
+            if visit.run is not None and visit.run.replacing is not None:
+                visit.run = None
 
     def drive_refusal(self, visit: Visit, drive_id: str) -> str | None:
         """Why this service may not write to that stick: a copy goes to another stick than its source
@@ -528,8 +538,10 @@ class CustomerFlow:
         """Prepare (once), write + verify to the chosen drive, eject. A failed write sends the customer
         back to the drive list with the same certificate."""
         run = visit.run
-        self.metrics.issuances_started.labels(visit.journey.service.value).inc()
         try:
+            if self._asks_before_replacing(visit, run):
+                return
+            self.metrics.issuances_started.labels(visit.journey.service.value).inc()
             self._prepare(visit, run)
             with visit.lock:
                 if visit.ended:  # the customer left while the CA signed: nothing reaches a drive
@@ -568,6 +580,47 @@ class CustomerFlow:
         finally:
             self.release_thread()
             run.finished = True
+
+    def _asks_before_replacing(self, visit: Visit, run: IssuingRun) -> bool:
+        """인증서 복사 onto a stick that holds another certificate in a folder of the same name would replace
+        it: nothing is written, and the drive step asks the customer first, showing both (issue 26, item
+        6). Read here, in the worker and as part of the write stage, so that a stick that hangs or is
+        pulled holds up this thread and never the customer's request."""
+        if visit.journey.service is not Service.COPY or visit.source is None:
+            return False
+        run.mark("write", "active")
+        try:
+            other = self._certificate_replaced_by_copy(visit)
+        except DriveError as exc:  # the write that follows finds out too, and tells the customer
+            logs.warning("copy.target_unreadable", error=exc.code)
+            other = None
+        run.mark("write", "waiting")
+        if other is None or visit.replace_agreed == (visit.drive_id, other.serial):
+            return False
+        run.replacing = other
+        logs.event("copy.asked_to_replace", replaced=other.serial[:40])
+        with visit.lock:
+            if not visit.ended:
+                visit.journey.reopen(Step.DRIVE)
+        return True
+
+    def _certificate_replaced_by_copy(self, visit: Visit):
+        """The certificate on the target stick in a folder of the copy's name (compared as the filesystem
+        does), when losing it would matter: not the very certificate being copied, and one still valid
+        or not ours (expired, revoked and damaged ones go without a question)."""
+        folder = unicodedata.normalize("NFC", visit.source.folder)
+        contents = self.drives.read_certificates(visit.drive_id, with_keys=False)
+        for cert in self.issuance.inspect(contents.folders):
+            if (unicodedata.normalize("NFC", cert.folder) == folder and cert.serial != visit.source.serial
+                    and cert.status in (Status.VALID, Status.EXPIRING, Status.NOT_OURS)):
+                return cert
+        return None
+
+    @staticmethod
+    def copied_certificate(visit: Visit):
+        """The certificate being copied, as it was read from its stick (for the screen that compares)."""
+        return next((cert for cert in visit.stick or () if visit.source and cert.folder == visit.source.folder),
+                    None)
 
     def _write(self, visit: Visit, prepared):
         """Deliver the bundle. A new password goes back into the folder it was read from: one visit at a

@@ -26,6 +26,9 @@ class IssuingRun:
     finished: bool = False
     error: str | None = None          # a DriveError code, a PkiError code ("issuance_failed", ...), or None
     ejected: bool = False
+    # 인증서 복사: the other certificate the copy would replace on the chosen stick, so nothing was written
+    # and the drive step asks first (a kiosk.pki.inspection.CertificateOnStick)
+    replacing: object | None = None
 
     def mark(self, stage: str, state: str) -> None:
         self.stages[stage] = state
@@ -49,6 +52,7 @@ class Visit:
     delivered_serial: str | None = None
     revoked: object | None = None       # kiosk.journey.flow.Revocation: what 인증서 폐지 revoked
     run: IssuingRun | None = None
+    replace_agreed: tuple | None = None  # (drive id, serial): the copy may replace that certificate there
     stick: list | None = None           # kiosk.pki.inspection.CertificateOnStick, what "check" read
     stick_truncated: bool = False
     receipts: set = field(default_factory=set)   # kiosk.receipt.Channel: what the customer already got

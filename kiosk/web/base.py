@@ -17,6 +17,7 @@ from kiosk import logs
 from kiosk.doctor import SCREEN_REPORT_SECONDS
 from kiosk.pii import mask_email
 from kiosk.settings import PROJECT_ROOT
+from kiosk.speech import DEFAULT_STEP, RATE_STEPS, VOLUME_STEPS
 from kiosk.web.sessions import session_store
 from kiosk.web.shared import keypad_layout, render_once
 from kiosk.wiring import Kiosk
@@ -28,6 +29,7 @@ SIGNED_CSRF = "csrf_token_signed"  # the session's key for (its CSRF token, that
 LANGUAGES = ("ko", "en")
 # accessibility modes a customer can switch on (UX.md); each becomes a class on <html>
 A11Y_MODES = ("large-text", "high-contrast", "low-position", "speech")
+VOICE_STEPS = (RATE_STEPS, VOLUME_STEPS)
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -114,6 +116,16 @@ def current_a11y() -> list[str]:
     return [mode for mode in A11Y_MODES if mode in chosen]
 
 
+def current_voice() -> tuple[int, int]:
+    """The voice's speed and volume steps this visit chose (indexes into kiosk.speech's RATE_STEPS and
+    VOLUME_STEPS); the middle ones until the customer changes them."""
+    chosen = session.get("voice") or ()
+    if (isinstance(chosen, (list, tuple)) and len(chosen) == 2
+            and all(isinstance(step, int) and 0 <= step < len(steps) for step, steps in zip(chosen, VOICE_STEPS))):
+        return chosen[0], chosen[1]
+    return DEFAULT_STEP, DEFAULT_STEP
+
+
 def screen_only() -> bool:
     """Whether this request swaps #screen through htmx, so that #screen alone is the answer.
 
@@ -128,7 +140,8 @@ def screen_only() -> bool:
 def same_for_everyone(key: tuple, render, values: dict[str, str] | None = None) -> Markup:
     """`render()` rendered once per `key`, language, set of modes and whole page or #screen alone, then
     only filled with this customer's CSRF token, keypad orders and `values` (kiosk/web/shared.py)."""
-    return render_once((*key, current_locale(), tuple(current_a11y()), screen_only()), render, values)
+    return render_once((*key, current_locale(), tuple(current_a11y()), current_voice(), screen_only()), render,
+                       values)
 
 
 def shared_part(name: str, here: str = "") -> Markup:
@@ -140,6 +153,14 @@ def shared_part(name: str, here: str = "") -> Markup:
     if here not in _shared_places():
         return Markup(render_template(name, here=here))
     return same_for_everyone((name, here), lambda: render_template(name, here=here))
+
+
+def voice_context() -> dict:
+    """What the page and the settings bar need of the voice: the rate and volume to speak with, and the
+    steps (1-5) shown beside the controls."""
+    rate, volume = current_voice()
+    return {"rate": RATE_STEPS[rate], "volume": VOLUME_STEPS[volume], "rate_step": rate + 1,
+            "volume_step": volume + 1, "steps": len(RATE_STEPS)}
 
 
 def _shared_places() -> set[str]:
@@ -206,7 +227,7 @@ def init_app(app: Flask) -> None:
     def kiosk_context():
         settings = app.extensions["kiosk"].settings
         return {"idle_seconds": settings.idle_seconds, "warning_seconds": settings.idle_warning_seconds,
-                "a11y_modes": current_a11y(), "all_a11y_modes": A11Y_MODES,
+                "a11y_modes": current_a11y(), "all_a11y_modes": A11Y_MODES, "voice": voice_context(),
                 "usb_port_position": settings.usb_port_position, "screen_only": screen_only()}
 
     @app.before_request

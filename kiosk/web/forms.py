@@ -240,6 +240,8 @@ class PasswordForm(KioskForm):
 
 class DriveForm(KioskForm):
     drive_id = HiddenField(validators=[InputRequired(_l("USB를 선택해 주세요.")), Length(max=200)])
+    # 인증서 복사 onto a stick with another certificate of the same name: the customer's "yes" or "no"
+    replace = HiddenField(validators=[Length(max=3)])
 
 
 class ReplaceForm(KioskForm):

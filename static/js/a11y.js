@@ -103,10 +103,17 @@
   // The kiosk's own voice first: POST /speech (kiosk/speech.py, espeak-ng) returns a WAV that an <audio>
   // element plays; the rate and volume below reach the engine as they are. Without it (no espeak-ng on
   // the machine: <html data-speech-url="">) the browser's speechSynthesis, where it has a voice.
-  // `voice` is what the customer set (rate 1 = normal, volume 0-1): the speed/volume controls change it,
-  // and a new visit starts from the defaults again.
-  var DEFAULT_VOICE = { rate: 0.95, volume: 1 };
-  var voice = { rate: DEFAULT_VOICE.rate, volume: DEFAULT_VOICE.volume };
+  // `voice` is what the customer set with the settings bar's speed and volume controls (rate 1 = normal,
+  // volume 1 = the engine's default): #screen carries it, from the visit's session, so a new visit
+  // starts from the middle steps again (kiosk/speech.py RATE_STEPS, VOLUME_STEPS).
+  var voice = { rate: 0.95, volume: 1 };
+  function readVoice() {
+    var s = document.getElementById("screen");
+    var rate = s ? parseFloat(s.getAttribute("data-voice-rate")) : NaN;
+    var volume = s ? parseFloat(s.getAttribute("data-voice-volume")) : NaN;
+    if (rate > 0) { voice.rate = rate; }
+    if (volume >= 0) { voice.volume = volume; }
+  }
   var speechUrl = html.getAttribute("data-speech-url") || "";
   var hasBrowserSpeech = "speechSynthesis" in window && typeof window.SpeechSynthesisUtterance === "function";
   var hasSpeech = !!speechUrl || hasBrowserSpeech;
@@ -127,7 +134,7 @@
     var u = new SpeechSynthesisUtterance(text);
     u.lang = lang;
     u.rate = voice.rate;
-    u.volume = voice.volume;
+    u.volume = Math.min(1, voice.volume);   // the browser's voice stops at 1
     window.speechSynthesis.speak(u);
   }
   function speakWithKiosk(text, lang) {
@@ -188,9 +195,10 @@
     if (toggle && !hasSpeech) { toggle.hidden = true; }
   }
 
-  document.addEventListener("DOMContentLoaded", function () { hideSpeechToggleWithoutAudio(); announceStep(); });
+  document.addEventListener("DOMContentLoaded", function () { readVoice(); hideSpeechToggleWithoutAudio(); announceStep(); });
   document.addEventListener("htmx:afterSettle", function (e) {
     if (!e.detail.target || e.detail.target.id !== "screen") { return; }
+    readVoice();
     hideSpeechToggleWithoutAudio();
     var h = document.querySelector("#panel h1");
     if (h) { h.setAttribute("tabindex", "-1"); h.focus({ preventScroll: true }); }  // keypad users start here
@@ -211,12 +219,5 @@
     // a secret (PIN, password) is never spoken: only that something was typed
     speak(e.detail.text === null ? document.body.getAttribute("data-kb-typed") : (e.detail.text === " " ? document.body.getAttribute("data-kb-space") : e.detail.text));
   });
-  // a visit's end (start over, idle reset, the done screen's reset) brings the default voice back
-  document.addEventListener("htmx:afterSwap", function (e) {
-    if (e.detail.target && e.detail.target.id === "screen" && !html.classList.contains("speech")) {
-      voice.rate = DEFAULT_VOICE.rate;
-      voice.volume = DEFAULT_VOICE.volume;
-    }
-  });
-  window.kioskSpeech = { guidance: guidance, speak: speak, stop: stopSpeaking, voice: voice, defaults: DEFAULT_VOICE };
+  window.kioskSpeech = { guidance: guidance, speak: speak, stop: stopSpeaking, voice: voice };
 })();

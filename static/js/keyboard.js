@@ -192,7 +192,8 @@
     state.page = state.kind === "hangul" ? "hangul" : "latin";
     state.shift = false;
     draw();
-    input.scrollIntoView({ block: "nearest" });
+    // the field just above the keyboard, what it is for (its label, the chosen certificate) above it
+    input.scrollIntoView({ block: "end" });
     document.dispatchEvent(new CustomEvent("kiosk:keyboard-open", { detail: { input: input } }));
   }
   function close() {

@@ -24,14 +24,15 @@ window.__spoken = [];
 if (window.speechSynthesis) {
   const speak = window.speechSynthesis.speak.bind(window.speechSynthesis);
   window.speechSynthesis.speak = (u) => {
-    window.__spoken.push({text: u.text, lang: u.lang});
+    window.__spoken.push({text: u.text, lang: u.lang, rate: u.rate, volume: u.volume});
     try { speak(u); } catch (e) {}
   };
 }
 const kioskFetch = window.fetch.bind(window);
 window.fetch = (url, options) => {
   if (options && options.body instanceof URLSearchParams && String(url).endsWith("/speech")) {
-    window.__spoken.push({text: options.body.get("text"), lang: options.body.get("lang")});
+    window.__spoken.push({text: options.body.get("text"), lang: options.body.get("lang"),
+                          rate: Number(options.body.get("rate")), volume: Number(options.body.get("volume"))});
   }
   return kioskFetch(url, options);
 };

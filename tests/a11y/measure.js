@@ -14,6 +14,13 @@
     const r = el.getBoundingClientRect();
     if (r.right > vw + 1 || r.left < -1) out.overflow.push(name(el) + ' x ' + Math.round(r.left) + '..' + Math.round(r.right));
   }
+  // the part of an element the customer sees: inside every box that scrolls or clips it (the panel, the
+  // done screen's details)
+  const seen = el => { const r = el.getBoundingClientRect(); let top = r.top, bottom = r.bottom;
+    for (let a = el.parentElement; a; a = a.parentElement) {
+      if (!/(auto|scroll|hidden)/.test(getComputedStyle(a).overflowY)) continue;
+      const b = a.getBoundingClientRect(); top = Math.max(top, b.top); bottom = Math.min(bottom, b.bottom); }
+    return {top, bottom, left: r.left, right: r.right}; };
   const cards = 'label.check, label.radio-choice, label.certificate-card';   // a label that is the target
   const controls = 'button, .key, a.button, select, ' + cards + ', ' +
     'input:not([type=hidden]):not([type=checkbox]):not([type=radio])';
@@ -23,10 +30,8 @@
     const r = el.getBoundingClientRect();
     if (r.width < target - 0.5 || r.height < target - 0.5) out.small.push(name(el) + ' ' + Math.round(r.width) + 'x' + Math.round(r.height));
     if ((el.matches('button, .key, a.button')) && el.scrollWidth > el.clientWidth + 1) out.clipped.push(name(el));
-    // what the customer can touch now: the part of the control inside its scrolling panel
-    const panel = el.closest('.panel');
-    const top = panel ? Math.max(r.top, panel.getBoundingClientRect().top) : r.top;
-    const bottom = panel ? Math.min(r.bottom, panel.getBoundingClientRect().bottom) : r.bottom;
+    // what the customer can touch now: the part of the control inside its scrolling boxes
+    const {top, bottom} = seen(el);
     if (bottom > top && top < vh * lowZone - 1) out.high.push(name(el) + ' top ' + Math.round(top));
   }
   // pictures (templates/pictures): nothing of the panel's text or controls under them, wide enough to
@@ -40,11 +45,11 @@
     probe.style.color = rootStyle.getPropertyValue(v).trim(); return getComputedStyle(probe).color; }));
   probe.remove();
   for (const pic of pictures) {
-    const p = pic.getBoundingClientRect();
-    if (p.width < 240) out.unreadable.push(name(pic) + ' ' + Math.round(p.width) + 'px wide');
+    const p = seen(pic);
+    if (p.right - p.left < 240) out.unreadable.push(name(pic) + ' ' + Math.round(p.width) + 'px wide');
     for (const el of content) {
       if (el.contains(pic)) continue;
-      const r = el.getBoundingClientRect();
+      const r = seen(el);
       const w = Math.min(p.right, r.right) - Math.max(p.left, r.left), h = Math.min(p.bottom, r.bottom) - Math.max(p.top, r.top);
       if (w > 1 && h > 1) out.overlap.push(name(pic) + ' over ' + name(el));
     }

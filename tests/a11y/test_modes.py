@@ -188,6 +188,45 @@ def test_spoken_guidance_reads_the_step_in_the_customers_language(ui, page):
     assert HONG.rrn[-7:] not in spoken_text and "Entered" in spoken_text      # secrets are never read out
 
 
+def test_the_customer_sets_the_voices_speed_and_volume_by_touch_and_the_next_visit_starts_over(ui, page):
+    """Voice guidance's own controls (issue 26, item 15): each tap is one of five steps, the next thing
+    said uses it, the last step cannot be passed, and 처음으로 brings the middle steps back."""
+    from kiosk.speech import DEFAULT_STEP, RATE_STEPS, VOLUME_STEPS
+
+    page.add_init_script(SPEECH_HOOK)
+    page.goto("/")
+    assert page.locator("#voice-faster").count() == 0              # only with voice guidance on
+    ui.set_mode("speech")
+    ui.start()
+    for control in ("#voice-faster", "#voice-faster", "#voice-quieter"):
+        with page.expect_navigation():
+            ui.tap(control)
+    assert page.url.endswith("/journey/service")                    # the customer's place is kept
+    assert page.locator("#voice-rate").inner_text() == "빠르기 5/5"
+    assert page.locator("#voice-faster").is_disabled() and page.locator("#voice-volume").inner_text() == "소리 2/5"
+    page.wait_for_function("window.__spoken.length > 0")
+    last = page.evaluate("window.__spoken")[-1]
+    assert (last["rate"], last["volume"]) == (RATE_STEPS[-1], VOLUME_STEPS[DEFAULT_STEP - 1]), last
+
+    with page.expect_navigation():
+        ui.tap("#start-over")
+    ui.set_mode("speech")
+    assert page.locator("#voice-rate").inner_text() == f"빠르기 {DEFAULT_STEP + 1}/5"
+    page.wait_for_function("window.__spoken.length > 0")
+    last = page.evaluate("window.__spoken")[-1]
+    assert (last["rate"], last["volume"]) == (RATE_STEPS[DEFAULT_STEP], VOLUME_STEPS[DEFAULT_STEP]), last
+
+
+def test_voice_steps_stay_within_their_range_whatever_is_posted(client):
+    for change in ("louder",) * 9 + ("faster", "sideways", "") :
+        client.post("/accessibility/voice", data={"change": change, "next": "/"})
+    with client.session_transaction() as session:
+        assert session["voice"] == [3, 4]
+    with client.session_transaction() as session:
+        session["voice"] = [99, "x"]                                  # what no route writes: the middle steps
+    assert 'data-voice-rate="0.95" data-voice-volume="1.0"' in client.get("/").get_data(as_text=True)
+
+
 def test_physical_keypad_reaches_a_certificate_card_and_its_focus_is_seen(ui, page, app, live_server):
     """On the source step (공동인증서 관리) the arrows go from the heading to the certificate's radio card,
     whose whole card shows the focus outline, and on to the current-password field."""

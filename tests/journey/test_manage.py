@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -169,6 +170,61 @@ def test_a_copy_goes_to_another_stick_byte_for_byte(app, live_server):
 
     assert files_of(stick_root(app, "second")) == original
     assert files_of(stick_root(app)) == original
+
+
+def test_a_copy_asks_before_it_replaces_another_certificate_of_the_same_name(app, live_server):
+    """The target stick holds, in a folder of the same name, another CA's certificate valid for 400 days:
+    the copy shows both (the later expiry first) and writes nothing until the customer says yes; 아니요
+    leaves the stick as it was (issue 26, item 6)."""
+    drive = insert_drive(app)
+    customer = Customer(live_server.url)
+    issue_certificate(app, customer, drive)
+    original = files_of(stick_root(app))
+    (folder,) = certificate_folders(stick_root(app))
+    second = insert_drive(app, "second")
+    foreign_certificates(stick_root(app, "second"), {folder.name: 400})
+    theirs = files_of(stick_root(app, "second"))
+
+    start(customer, "copy")
+    customer.post("/journey/source", {"drive_id": drive.id})
+    pick_certificate(customer, GOOD_PASSWORD)
+    customer.post("/journey/drive", {"drive_id": second.id})
+    wait_for_issuing(customer)  # the issuing worker reads the stick, writes nothing and asks
+    assert 'id="replace-question"' in customer.page, customer.page[-3000:]
+    compared = customer.page.split('id="replace-compare"', 1)[1]
+    assert compared.index("이 USB에 있는 인증서") < compared.index("복사할 인증서")  # 400 days before 365
+    assert files_of(stick_root(app, "second")) == theirs, "written before the customer said yes"
+    customer.get("/journey/drive")  # the question stays until it is answered
+    assert 'id="replace-question"' in customer.page
+
+    customer.post("/journey/drive", {"drive_id": second.id, "replace": "no"})  # back to the list, untouched
+    assert 'id="replace-question"' not in customer.page and 'id="drive-list"' in customer.page
+    assert files_of(stick_root(app, "second")) == theirs
+    customer.post("/journey/drive", {"drive_id": second.id, "replace": "yes"})  # a yes nobody was asked for
+    wait_for_issuing(customer)
+    assert 'id="replace-question"' in customer.page
+    assert files_of(stick_root(app, "second")) == theirs
+
+    customer.post("/journey/drive", {"drive_id": second.id, "replace": "yes"})
+    wait_for_issuing(customer)
+    assert "인증서를 복사했습니다" in customer.page
+    assert files_of(stick_root(app, "second")) == original
+
+
+def test_a_copy_onto_a_stick_that_holds_the_same_certificate_asks_nothing(app, live_server):
+    drive = insert_drive(app)
+    customer = Customer(live_server.url)
+    issue_certificate(app, customer, drive)
+    second = insert_drive(app, "second")
+    (folder,) = certificate_folders(stick_root(app))
+    shutil.copytree(stick_root(app) / "NPKI", stick_root(app, "second") / "NPKI")  # copied at home before
+
+    start(customer, "copy")
+    customer.post("/journey/source", {"drive_id": drive.id})
+    pick_certificate(customer, GOOD_PASSWORD)
+    issue_to(customer, second.id)
+    assert "인증서를 복사했습니다" in customer.page
+    assert files_of(stick_root(app, "second")) == files_of(stick_root(app))
 
 
 def foreign_certificates(root: Path, days_left: dict[str, int]) -> Path:

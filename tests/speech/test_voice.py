@@ -63,8 +63,16 @@ def test_the_volume_the_page_sets_reaches_the_engine(client):
     assert quiet < loud * 0.5, (quiet, loud)
 
 
+def test_the_customers_loudest_step_is_louder_than_the_default_and_the_quietest_quieter(client):
+    """The settings bar's five volume steps (kiosk.speech.VOLUME_STEPS) are five loudnesses of the WAV."""
+    loudness = [measure(said(client, ENGLISH, "en-US", volume=str(step)).data)[1] for step in speech.VOLUME_STEPS]
+    assert loudness == sorted(loudness) and len(set(loudness)) == len(loudness), loudness
+    middle = loudness[speech.DEFAULT_STEP]
+    assert loudness[0] < middle * 0.6 and loudness[-1] > middle * 1.3, loudness
+
+
 def test_out_of_range_settings_are_clamped_and_bad_input_is_refused_politely(client):
-    assert speech.parameters("ko-KR", 9, 7) == ("ko", round(speech.BASE_WORDS_PER_MINUTE * 2), 100)
+    assert speech.parameters("ko-KR", 9, 7) == ("ko", round(speech.BASE_WORDS_PER_MINUTE * 2), 200)
     assert speech.parameters("en-US", -1, -1) == ("en-us", round(speech.BASE_WORDS_PER_MINUTE * 0.5), 0)
     assert said(client, "").status_code == 400
     assert said(client, "가" * (speech.MAX_CHARS + 1)).status_code == 400

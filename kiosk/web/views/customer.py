@@ -23,7 +23,9 @@ from kiosk.journey.flow import Outcome
 from kiosk.journey.visit import STAGES, Visit
 from kiosk.pki.errors import PkiError
 from kiosk.pki.password import unmet_rules
-from kiosk.web.base import A11Y_MODES, LANGUAGES, current_kiosk, safe_next, same_for_everyone, screen_only
+from kiosk.speech import RATE_STEPS, VOLUME_STEPS
+from kiosk.web.base import (A11Y_MODES, LANGUAGES, current_kiosk, current_voice, safe_next, same_for_everyone,
+                             screen_only)
 from kiosk.web.forms import (
     PASSWORD_RULE_TEXT,
     AccountForm,
@@ -170,6 +172,18 @@ def accessibility():
     return redirect(safe_next(request.form.get("next", "")), code=303)
 
 
+@bp.post("/accessibility/voice")
+def voice():
+    """The voice's speed or volume one step up or down (voice guidance's controls); a visit's end, which
+    empties the session, brings the middle steps back."""
+    rate, volume = current_voice()
+    change = {"slower": (-1, 0), "faster": (1, 0), "quieter": (0, -1), "louder": (0, 1)}.get(
+        request.form.get("change", ""), (0, 0))
+    session["voice"] = [min(len(RATE_STEPS) - 1, max(0, rate + change[0])),
+                        min(len(VOLUME_STEPS) - 1, max(0, volume + change[1]))]
+    return redirect(safe_next(request.form.get("next", "")), code=303)
+
+
 @bp.post("/call-staff")
 def call_staff():
     current_kiosk().state.call_staff()
@@ -265,6 +279,11 @@ def page_password(visit):
 
 def page_drive(visit):
     run = visit.run
+    if run is not None and run.replacing is not None:  # 인증서 복사 asks first: both, the later expiry first
+        both = [cert for cert in (customer_flow().copied_certificate(visit), run.replacing) if cert]
+        both.sort(key=lambda cert: cert.not_after.timestamp() if cert.not_after else 0, reverse=True)
+        return render_step(Step.DRIVE, form=DriveForm(), replacing=run.replacing, compared=both,
+                           drive_id=visit.drive_id)
     error = run.error if run is not None else None
     if error is None:
         return render_first_showing(Step.DRIVE, lambda: {"form": DriveForm()})
@@ -461,7 +480,11 @@ def post_password(visit):
 @in_step(Step.DRIVE)
 def post_drive(visit):
     form = DriveForm()
-    if not (form.validate_on_submit() and customer_flow().choose_drive(visit, form.drive_id.data)):
+    if form.validate_on_submit() and form.replace.data == "no":
+        customer_flow().decline_replace(visit)
+        return go_to(Step.DRIVE)
+    replace = form.replace.data == "yes"
+    if not (form.validate_on_submit() and customer_flow().choose_drive(visit, form.drive_id.data, replace)):
         refusal = customer_flow().drive_refusal(visit, form.drive_id.data or "")
         return render_step(Step.DRIVE, status=422, form=form, error=refusal or "pick_drive")
     customer_flow().start_issuing(visit)
