@@ -199,7 +199,7 @@ class MeasuredCA:
     through untimed."""
 
     def __init__(self, ca, metrics: KioskMetrics):
-        self._ca = ca
+        self.measured = ca  # the adapter itself, for the doctor's probe of the CA the kiosk talks to
         self._metrics = metrics
 
     def _timed(self, operation: str, call, *args):
@@ -213,28 +213,28 @@ class MeasuredCA:
             self._metrics.ca_seconds.labels(operation).observe(time.monotonic() - started)
 
     def issue(self, request, key):
-        return self._timed("issue", self._ca.issue, request, key)
+        return self._timed("issue", self.measured.issue, request, key)
 
     def reissue(self, request, key, replaces):
-        return self._timed("reissue", self._ca.reissue, request, key, replaces)
+        return self._timed("reissue", self.measured.reissue, request, key, replaces)
 
     def renew(self, request, key, renews, predecessor=None):
-        return self._timed("renew", self._ca.renew, request, key, renews, predecessor)
+        return self._timed("renew", self.measured.renew, request, key, renews, predecessor)
 
     def revoke(self, serial, reason):
-        return self._timed("revoke", self._ca.revoke, serial, reason)
+        return self._timed("revoke", self.measured.revoke, serial, reason)
 
     def unrevoked_serials(self):
-        return self._ca.unrevoked_serials()
+        return self.measured.unrevoked_serials()
 
     def crl_der(self):
-        return self._ca.crl_der()
+        return self.measured.crl_der()
 
     def chain_pem(self):
-        return self._ca.chain_pem()
+        return self.measured.chain_pem()
 
     def issuer_name(self):
-        return self._ca.issuer_name()
+        return self.measured.issuer_name()
 
 
 class KioskStateCollector(Collector):

@@ -18,6 +18,7 @@ from kiosk import doctor
 from kiosk.pki.embedded import ca as embedded
 from kiosk.settings import Settings
 from kiosk.web import create_app
+from kiosk.wiring import build
 from tests.conftest import free_port
 from tests.ops.ca_files import remake_ca
 
@@ -202,7 +203,7 @@ def test_healthz_is_503_with_the_failing_check_and_its_fix(client, data_dir):
 
 def test_free_disk_below_the_minimum_fails(data_dir, monkeypatch):
     monkeypatch.setattr(doctor, "MIN_FREE_BYTES", 1 << 60)
-    check = doctor.check_disk(Settings(data_dir=data_dir))
+    check = doctor.check_disk(build(Settings(data_dir=data_dir)))
     assert not check.ok and "free disk space" in check.fix
 
 
