@@ -167,6 +167,15 @@ def test_invalid_configuration_is_the_only_answer(data_dir):
     assert "KIOSK_DRIVES" in result.stdout and "kiosk.env" in result.stdout
 
 
+def test_bank_ca_files_the_kiosk_could_not_start_with_are_the_only_answer(data_dir):
+    """The doctor builds the kiosk as the server would: KIOSK_CA=cmp naming unreadable files stops both."""
+    result = kiosk(data_dir, "doctor", KIOSK_CA="cmp", KIOSK_CMP_URL="http://127.0.0.1:9/cmp",
+                   KIOSK_CMP_CA_CERTS=str(data_dir / "missing.pem"), KIOSK_CMP_KEK_CERT=str(data_dir / "kek.pem"))
+    assert result.returncode == 1
+    assert list(lines(result)) == ["configuration"]
+    assert "KIOSK_CMP_CA_CERTS" in result.stdout and "docs/cmp.md" in result.stdout
+
+
 PRODUCTION = {
     "KIOSK_MODE": "production", "KIOSK_SECRET_KEY": "s" * 40, "KIOSK_CUSTOMER_HASH_KEY": "h" * 40,
     "KIOSK_CA_PASSPHRASE": "a real passphrase", "KIOSK_DIRECTORY_URL": "http://127.0.0.1:9/directory",
