@@ -22,8 +22,9 @@ from kiosk.identity import CodeSender, CustomerDirectory, IdCardCheck, IdentityS
 from kiosk.identity.limits import LimitedDirectory
 from kiosk.identity.lockouts import LockingAccounts, Lockouts
 from kiosk.journey.flow import CustomerFlow
+from kiosk.journey.machine import Journey, Service, Step
 from kiosk.jsonhttp import JsonService
-from kiosk.metrics import DriveEvents, KioskMetrics, KioskStateCollector, MeasuredCA
+from kiosk.metrics import DriveEvents, JourneyLabels, KioskMetrics, KioskStateCollector, MeasuredCA
 from kiosk.pki.issuance import IssuanceService
 from kiosk.receipt import ReceiptDesk, receipt_printer
 from kiosk.settings import ConfigurationError, Settings
@@ -91,7 +92,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Kiosk:
     accounts = LockingAccounts(account_verifier(settings, store), lockouts)
     directory = LimitedDirectory(customer_directory(settings, store), clock)  # no oracle (issue 20)
     sender = code_sender(settings, store)
-    metrics = KioskMetrics()
+    metrics = KioskMetrics(journey_labels())
     issuance = IssuanceService.from_settings(settings.pki, store, wrap_ca=lambda ca: MeasuredCA(ca, metrics))
     drives = DriveManager.from_backend(settings.drives_backend, settings.data_dir)
     id_check = id_card_check(settings, store)
@@ -116,6 +117,15 @@ def build(settings: Settings, clock: Clock | None = None) -> Kiosk:
                  accounts=accounts, code_sender=sender,
                  staff_gate=StaffGate(store, clock=clock), issuance=issuance, drives=drives, flow=flow,
                  metrics=metrics, receipts=receipt_desk(settings, sender, issuance))
+
+
+def journey_labels() -> JourneyLabels:
+    """What the fleet's counters are labelled with, from the journey's own route table."""
+    return JourneyLabels(
+        issuing_services=tuple(service.value for service in Service
+                               if Step.ISSUING in Journey(service=service).steps),
+        steps=tuple(step.value for step in Step),
+        signing_services=frozenset(service.value for service in Service if service.signs))
 
 
 def receipt_desk(settings: Settings, sender: CodeSender, issuance: IssuanceService) -> ReceiptDesk:
