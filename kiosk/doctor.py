@@ -121,8 +121,8 @@ def check_ca(kiosk: Kiosk) -> Check:
     from cryptography.exceptions import InvalidSignature
 
     if config := cmp_config(kiosk):
-        return _valid_for_a_while({"CA": config.issuing, "key-encryption certificate": config.kek_certificate},
-                                  "ask the bank for the CA's renewed certificates (docs/cmp.md)")
+        bank = {"CA": config.issuing, "key-encryption certificate": config.kek_certificate}
+        return _valid_for_a_while(bank, "ask the bank for the CA's renewed certificates (docs/cmp.md)")
     settings = kiosk.settings
     paths = [ca_path(settings, embedded.ROOT_CERTIFICATE), ca_path(settings, embedded.ISSUING_CERTIFICATE)]
     missing = [str(p) for p in paths if not p.exists()]

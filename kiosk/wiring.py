@@ -183,7 +183,10 @@ def code_sender(settings: Settings, store: Store) -> CodeSender:
     if settings.smtp_url:
         from kiosk.identity.smtp import SmtpCodeSender
 
-        return SmtpCodeSender(settings.smtp_url, settings.mail_from)
+        try:
+            return SmtpCodeSender(settings.smtp_url, settings.mail_from)
+        except ValueError as exc:  # an unknown scheme, a typo in the env file: said at start
+            raise ConfigurationError(str(exc)) from None
     from kiosk.identity.demo import DemoOutbox
 
     return DemoOutbox(store)

@@ -130,7 +130,10 @@ def selftest(
 ) -> None:
     """Issue a certificate for a test identity, write its bundle under --out, read it back and check it."""
     settings = _settings()
-    _prepare_demo(settings) if settings.is_demo else _check_database(settings)
+    if settings.is_demo:
+        _prepare_demo(settings)
+    else:
+        _check_database(settings)
     production = not _is_test_ca(settings)
     if production and not allow_production_ca:
         raise click.ClickException(

@@ -167,10 +167,18 @@ def test_invalid_configuration_is_the_only_answer(data_dir):
     assert "KIOSK_DRIVES" in result.stdout and "kiosk.env" in result.stdout
 
 
+def test_an_smtp_url_the_kiosk_could_not_start_with_is_the_only_answer(data_dir):
+    result = kiosk(data_dir, "doctor", KIOSK_SMTP_URL="http://mail.example")
+    assert result.returncode == 1
+    assert list(lines(result)) == ["configuration"]
+    assert "KIOSK_SMTP_URL must be one of" in result.stdout and "kiosk.env" in result.stdout
+
+
 def test_bank_ca_files_the_kiosk_could_not_start_with_are_the_only_answer(data_dir):
     """The doctor builds the kiosk as the server would: KIOSK_CA=cmp naming unreadable files stops both."""
     result = kiosk(data_dir, "doctor", KIOSK_CA="cmp", KIOSK_CMP_URL="http://127.0.0.1:9/cmp",
-                   KIOSK_CMP_CA_CERTS=str(data_dir / "missing.pem"), KIOSK_CMP_KEK_CERT=str(data_dir / "kek.pem"))
+                   KIOSK_CMP_CA_CERTS=str(data_dir / "missing.pem"),
+                   KIOSK_CMP_KEK_CERT=str(data_dir / "kek.pem"))
     assert result.returncode == 1
     assert list(lines(result)) == ["configuration"]
     assert "KIOSK_CMP_CA_CERTS" in result.stdout and "docs/cmp.md" in result.stdout
