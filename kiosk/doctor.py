@@ -1,8 +1,10 @@
 """The kiosk's self-checks, one function per thing a technician can fix, used by `kiosk doctor` and /healthz.
 
-Each check returns a `Check`: a name, ok or not, what was found, and — when it failed — the fix in the
-words of the technician's runbook (docs/operations.md). No Flask here: the CLI runs these without an app.
-A check never raises for the condition it checks; it reports it.
+Each check takes the kiosk's parts as `kiosk.wiring.build` chose them (built, never started: the CLI
+checks without serving, /healthz with the server's own parts), so the doctor probes the very adapter the
+kiosk would talk to. Each returns a `Check`: a name, ok or not, what was found, and — when it failed —
+the fix in the words of the technician's runbook (docs/operations.md). No Flask here. A check never
+raises for the condition it checks; it reports it.
 """
 
 from __future__ import annotations
@@ -17,14 +19,18 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Callable
 
 from kiosk import logs
-from kiosk.identity.smtp import within
+from kiosk.identity.smtp import SmtpCodeSender, within
 from kiosk.pki import embedded
+from kiosk.pki.errors import CaError
 from kiosk.settings import ConfigurationError, Settings
 from kiosk.store import Store, StoreError
+
+if TYPE_CHECKING:
+    from kiosk.pki.cmp import CmpConfig
+    from kiosk.wiring import Kiosk
 
 CA_MIN_DAYS_LEFT = 30
 MIN_FREE_BYTES = 100 * 1024 * 1024
@@ -75,9 +81,10 @@ def _load_certificate(path: Path):
 # --- the checks -----------------------------------------------------------------------------------------
 
 
-def check_database(settings: Settings) -> Check:
+def check_database(kiosk: Kiosk) -> Check:
     """Opens the database without creating it, checks the schema is current and that a write lock can be
     taken (a data directory owned by another user, or mounted read-only, fails here and not mid-issuance)."""
+    settings = kiosk.settings
     path = settings.database_path
     if not path.exists():
         return Check("database", False, f"{path} does not exist", "run `kiosk init`")
@@ -98,13 +105,25 @@ def check_database(settings: Settings) -> Check:
         store.close()
 
 
-def check_ca(settings: Settings) -> Check:
+def cmp_config(kiosk: Kiosk) -> CmpConfig | None:
+    """The bank CA's configuration the kiosk's CMP adapter was built with; None with the embedded CA (whose
+    LocalCA speaks CMP too, but whose files the checks read where they lie)."""
+    from kiosk.pki.cmp import CmpCA
+    from kiosk.pki.cmp.local import LocalCA
+
+    adapter = kiosk.issuance.ca.measured
+    return adapter.config if isinstance(adapter, CmpCA) and not isinstance(adapter, LocalCA) else None
+
+
+def check_ca(kiosk: Kiosk) -> Check:
     """Both CA certificates exist, the issuing CA is signed by the root, and both are valid for a while.
     With KIOSK_CA=cmp: the CA and key-encryption certificates the bank supplied are, instead."""
     from cryptography.exceptions import InvalidSignature
 
-    if settings.ca_backend == "cmp":
-        return _check_cmp_certificates(settings)
+    if config := cmp_config(kiosk):
+        bank = {"CA": config.issuing, "key-encryption certificate": config.kek_certificate}
+        return _valid_for_a_while(bank, "ask the bank for the CA's renewed certificates (docs/cmp.md)")
+    settings = kiosk.settings
     paths = [ca_path(settings, embedded.ROOT_CERTIFICATE), ca_path(settings, embedded.ISSUING_CERTIFICATE)]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -117,18 +136,6 @@ def check_ca(settings: Settings) -> Check:
         return Check("ca", False, f"unreadable or not issued by the root: {exc}",
                      "restore the CA from backup or re-run `kiosk init`; see docs/operations.md")
     return _valid_for_a_while({"root CA": root, "issuing CA": issuing}, "renew the CA")
-
-
-def _check_cmp_certificates(settings: Settings) -> Check:
-    from kiosk.pki.cmp import CmpConfig
-    from kiosk.pki.errors import CaError
-
-    try:
-        config = CmpConfig.from_settings(settings.pki.cmp)
-    except CaError as exc:
-        return Check("ca", False, str(exc), CMP_FILES_FIX)
-    return _valid_for_a_while({"CA": config.issuing, "key-encryption certificate": config.kek_certificate},
-                              "ask the bank for the CA's renewed certificates (docs/cmp.md)")
 
 
 def _valid_for_a_while(certificates: dict, renew: str) -> Check:
@@ -146,13 +153,14 @@ def _valid_for_a_while(certificates: dict, renew: str) -> Check:
     return Check("ca", True, detail)
 
 
-def check_crl(settings: Settings) -> Check:
+def check_crl(kiosk: Kiosk) -> Check:
     """The CRL the kiosk publishes is signed by the issuing CA and its nextUpdate is still ahead.
     With KIOSK_CA=cmp: the CA's CRL that the kiosk relays from KIOSK_CMP_CRL_URL, when one is set."""
     from cryptography import x509
 
-    if settings.ca_backend == "cmp":
-        return _check_cmp_crl(settings)
+    if config := cmp_config(kiosk):
+        return _check_cmp_crl(config)
+    settings = kiosk.settings
     path = ca_path(settings, embedded.CRL_FILE)
     if not path.exists():
         return Check("crl", False, f"{path} does not exist", "run `kiosk init` (publishes the CRL)")
@@ -164,16 +172,14 @@ def check_crl(settings: Settings) -> Check:
     return _current_crl(crl, issuing, "run `kiosk init` (re-signs the CRL)")
 
 
-def _check_cmp_crl(settings: Settings) -> Check:
+def _check_cmp_crl(config: CmpConfig) -> Check:
     from cryptography import x509
 
-    from kiosk.pki.cmp import CmpConfig, fetch_crl
-    from kiosk.pki.errors import CaError
+    from kiosk.pki.cmp import fetch_crl
 
-    if not settings.cmp_crl_url:
+    if not config.crl_url:
         return Check("crl", True, "published by the CA itself (no KIOSK_CMP_CRL_URL to relay)")
     try:
-        config = CmpConfig.from_settings(settings.pki.cmp)
         crl = x509.load_der_x509_crl(fetch_crl(config, NETWORK_TIMEOUT))
     except CaError as exc:
         return Check("crl", False, str(exc), "check KIOSK_CMP_CRL_URL in /etc/cert-kiosk/kiosk.env and the network")
@@ -190,18 +196,14 @@ def _current_crl(crl, issuing, fix: str) -> Check:
     return Check("crl", True, f"next update {next_update:%Y-%m-%d %H:%M} UTC")
 
 
-def check_cmp(settings: Settings) -> Check:
+def check_cmp(kiosk: Kiosk) -> Check:
     """KIOSK_CA=cmp: the CA answers an unauthenticated CMP probe (genm) at KIOSK_CMP_URL. It proves the
     network path, TLS and a CMP server there; the bank's credentials are only proven by an issuance."""
-    from kiosk.pki.cmp import CmpConfig, probe
-    from kiosk.pki.errors import CaError
+    from kiosk.pki.cmp import probe
 
-    if settings.ca_backend != "cmp":
+    config = cmp_config(kiosk)
+    if config is None:
         return Check("cmp", True, "not used (KIOSK_CA=embedded)")
-    try:
-        config = CmpConfig.from_settings(settings.pki.cmp)
-    except CaError as exc:
-        return Check("cmp", False, str(exc), CMP_FILES_FIX)
     try:
         answer = probe(config, NETWORK_TIMEOUT)
     except CaError as exc:
@@ -210,19 +212,19 @@ def check_cmp(settings: Settings) -> Check:
     return Check("cmp", True, f"{config.url} answers CMP ({answer})")
 
 
-def check_smtp(settings: Settings) -> Check:
+def check_smtp(kiosk: Kiosk) -> Check:
     """Connects and greets the SMTP server (no login, no mail): the e-mail code step depends on it."""
-    if not settings.smtp_url:
+    sender = kiosk.code_sender
+    if not isinstance(sender, SmtpCodeSender):
         return Check("smtp", True, "demo outbox (no KIOSK_SMTP_URL)")
-    url = urlsplit(settings.smtp_url)
-    where = f"{url.hostname}:{url.port or ''}"
+    where = f"{sender.host}:{sender.port}"
     try:
-        if url.scheme == "smtps":
+        if sender.scheme == "smtps":
             client = smtplib.SMTP_SSL(timeout=NETWORK_TIMEOUT, context=ssl.create_default_context())
         else:
             client = smtplib.SMTP(timeout=NETWORK_TIMEOUT)
         with within(client, NETWORK_TIMEOUT), client:  # a dripping server cannot hold /healthz longer
-            client.connect(url.hostname, url.port or (465 if url.scheme == "smtps" else 25))
+            client.connect(sender.host, sender.port)
             code, _ = client.noop()
     except (OSError, smtplib.SMTPException) as exc:
         return Check("smtp", False, f"{where} unreachable: {exc}",
@@ -232,7 +234,7 @@ def check_smtp(settings: Settings) -> Check:
     return Check("smtp", True, f"{where} answers")
 
 
-def check_udev(settings: Settings) -> Check:
+def check_udev(kiosk: Kiosk) -> Check:
     """pyudev can open the netlink monitor the drive watcher listens on (hot-plug needs it)."""
     import pyudev
 
@@ -245,9 +247,10 @@ def check_udev(settings: Settings) -> Check:
     return Check("udev", True, "netlink monitor opens")
 
 
-def check_udisks2(settings: Settings) -> Check:
+def check_udisks2(kiosk: Kiosk) -> Check:
     """With KIOSK_DRIVES=udisks2 (production, or a demo on real hardware) the drives are mounted by udisks2
     over the system bus; a ping also starts it."""
+    settings = kiosk.settings
     if settings.drives_backend != "udisks2":
         return Check("udisks2", True, f"not used (drives: {settings.drives_backend})")
     command = ["busctl", "--system", "call", UDISKS2_NAME, "/org/freedesktop/UDisks2",
@@ -288,9 +291,13 @@ def browser_unit_uptime() -> float | None:
     return max(0.0, time.monotonic() - int(since) / 1e6)
 
 
-def check_browser(settings: Settings) -> Check:
+def check_browser(kiosk: Kiosk) -> Check:
     """The touchscreen's browser runs as its own unit, and the page it shows reports in: an inactive unit
     or an active one whose screen went silent (cage hung) is a black or frozen screen for the customer."""
+    return _browser(kiosk.settings)
+
+
+def _browser(settings: Settings) -> Check:
     uptime = browser_unit_uptime()
     fix = f"systemctl restart {BROWSER_UNIT}; journalctl -u {BROWSER_UNIT} -b"
     if uptime is None:
@@ -310,15 +317,16 @@ def check_browser(settings: Settings) -> Check:
 def restart_silent_browser(settings: Settings) -> Check:
     """What cert-kiosk-screen.timer runs as root: a browser unit that is active but whose screen went
     silent is restarted (Restart=always cannot see a hung browser). Returns the browser check it acted on."""
-    check = check_browser(settings)
+    check = _browser(settings)
     if not check.ok and browser_unit_uptime() is not None:
         failed = _run(["systemctl", "restart", "--no-block", BROWSER_UNIT])
         logs.warning("browser.restarted", reason=check.detail, **({"failed": failed} if failed else {}))
     return check
 
 
-def check_clock(settings: Settings) -> Check:
+def check_clock(kiosk: Kiosk) -> Check:
     """A clock in the past makes every certificate issued look not-yet-valid (and the CA check lie)."""
+    settings = kiosk.settings
     now = _now()
     if now.year < EARLIEST_YEAR:
         return Check("clock", False, f"system time {now:%Y-%m-%d} is before {EARLIEST_YEAR}",
@@ -335,8 +343,9 @@ def check_clock(settings: Settings) -> Check:
     return Check("clock", True, f"{now:%Y-%m-%d %H:%M} UTC")
 
 
-def check_disk(settings: Settings) -> Check:
+def check_disk(kiosk: Kiosk) -> Check:
     """SQLite and the CA need room; a full disk fails the issuance after the customer has typed it all."""
+    settings = kiosk.settings
     try:
         free = shutil.disk_usage(settings.data_dir).free
     except OSError as exc:
@@ -347,12 +356,10 @@ def check_disk(settings: Settings) -> Check:
     return Check("disk", True, detail)
 
 
-def check_printer(settings: Settings) -> Check:
+def check_printer(kiosk: Kiosk) -> Check:
     """The receipt printer is optional: absent or not configured is reported, never a failure (the
     customer gets the receipt by e-mail instead; a print that fails logs receipt.print_failed)."""
-    from kiosk.receipt import receipt_printer
-
-    printer = receipt_printer(settings.printer)
+    printer = kiosk.receipts.printer
     if not printer.configured:
         return Check("printer", True, "not configured (KIOSK_PRINTER=none): receipts by e-mail only")
     where = printer.locate()
@@ -375,25 +382,31 @@ def _run(command: list[str]) -> str:
     return ""
 
 
-CHECKS: list[Callable[[Settings], Check]] = [
+CHECKS: list[Callable[[Kiosk], Check]] = [
     check_database, check_ca, check_crl, check_cmp, check_smtp, check_udev, check_udisks2, check_browser,
     check_clock, check_disk, check_printer,
 ]
 
 
-def run(settings: Settings) -> list[Check]:
-    """Every check against valid settings, in a stable order (configuration first, as it passed)."""
+def run(kiosk: Kiosk) -> list[Check]:
+    """Every check against a built kiosk, in a stable order (configuration first, as it passed)."""
+    settings = kiosk.settings
     checks = [Check("configuration", True, f"mode {settings.mode}, data {settings.data_dir}")]
-    return checks + [check(settings) for check in CHECKS]
+    return checks + [check(kiosk) for check in CHECKS]
 
 
 def run_from_env() -> list[Check]:
-    """What `kiosk doctor` runs: with invalid settings nothing else can be checked, so that is the answer."""
+    """What `kiosk doctor` runs: the kiosk built as the server would build it, started not. With invalid
+    settings, or CA files the kiosk could not start with, nothing else can be checked: that is the answer."""
+    from kiosk.wiring import build
+
     try:
-        settings = Settings.from_env()
+        kiosk = build(Settings.from_env())
     except ConfigurationError as exc:
         return [Check("configuration", False, str(exc), "edit /etc/cert-kiosk/kiosk.env (docs/install.md)")]
-    return run(settings)
+    except CaError as exc:  # KIOSK_CA=cmp naming files that cannot be read
+        return [Check("configuration", False, str(exc), CMP_FILES_FIX)]
+    return run(kiosk)
 
 
 def report(checks: list[Check]) -> dict:

@@ -19,6 +19,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cache
 from importlib import metadata
@@ -28,19 +29,39 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from kiosk.journey.machine import Journey, Service, Step
+from hardware.errors import DriveError
 from kiosk.pki.errors import PkiError
 
-ISSUING_SERVICES = [service for service in Service if Step.ISSUING in Journey(service=service).steps]
+
+def error_codes(base: type[Exception]) -> tuple[str, ...]:
+    """Every `code` that `base` and its subclasses declare, each once, in the order they are defined: the
+    label values an error can take, read from the classes so that a new error cannot be left out."""
+    codes: dict[str, None] = {}
+    waiting = [base]
+    while waiting:
+        error = waiting.pop(0)
+        codes.setdefault(error.code)
+        waiting.extend(error.__subclasses__())
+    return tuple(codes)
+
+
 SESSION_END_REASONS = ("customer_reset", "idle", "hard_limit", "staff_reset", "out_of_service")
 CA_OPERATIONS = ("issue", "reissue", "renew", "revoke")
-# the typed codes an issuing run can fail with: PkiError.code, hardware.DriveError.code, and the two the
+# the typed codes an issuing run can fail with: PkiError.code, hardware.DriveError.code, and the three the
 # flow adds itself ("database" is reported as issuance_failed to the customer, but the fleet wants it apart)
-DRIVE_ERROR_CODES = ("drive_removed", "drive_full", "read_only", "unsupported_fs", "unsafe_path",
-                     "mount_failed", "write_failed", "verify_failed", "drive_error")
-CA_ERROR_CODES = ("issuance_failed", "ca_unreachable", "ca_rejected", "reference_rejected",
-                  "registration_refused")  # PkiError.code
+CA_ERROR_CODES = error_codes(PkiError)
+DRIVE_ERROR_CODES = error_codes(DriveError)
 FAILURE_REASONS = (*CA_ERROR_CODES, *DRIVE_ERROR_CODES, "certificate_changed", "database", "crashed")
+
+
+@dataclass(frozen=True)
+class JourneyLabels:
+    """The journey's label values, given by `kiosk.wiring` (the metrics sit below the journey and import
+    none of it). The defaults export no series ahead of use and count every service on the console."""
+
+    issuing_services: tuple[str, ...] = ()   # the services whose journey has an issuing step
+    steps: tuple[str, ...] = ()
+    signing_services: frozenset[str] | None = None   # the services the console's 발급 counts; None: all
 # Seconds: an embedded CA signs in milliseconds, a CMP round trip to a bank's CA takes seconds, and a
 # waiting CA is polled for up to KIOSK_CMP_TOTAL_TIMEOUT_SECONDS.
 CA_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
@@ -49,7 +70,8 @@ CA_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 class KioskMetrics:
     """The collectors of one kiosk and the verbs the seams call to move them."""
 
-    def __init__(self) -> None:
+    def __init__(self, labels: JourneyLabels = JourneyLabels()) -> None:
+        self.labels = labels
         # No `_created` series beside each counter: they double what 3,500 kiosks send, and Prometheus'
         # increase() needs none. A switch of the library (idempotent), not state of ours.
         disable_created_metrics()
@@ -100,14 +122,14 @@ class KioskMetrics:
     def _zero_known_series(self) -> None:
         """Every known label set exported at 0 from the start, so ratios and `increase()` have a
         baseline and a dashboard shows 0 rather than 'no data'."""
-        for service in ISSUING_SERVICES:
-            self.issuances_started.labels(service.value)
-            self.issuances_completed.labels(service.value)
+        for service in self.labels.issuing_services:
+            self.issuances_started.labels(service)
+            self.issuances_completed.labels(service)
             for reason in FAILURE_REASONS:
-                self.issuances_failed.labels(service.value, reason)
-        for step in Step:
-            self.steps_reached.labels(step.value)
-            self.journeys_abandoned.labels(step.value)
+                self.issuances_failed.labels(service, reason)
+        for step in self.labels.steps:
+            self.steps_reached.labels(step)
+            self.journeys_abandoned.labels(step)
         for event in ("added", "removed", "ejected"):
             self.drive_events.labels(event)
         for code in DRIVE_ERROR_CODES:
@@ -137,7 +159,10 @@ class KioskMetrics:
     def audited_total(self, action: str) -> float:
         """Since this process started: the sum over labels of the counter paired with `action`."""
         counter = getattr(self, CONSOLE_COUNTS[action])
-        only = CONSOLE_LABELS.get(action, {})
+        signing = self.labels.signing_services
+        # copies and password changes complete too (each service by its own label, issue 26, item 11),
+        # but are no 발급: the console's line counts only the services the CA signs for
+        only = {"service": signing} if action == "certificate.delivered" and signing is not None else {}
         return sum(sample.value for family in counter.collect() for sample in family.samples
                    if sample.name.endswith("_total")
                    and all(sample.labels.get(name) in values for name, values in only.items()))
@@ -151,9 +176,6 @@ CONSOLE_COUNTS = {
     "customer.locked": "lockouts",
     "session.reset": "session_resets",
 }
-# a counter that counts more than its console line: the label values that line counts. Copies and
-# password changes complete too (each service by its own label, issue 26, item 11), but are no 발급
-CONSOLE_LABELS = {"certificate.delivered": {"service": {service.value for service in Service if service.signs}}}
 
 
 @cache
@@ -199,7 +221,7 @@ class MeasuredCA:
     through untimed."""
 
     def __init__(self, ca, metrics: KioskMetrics):
-        self._ca = ca
+        self.measured = ca  # the adapter itself, for the doctor's probe of the CA the kiosk talks to
         self._metrics = metrics
 
     def _timed(self, operation: str, call, *args):
@@ -213,28 +235,28 @@ class MeasuredCA:
             self._metrics.ca_seconds.labels(operation).observe(time.monotonic() - started)
 
     def issue(self, request, key):
-        return self._timed("issue", self._ca.issue, request, key)
+        return self._timed("issue", self.measured.issue, request, key)
 
     def reissue(self, request, key, replaces):
-        return self._timed("reissue", self._ca.reissue, request, key, replaces)
+        return self._timed("reissue", self.measured.reissue, request, key, replaces)
 
     def renew(self, request, key, renews, predecessor=None):
-        return self._timed("renew", self._ca.renew, request, key, renews, predecessor)
+        return self._timed("renew", self.measured.renew, request, key, renews, predecessor)
 
     def revoke(self, serial, reason):
-        return self._timed("revoke", self._ca.revoke, serial, reason)
+        return self._timed("revoke", self.measured.revoke, serial, reason)
 
     def unrevoked_serials(self):
-        return self._ca.unrevoked_serials()
+        return self.measured.unrevoked_serials()
 
     def crl_der(self):
-        return self._ca.crl_der()
+        return self.measured.crl_der()
 
     def chain_pem(self):
-        return self._ca.chain_pem()
+        return self.measured.chain_pem()
 
     def issuer_name(self):
-        return self._ca.issuer_name()
+        return self.measured.issuer_name()
 
 
 class KioskStateCollector(Collector):

@@ -1,7 +1,14 @@
-"""The kiosk's long-lived parts, wired once at start-up from `Settings`: the store, the adapter chosen
-for each outside system (demo or production), and the customer flow built on them. Nothing here knows
-about the web: `kiosk.web.create_app` keeps the result in `app.extensions["kiosk"]`, and tests build as
-many as they like."""
+"""The kiosk's long-lived parts, built once from `Settings`: the store, the adapter chosen for each
+outside system (demo or production), and the customer flow built on them. Nothing here knows about the
+web: `kiosk.web.create_app` keeps the result in `app.extensions["kiosk"]`, and tests build as many as
+they like.
+
+Two steps, so that choosing is never starting:
+1. `build(settings)` chooses every adapter and connects nothing: no database opened, no thread, no
+   network. `kiosk doctor` and the commands build a kiosk to reach the same adapters the server uses.
+2. `Kiosk.start()` makes what runs: migrates the store (before its first use), refuses demo data in
+   production, and starts the drive watcher (once, however often it is called).
+"""
 
 from __future__ import annotations
 
@@ -15,8 +22,9 @@ from kiosk.identity import CodeSender, CustomerDirectory, IdCardCheck, IdentityS
 from kiosk.identity.limits import LimitedDirectory
 from kiosk.identity.lockouts import LockingAccounts, Lockouts
 from kiosk.journey.flow import CustomerFlow
+from kiosk.journey.machine import Journey, Service, Step
 from kiosk.jsonhttp import JsonService
-from kiosk.metrics import DriveEvents, KioskMetrics, KioskStateCollector, MeasuredCA
+from kiosk.metrics import DriveEvents, JourneyLabels, KioskMetrics, KioskStateCollector, MeasuredCA
 from kiosk.pki.issuance import IssuanceService
 from kiosk.receipt import ReceiptDesk, receipt_printer
 from kiosk.settings import ConfigurationError, Settings
@@ -45,6 +53,19 @@ class Kiosk:
     metrics: KioskMetrics
     receipts: ReceiptDesk
     card_reader: CardReader = field(default_factory=CardReader)   # the identity step's camera (issue 25)
+    started: bool = field(default=False, init=False)
+
+    def start(self) -> Kiosk:
+        """Migrate the store, refuse demo data in production, start watching drives; idempotent. Raises
+        ConfigurationError when production mode finds demo data, StoreError for an unusable database."""
+        if self.started:
+            return self
+        self.store.migrate()
+        refuse_demo_data_in_production(self.settings, self.store)
+        self.drives.start()
+        self.drives.subscribe(DriveEvents(self.metrics, self.drives.drives()))
+        self.started = True
+        return self
 
     def prepare_to_serve(self) -> None:
         """Before the first customer: revoke what a crash left undelivered."""
@@ -61,23 +82,19 @@ class Kiosk:
         self.store.close_all()
 
 
-def wire(settings: Settings, clock: Clock | None = None) -> Kiosk:
-    """Open (and migrate) the store, pick every adapter, start watching drives. Raises
-    ConfigurationError when production mode finds demo data."""
+def build(settings: Settings, clock: Clock | None = None) -> Kiosk:
+    """Pick every adapter and build the parts on them, starting nothing (`Kiosk.start` does). Raises
+    CaError when KIOSK_CA=cmp names certificate files that cannot be read."""
     clock = clock or Clock()
     store = Store(settings.database_path)
-    store.migrate()
-    refuse_demo_data_in_production(settings, store)
     audit = AuditLog(store)
     lockouts = Lockouts(store)
     accounts = LockingAccounts(account_verifier(settings, store), lockouts)
     directory = LimitedDirectory(customer_directory(settings, store), clock)  # no oracle (issue 20)
     sender = code_sender(settings, store)
-    metrics = KioskMetrics()
+    metrics = KioskMetrics(journey_labels())
     issuance = IssuanceService.from_settings(settings.pki, store, wrap_ca=lambda ca: MeasuredCA(ca, metrics))
     drives = DriveManager.from_backend(settings.drives_backend, settings.data_dir)
-    drives.start()
-    drives.subscribe(DriveEvents(metrics, drives.drives()))
     id_check = id_card_check(settings, store)
     flow = CustomerFlow(directory=directory, accounts=accounts, code_sender=sender, issuance=issuance,
                         drives=drives, audit=audit, clock=clock, certificate_tries=lockouts, metrics=metrics,
@@ -100,6 +117,15 @@ def wire(settings: Settings, clock: Clock | None = None) -> Kiosk:
                  accounts=accounts, code_sender=sender,
                  staff_gate=StaffGate(store, clock=clock), issuance=issuance, drives=drives, flow=flow,
                  metrics=metrics, receipts=receipt_desk(settings, sender, issuance))
+
+
+def journey_labels() -> JourneyLabels:
+    """What the fleet's counters are labelled with, from the journey's own route table."""
+    return JourneyLabels(
+        issuing_services=tuple(service.value for service in Service
+                               if Step.ISSUING in Journey(service=service).steps),
+        steps=tuple(step.value for step in Step),
+        signing_services=frozenset(service.value for service in Service if service.signs))
 
 
 def receipt_desk(settings: Settings, sender: CodeSender, issuance: IssuanceService) -> ReceiptDesk:
@@ -157,7 +183,10 @@ def code_sender(settings: Settings, store: Store) -> CodeSender:
     if settings.smtp_url:
         from kiosk.identity.smtp import SmtpCodeSender
 
-        return SmtpCodeSender(settings.smtp_url, settings.mail_from)
+        try:
+            return SmtpCodeSender(settings.smtp_url, settings.mail_from)
+        except ValueError as exc:  # an unknown scheme, a typo in the env file: said at start
+            raise ConfigurationError(str(exc)) from None
     from kiosk.identity.demo import DemoOutbox
 
     return DemoOutbox(store)

@@ -76,13 +76,22 @@ def initialise_ca(settings: Settings, echo) -> None:
     )
 
 
-def _open(settings: Settings) -> Store:
+def _check_database(settings: Settings) -> None:
+    """The kiosk's database exists and is current (`kiosk init` ran): a command never creates it."""
     store = Store(settings.database_path)
     try:
         store.check_current()
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
-    return store
+    finally:
+        store.close()
+
+
+def kiosk_issuance(settings: Settings) -> IssuanceService:
+    """Issuance through the CA adapter the kiosk itself would use (kiosk.wiring), built, not started."""
+    from kiosk.wiring import build
+
+    return build(settings).issuance
 
 
 def _settings() -> Settings:
@@ -121,35 +130,39 @@ def selftest(
 ) -> None:
     """Issue a certificate for a test identity, write its bundle under --out, read it back and check it."""
     settings = _settings()
-    store = _prepared_demo_store(settings) if settings.is_demo else _open(settings)
-    production = not _is_test_ca(settings, store)
+    if settings.is_demo:
+        _prepare_demo(settings)
+    else:
+        _check_database(settings)
+    production = not _is_test_ca(settings)
     if production and not allow_production_ca:
         raise click.ClickException(
             "selftest runs only against a demo CA; this kiosk uses a production CA (--allow-production-ca)"
         )
     password = password_file.read_text(encoding="utf-8").rstrip("\r\n")
     with reachable_ca(settings) as reached:
-        service = IssuanceService.from_settings(reached.pki, store)
+        service = kiosk_issuance(reached)
         try:
             _run_selftest(service, settings, out_dir, name, english_name, rrn, password, production)
         except PkiError as exc:
             raise click.ClickException(f"selftest failed: {exc}") from exc
 
 
-def _prepared_demo_store(settings: Settings) -> Store:
+def _prepare_demo(settings: Settings) -> None:
     """Demo mode: a fresh clone needs no `kiosk init` first; create the database and demo CA if missing."""
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     store = Store(settings.database_path)
     try:
         store.migrate()
+        if settings.ca_backend == "embedded" and not EmbeddedCA.exists(settings.data_dir / "ca"):
+            initialise(settings, store, True, click.echo)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
-    if settings.ca_backend == "embedded" and not EmbeddedCA.exists(settings.data_dir / "ca"):
-        initialise(settings, store, True, click.echo)
-    return store
+    finally:
+        store.close()
 
 
-def _is_test_ca(settings: Settings, store: Store) -> bool:
+def _is_test_ca(settings: Settings) -> bool:
     if settings.ca_backend != "embedded" or not settings.is_demo:
         return False
     try:
@@ -444,8 +457,9 @@ def responder(settings: Settings, hold_seconds: float = 0, signer=None):
 def ca_revoke(serial: str, reason: str) -> None:
     """Revoke a certificate and publish a new CRL."""
     settings = _settings()
+    _check_database(settings)
     with reachable_ca(settings) as reached:
-        service = IssuanceService.from_settings(reached.pki, _open(settings))
+        service = kiosk_issuance(reached)
         try:
             normalised = parse_serial(serial)
             service.revoke(normalised, reason)

@@ -17,7 +17,7 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     from kiosk.web.views import customer, drives, health, receipt, staff
     from kiosk.web.views import pki as pki_views
     from kiosk.web.views import speech as speech_views
-    from kiosk.wiring import wire
+    from kiosk.wiring import build
 
     overrides = dict(config or {}) if not isinstance(config, Settings) else {}
     settings = config if isinstance(config, Settings) else Settings.from_env()
@@ -42,7 +42,7 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     )
     app.config.update({k: v for k, v in overrides.items() if k.isupper()})
 
-    kiosk = wire(settings, clock=app.config.get("KIOSK_CLOCK"))
+    kiosk = build(settings, clock=app.config.get("KIOSK_CLOCK")).start()
     app.extensions["kiosk"] = kiosk
     sessions.init_app(app, settings, kiosk)
     base.init_app(app)

@@ -151,3 +151,29 @@ def test_a_database_that_cannot_be_read_leaves_only_its_gauge_out(app):
     families = {family.name: family.samples for family in collector.collect()}
     assert families["kiosk_out_of_service"] == []
     assert families["kiosk_data_dir_free_bytes"]
+
+
+def test_every_error_code_a_run_can_fail_with_starts_at_zero(app):
+    """The reasons are read from the error classes: a new code cannot be missing from the dashboards, as
+    already_replaced and needs_repair once were from a hand-kept list."""
+    from hardware.errors import DriveError, NeedsRepair
+    from kiosk.pki.errors import AlreadyReplaced, PkiError
+
+    def codes(base):
+        return {base.code} | {code for sub in base.__subclasses__() for code in codes(sub)}
+
+    exported = samples(app.extensions["kiosk"].metrics.registry)
+    failed = {dict(labels)["reason"] for (name, labels) in exported if name == "kiosk_issuances_failed_total"}
+    assert codes(PkiError) | codes(DriveError) <= failed
+    assert {AlreadyReplaced.code, NeedsRepair.code} <= failed
+
+
+def test_the_metrics_import_nothing_of_the_journey():
+    """The journey counts through the metrics; the label values come down from kiosk.wiring, never up."""
+    import subprocess
+    import sys
+
+    loaded = subprocess.run([sys.executable, "-c", "import sys, kiosk.metrics; "
+                             "print(any(name.startswith('kiosk.journey') for name in sys.modules))"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "False"

@@ -27,10 +27,10 @@ def hook(event, args):
     elif event in ("os.mkdir", "shutil.copyfile", "os.rename", "os.link", "os.symlink"):
         opened.append(str(args[0]))
 captures = [open(path, "rb").read() for path in sys.argv[1:]]
-from kiosk.wiring import wire
+from kiosk.wiring import build
 from kiosk.settings import Settings
 from kiosk.idcard import CardNotRead
-kiosk = wire(Settings.from_env())
+kiosk = build(Settings.from_env()).start()
 sys.addaudithook(hook)
 outcomes = []
 for image in captures:

@@ -79,7 +79,7 @@ def test_a_ca_that_does_not_answer_is_said_politely_and_nothing_is_marked(app, l
     customer = Customer(live_server.url)
     issue_certificate(app, customer, drive)
     [serial] = listed_serials_after_identity(app, customer)
-    local_ca = app.extensions["kiosk"].issuance.ca._ca  # behind kiosk.metrics.MeasuredCA
+    local_ca = app.extensions["kiosk"].issuance.ca.measured  # behind kiosk.metrics.MeasuredCA
     url = local_ca.transport.url
     local_ca.transport.url = f"http://127.0.0.1:{free_port()}/"  # nothing listens there
     try:

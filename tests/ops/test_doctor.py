@@ -18,6 +18,7 @@ from kiosk import doctor
 from kiosk.pki.embedded import ca as embedded
 from kiosk.settings import Settings
 from kiosk.web import create_app
+from kiosk.wiring import build
 from tests.conftest import free_port
 from tests.ops.ca_files import remake_ca
 
@@ -166,6 +167,23 @@ def test_invalid_configuration_is_the_only_answer(data_dir):
     assert "KIOSK_DRIVES" in result.stdout and "kiosk.env" in result.stdout
 
 
+def test_an_smtp_url_the_kiosk_could_not_start_with_is_the_only_answer(data_dir):
+    result = kiosk(data_dir, "doctor", KIOSK_SMTP_URL="http://mail.example")
+    assert result.returncode == 1
+    assert list(lines(result)) == ["configuration"]
+    assert "KIOSK_SMTP_URL must be one of" in result.stdout and "kiosk.env" in result.stdout
+
+
+def test_bank_ca_files_the_kiosk_could_not_start_with_are_the_only_answer(data_dir):
+    """The doctor builds the kiosk as the server would: KIOSK_CA=cmp naming unreadable files stops both."""
+    result = kiosk(data_dir, "doctor", KIOSK_CA="cmp", KIOSK_CMP_URL="http://127.0.0.1:9/cmp",
+                   KIOSK_CMP_CA_CERTS=str(data_dir / "missing.pem"),
+                   KIOSK_CMP_KEK_CERT=str(data_dir / "kek.pem"))
+    assert result.returncode == 1
+    assert list(lines(result)) == ["configuration"]
+    assert "KIOSK_CMP_CA_CERTS" in result.stdout and "docs/cmp.md" in result.stdout
+
+
 PRODUCTION = {
     "KIOSK_MODE": "production", "KIOSK_SECRET_KEY": "s" * 40, "KIOSK_CUSTOMER_HASH_KEY": "h" * 40,
     "KIOSK_CA_PASSPHRASE": "a real passphrase", "KIOSK_DIRECTORY_URL": "http://127.0.0.1:9/directory",
@@ -202,7 +220,7 @@ def test_healthz_is_503_with_the_failing_check_and_its_fix(client, data_dir):
 
 def test_free_disk_below_the_minimum_fails(data_dir, monkeypatch):
     monkeypatch.setattr(doctor, "MIN_FREE_BYTES", 1 << 60)
-    check = doctor.check_disk(Settings(data_dir=data_dir))
+    check = doctor.check_disk(build(Settings(data_dir=data_dir)))
     assert not check.ok and "free disk space" in check.fix
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from kiosk import doctor
+from kiosk.wiring import build
 from tests.ops.test_doctor import failed, kiosk, lines, provision
 
 
@@ -66,9 +67,9 @@ def test_a_browser_just_started_is_given_time_to_report(data_dir, fake_systemctl
 
 def test_without_the_unit_demo_mode_passes_and_production_fails(data_dir):
     """No systemd here: the unit is not active, which only production minds."""
-    demo = doctor.check_browser(doctor.Settings(data_dir=Path(data_dir)))
+    demo = doctor.check_browser(build(doctor.Settings(data_dir=Path(data_dir))))
     assert demo.ok and "not running (demo mode)" in demo.detail
-    production = doctor.check_browser(doctor.Settings(data_dir=Path(data_dir), mode="production"))
+    production = doctor.check_browser(build(doctor.Settings(data_dir=Path(data_dir), mode="production")))
     assert not production.ok and "is not active" in production.detail
 
 

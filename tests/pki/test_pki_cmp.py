@@ -480,12 +480,13 @@ def cmp_settings(authority, pki_settings, cmp_url: str, crl_url: str = "", kek=N
 
 def test_the_doctor_checks_the_ca_the_kiosk_would_talk_to(authority, pki_settings, crl_site):
     from kiosk import doctor
+    from kiosk.wiring import build
 
     _, rsp, _ = authority.certificate_for(generate_key())
     server = authority.server(rsp, "-srv_secret", secret_for("issue"))
     kek, _ = kek_certificate(authority.issuing, authority.issuing_key, days=400)
     settings = cmp_settings(authority, pki_settings, server.url, f"{crl_site}/ca.crl", kek=kek)
-    checks = {check.name: check for check in doctor.run(settings)}
+    checks = {check.name: check for check in doctor.run(build(settings))}
     assert checks["ca"].ok and "key-encryption certificate valid until" in checks["ca"].detail, checks["ca"]
     assert checks["crl"].ok and "next update" in checks["crl"].detail, checks["crl"]
     # the probe is unauthenticated, so the mock CA answers it with an error message: still CMP
@@ -494,19 +495,21 @@ def test_the_doctor_checks_the_ca_the_kiosk_would_talk_to(authority, pki_setting
 
 def test_the_doctor_says_which_ca_part_is_missing_and_what_to_do(authority, pki_settings, crl_site):
     from kiosk import doctor
+    from kiosk.wiring import build
 
     nobody = f"http://127.0.0.1:{free_port()}/"
     settings = cmp_settings(authority, pki_settings, nobody, f"{nobody}ca.crl")
     # the fixture's KEK certificate runs out within 30 days
-    ca, crl, cmp = doctor.check_ca(settings), doctor.check_crl(settings), doctor.check_cmp(settings)
+    kiosk = build(settings)
+    ca, crl, cmp = doctor.check_ca(kiosk), doctor.check_crl(kiosk), doctor.check_cmp(kiosk)
     assert not ca.ok and "key-encryption certificate valid until" in ca.detail and "renewed" in ca.fix
     assert not crl.ok and "unavailable" in crl.detail and "KIOSK_CMP_CRL_URL" in crl.fix
     assert not cmp.ok and "did not answer" in cmp.detail and "KIOSK_CMP_URL" in cmp.fix
     # an ordinary web server at the CMP URL (a wrong address) is not taken for the CA
-    wrong = doctor.check_cmp(cmp_settings(authority, pki_settings, crl_site + "/"))
+    wrong = doctor.check_cmp(build(cmp_settings(authority, pki_settings, crl_site + "/")))
     assert not wrong.ok and wrong.detail == f"the CA at {crl_site}/ answered HTTP 501"
     # and with the embedded CA the CMP line says it is not in use
-    assert doctor.check_cmp(pki_settings).detail == "not used (KIOSK_CA=embedded)"
+    assert doctor.check_cmp(build(pki_settings)).detail == "not used (KIOSK_CA=embedded)"
 
 
 # --- the bank's registration agent over HTTP ---------------------------------------------------------------

@@ -19,6 +19,7 @@ from kiosk.receipt import (
     print_escpos,
 )
 from kiosk.settings import ConfigurationError, Settings
+from kiosk.wiring import build
 
 RECEIPT = Receipt("홍길동(HONG GILDONG)0011041202612030042", "yessignCA-Test Class 2", "1A2B3C",
                   datetime(2026, 12, 3, tzinfo=timezone.utc), datetime(2027, 12, 3, tzinfo=timezone.utc),
@@ -89,9 +90,9 @@ def test_printing_to_an_absent_or_failing_device_raises_printer_unavailable(tmp_
 
 
 def test_doctor_reports_the_printer_and_its_absence_is_no_failure(tmp_path):
-    assert doctor.check_printer(Settings()).detail.startswith("not configured")
-    absent = doctor.check_printer(Settings(printer=f"file:{tmp_path}/lp0"))
+    assert doctor.check_printer(build(Settings(data_dir=tmp_path))).detail.startswith("not configured")
+    absent = doctor.check_printer(build(Settings(data_dir=tmp_path, printer=f"file:{tmp_path}/lp0")))
     assert absent.ok and absent.detail.startswith("absent")
     (tmp_path / "lp0").write_bytes(b"")
-    present = doctor.check_printer(Settings(printer=f"file:{tmp_path}/lp0"))
+    present = doctor.check_printer(build(Settings(data_dir=tmp_path, printer=f"file:{tmp_path}/lp0")))
     assert present.ok and present.detail.startswith("present")

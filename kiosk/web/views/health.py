@@ -24,12 +24,12 @@ class OneReport:
         self._making = threading.Lock()
         self.last: dict | None = None
 
-    def get(self, settings) -> tuple[dict, bool]:
+    def get(self, kiosk) -> tuple[dict, bool]:
         if not self._making.acquire(blocking=False):
             return ({**self.last, "stale": True} if self.last else
                     {"ok": False, "checks": [], "stale": True}), False
         try:
-            self.last = doctor.report(doctor.run(settings))
+            self.last = doctor.report(doctor.run(kiosk))  # the server's own adapters
             return self.last, True
         finally:
             self._making.release()
@@ -38,7 +38,7 @@ class OneReport:
 @bp.get("/healthz")
 def healthz():
     reports = current_app.extensions.setdefault("kiosk.health", OneReport())
-    report, _fresh = reports.get(current_kiosk().settings)
+    report, _fresh = reports.get(current_kiosk())
     return jsonify(report), (200 if report["ok"] else 503)
 
 
