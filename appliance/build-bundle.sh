@@ -18,7 +18,7 @@ name="cert-kiosk-lab_${version}.raucb"
 out="$CACHE/bundle-$key"
 if [ ! -s "$out/$name" ]; then
     start=$(date +%s)
-    image=$(sh appliance/build-image.sh)
+    image=$(sh appliance/build-image.sh | tail -n1)
     work=$(mktemp -d "$CACHE/.bundle-XXXXXX")
     trap 'rm -rf "$work"' EXIT
     mkdir "$work/in"

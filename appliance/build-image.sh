@@ -120,15 +120,15 @@ rm -rf "$root/tmp/"* "$root/var/tmp/"*
 used_mib=$(( $(du -sxm "$root" | cut -f1) ))
 root_mib=$(( used_mib + used_mib / 10 + 512 ))
 [ "$root_mib" -le "$SLOT_MIB" ] || { echo "appliance: the system ($used_mib MiB) outgrew a slot" >&2; exit 1; }
-mkfs.ext4 -q -L kioskroot -d "$root" "$work/rootfs.ext4" "${root_mib}M"
-mkfs.ext4 -q -L kioskdata -d "$data" "$work/data.ext4" "${DATA_MIB}M"
+mkfs.ext4 -q -L kioskroot -d "$root" "$work/rootfs.ext4" "${root_mib}M" >&2
+mkfs.ext4 -q -L kioskdata -d "$data" "$work/data.ext4" "${DATA_MIB}M" >&2
 rm -rf "$root" "$data"
 
 echo "appliance: the ESP (GRUB for x86_64-efi)" >&2
 mkdir -p "$work/grub"
 grub-mkstandalone --format=x86_64-efi --output="$work/grub/BOOTX64.EFI" --locales= --fonts= --themes= \
     --install-modules="normal linux part_gpt ext2 fat search search_fs_uuid regexp loadenv test echo" \
-    --modules="part_gpt fat" "boot/grub/grub.cfg=appliance/boot/grub.cfg" >&2
+    --modules="part_gpt fat ext2" "boot/grub/grub.cfg=appliance/boot/grub.cfg" >&2
 grub-editenv "$work/grub/grubenv" set ORDER="A B" A_OK=1 A_TRY=0 B_OK=0 B_TRY=0
 mkfs.vfat -C -F 16 -n ESP -i "$ESP_ID" "$work/esp.img" $(( ESP_MIB * 1024 )) >&2
 mmd -i "$work/esp.img" ::/EFI ::/EFI/BOOT
