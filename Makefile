@@ -1,4 +1,4 @@
-# The project's vocabulary: run, test, bench, install, uninstall, deb, image. See README.md.
+# The project's vocabulary: run, test, bench, install, uninstall, deb, image, bundle. See README.md.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -9,9 +9,10 @@ DEB_RUN  := python3-venv tesseract-ocr tesseract-ocr-kor fonts-noto-cjk espeak-n
 DEB_TEST := $(DEB_RUN) python3-dev gcc pkg-config chromium umockdev gir1.2-umockdev-1.0 \
             libgirepository1.0-dev libcairo2-dev fuse3 fusefat exfat-fuse dosfstools exfatprogs \
             systemd udev openssl cage nodejs prometheus systemd-journal-remote \
-            lintian qemu-system-x86 qemu-utils mmdebstrap mtools fdisk e2fsprogs
+            lintian qemu-system-x86 qemu-utils mmdebstrap mtools fdisk e2fsprogs \
+            ovmf grub-efi-amd64-bin grub-common rauc squashfs-tools
 
-.PHONY: run test bench install uninstall deb image translations lock lint clean
+.PHONY: run test bench install uninstall deb image bundle translations lock lint clean
 
 run: $(BIN)/.installed translations
 	$(BIN)/kiosk init --demo
@@ -64,6 +65,11 @@ deb:
 # checkout under $${CERT_KIOSK_CACHE:-/var/cache/cert-kiosk-ci}/image-<hash>/ (needs root; appliance/)
 image:
 	sh appliance/build-image.sh
+
+# a signed RAUC update bundle of that image's root filesystem (APPLIANCE_VERSION=… for another version),
+# signed with the lab's development key made once under the same cache (appliance/build-bundle.sh)
+bundle:
+	sh appliance/build-bundle.sh dist
 
 uninstall:
 	sh scripts/uninstall.sh

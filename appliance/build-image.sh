@@ -1,21 +1,52 @@
 #!/bin/sh
-# `make image`: the lab appliance, a bootable Debian 12 ext4 image (no partitions, no bootloader: QEMU
-# boots its kernel and initrd directly) with dist's cert-kiosk .deb installed and the lab configuration
-# (appliance/lab/). Layers, each cached under $CERT_KIOSK_CACHE and reused while its inputs are unchanged:
-# the base root filesystem (appliance/build-base.sh), the .deb (packaging/build-deb.sh), then this.
-# Prints the directory holding image.ext4, vmlinuz and initrd.img. Needs root; no loop devices, no mounts.
+# `make image`: the lab appliance as a whole disk, the way a kiosk's SSD holds it, so that it can be
+# updated A/B with RAUC (docs/operations.md "System updates", issue 29). GPT, made without loop devices
+# or mounts (sfdisk on a sparse file, every filesystem built from a directory and placed by offset):
+#   1 esp       64 MiB  FAT: GRUB as EFI/BOOT/BOOTX64.EFI (grub-mkstandalone, appliance/boot/grub.cfg
+#                       inside) and EFI/BOOT/grubenv, the slot order and attempts RAUC and GRUB share
+#   2 rootfs-A   3 GiB  ext4: Debian 12 with dist's cert-kiosk .deb and the lab configuration
+#   3 rootfs-B   3 GiB  empty until the first update writes it
+#   4 data       1 GiB  ext4 at /data: what every update keeps (bind-mounted where the system expects it)
+#                       /var/lib/cert-kiosk, /var/lib/cert-kiosk-ca, /var/log/journal, RAUC's /data/rauc
+# Booted by UEFI firmware (OVMF under QEMU). Layers, each cached under $CERT_KIOSK_CACHE and reused while
+# its inputs are unchanged: the base root filesystem (appliance/build-base.sh), the .deb
+# (packaging/build-deb.sh), the lab's signing certificate (appliance/signing-key.sh), then this.
+# APPLIANCE_VERSION (default: the package's version) is the image's IMAGE_VERSION in /etc/os-release and
+# a bundle's version (appliance/build-bundle.sh): a test sets it to make "the next version".
+# usage: appliance/build-image.sh [--dir]
+# Prints the directory holding disk.img (the whole disk) and rootfs.ext4 (slot A's filesystem, what a
+# bundle carries). Needs root (chroot); no loop devices, no mounts.
 set -eu
 cd "$(dirname "$0")/.."
 CACHE=${CERT_KIOSK_CACHE:-/var/cache/cert-kiosk-ci}
-SIZE=${APPLIANCE_IMAGE_SIZE:-4G}
+VERSION=${APPLIANCE_VERSION:-$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)}
+# partition table, in MiB: offsets and sizes (the data partition ends 1 MiB before the disk's end, for
+# GPT's backup header)
+ESP_AT=1 ESP_MIB=64
+A_AT=65 SLOT_MIB=3072
+B_AT=3137
+DATA_AT=6209 DATA_MIB=1024
+DISK_MIB=7234
+# GPT partition UUIDs and the ESP's volume id are fixed: appliance/boot/grub.cfg names them
+A_UUID=a0a0a0a0-29a0-4c1e-9d1a-000000000002
+B_UUID=b0b0b0b0-29b0-4c1e-9d1a-000000000003
+ESP_ID=4B10C1E5
 
 base=$(sh appliance/build-base.sh)
 mkdir -p "$CACHE/dist"
 deb=$(sh packaging/build-deb.sh "$CACHE/dist")
-key=$( { echo "$base"; sha256sum "$deb" | cut -d' ' -f1; echo "$SIZE"; cat appliance/build-image.sh;
-         find appliance/lab -type f | LC_ALL=C sort | xargs cat; } | sha256sum | cut -c1-16)
+signing=$(sh appliance/signing-key.sh)
+key=$( { echo "$base"; sha256sum "$deb" | cut -d' ' -f1; echo "$VERSION"; cat appliance/build-image.sh;
+         sha256sum "$signing/cert.pem" | cut -d' ' -f1;
+         find appliance/lab appliance/boot appliance/rauc -type f | LC_ALL=C sort | xargs cat; } \
+       | sha256sum | cut -c1-16)
 out="$CACHE/image-$key"
-if [ -s "$out/image.ext4" ] && [ -s "$out/vmlinuz" ] && [ -s "$out/initrd.img" ]; then
+# --dir: where this recipe's image is (or would be), without building it (appliance/build-bundle.sh)
+if [ "${1:-}" = "--dir" ]; then
+    echo "$out"
+    exit 0
+fi
+if [ -s "$out/disk.img" ] && [ -s "$out/rootfs.ext4" ]; then
     echo "$out"
     exit 0
 fi
@@ -23,7 +54,8 @@ start=$(date +%s)
 work=$(mktemp -d "$CACHE/.image-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 root="$work/rootfs"
-mkdir "$root"
+data="$work/data"
+mkdir "$root" "$data"
 echo "appliance: unpacking the base into $root" >&2
 tar -C "$root" --numeric-owner --xattrs --xattrs-include='*' -xpf "$base"
 
@@ -32,10 +64,9 @@ cp "$deb" "$root/tmp/cert-kiosk.deb"
 chroot "$root" dpkg -i /tmp/cert-kiosk.deb >&2
 rm "$root/tmp/cert-kiosk.deb"
 
-echo "appliance: lab configuration" >&2
+echo "appliance: lab configuration, version $VERSION" >&2
 echo cert-kiosk-lab > "$root/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\tcert-kiosk-lab\n' > "$root/etc/hosts"
-printf '/dev/vda\t/\text4\trw,errors=remount-ro\t0\t1\n' > "$root/etc/fstab"
 install -m 0600 appliance/lab/kiosk.env "$root/etc/cert-kiosk/kiosk.env"
 install -m 0600 appliance/lab/browser.env "$root/etc/cert-kiosk/browser.env"
 install -D -m 0644 appliance/lab/cert-kiosk-lab.conf "$root/etc/systemd/system/cert-kiosk.service.d/lab.conf"
@@ -47,19 +78,87 @@ chroot "$root" systemctl set-default graphical.target >&2
 # nothing in the background that the lab does not need (and no waiting for a network that is there)
 chroot "$root" systemctl mask apt-daily.timer apt-daily-upgrade.timer man-db.timer e2scrub_all.timer \
     fstrim.timer systemd-networkd-wait-online.service >&2
-cp -L "$root/vmlinuz" "$work/vmlinuz"
-cp -L "$root/initrd.img" "$work/initrd.img"
+# which build this slot holds: hostnamectl, the fleet and the tests read it (os-release(5) IMAGE_*)
+printf 'IMAGE_ID=cert-kiosk-lab\nIMAGE_VERSION=%s\n' "$VERSION" >> "$root/usr/lib/os-release"
 
-echo "appliance: image.ext4 ($SIZE, sparse)" >&2
-mkfs.ext4 -q -L kioskroot -d "$root" "$work/image.ext4" "$SIZE"
-rm -rf "$root"
+echo "appliance: RAUC (slots, keyring, the unit that marks a slot good)" >&2
+install -D -m 0644 appliance/rauc/system.conf "$root/etc/rauc/system.conf"
+install -m 0644 "$signing/cert.pem" "$root/etc/rauc/keyring.pem"
+install -D -m 0755 appliance/rauc/post-install "$root/usr/lib/cert-kiosk-appliance/rauc-post-install"
+install -m 0755 appliance/rauc/wait-healthy "$root/usr/lib/cert-kiosk-appliance/wait-healthy"
+install -m 0644 appliance/rauc/cert-kiosk-update-good.service "$root/etc/systemd/system/"
+chroot "$root" systemctl enable cert-kiosk-update-good.service >&2
+
+# The root slot is replaced whole by an update: what must outlive it moves to the data partition and is
+# bind-mounted back (fstab). The slot's own fstab names no root: GRUB's root=PARTUUID= says which slot.
+# /etc/machine-id stays "uninitialized" in the image: the first boot makes it, and each update carries it
+# into the new slot (appliance/rauc/post-install).
+echo "appliance: the data partition's first contents" >&2
+mkdir -p "$root/data" "$root/boot/efi" "$root/var/log/journal"
+chroot "$root" chgrp systemd-journal /var/log/journal
+chmod 2755 "$root/var/log/journal"
+for pair in cert-kiosk:var/lib/cert-kiosk cert-kiosk-ca:var/lib/cert-kiosk-ca journal:var/log/journal; do
+    name=${pair%%:*} path=${pair#*:}
+    mkdir -p "$root/$path"
+    cp -a "$root/$path" "$data/$name"
+    find "$root/$path" -mindepth 1 -delete
+done
+mkdir -m 0700 "$data/rauc"
+cat > "$root/etc/fstab" <<FSTAB
+# the appliance's partitions (appliance/build-image.sh); / is the slot GRUB booted (root=PARTUUID=)
+/dev/disk/by-partlabel/data  /data  ext4  defaults,nodev,nosuid  0  2
+/dev/disk/by-partlabel/esp  /boot/efi  vfat  umask=0077,nodev,nosuid,noexec  0  2
+/data/cert-kiosk  /var/lib/cert-kiosk  none  bind,x-systemd.requires-mounts-for=/data  0  0
+/data/cert-kiosk-ca  /var/lib/cert-kiosk-ca  none  bind,x-systemd.requires-mounts-for=/data  0  0
+/data/journal  /var/log/journal  none  bind,x-systemd.requires-mounts-for=/data  0  0
+FSTAB
+
+echo "appliance: rootfs.ext4, data.ext4" >&2
+rm -rf "$root/tmp/"* "$root/var/tmp/"*
+# a slot holds the filesystem just big enough for the system plus room to run (the partition is larger,
+# for later versions): a bundle carries, and an install writes, only that much
+used_mib=$(( $(du -sxm "$root" | cut -f1) ))
+root_mib=$(( used_mib + used_mib / 10 + 512 ))
+[ "$root_mib" -le "$SLOT_MIB" ] || { echo "appliance: the system ($used_mib MiB) outgrew a slot" >&2; exit 1; }
+mkfs.ext4 -q -L kioskroot -d "$root" "$work/rootfs.ext4" "${root_mib}M" >&2
+mkfs.ext4 -q -L kioskdata -d "$data" "$work/data.ext4" "${DATA_MIB}M" >&2
+rm -rf "$root" "$data"
+
+echo "appliance: the ESP (GRUB for x86_64-efi)" >&2
+mkdir -p "$work/grub"
+grub-mkstandalone --format=x86_64-efi --output="$work/grub/BOOTX64.EFI" --locales= --fonts= --themes= \
+    --install-modules="normal linux part_gpt ext2 fat search search_fs_uuid regexp loadenv test echo" \
+    --modules="part_gpt fat ext2" "boot/grub/grub.cfg=appliance/boot/grub.cfg" >&2
+grub-editenv "$work/grub/grubenv" set ORDER="A B" A_OK=1 A_TRY=0 B_OK=0 B_TRY=0
+mkfs.vfat -C -F 16 -n ESP -i "$ESP_ID" "$work/esp.img" $(( ESP_MIB * 1024 )) >&2
+mmd -i "$work/esp.img" ::/EFI ::/EFI/BOOT
+mcopy -i "$work/esp.img" "$work/grub/BOOTX64.EFI" "$work/grub/grubenv" ::/EFI/BOOT/
+
+echo "appliance: disk.img (${DISK_MIB} MiB, sparse)" >&2
+truncate -s "${DISK_MIB}M" "$work/disk.img"
+sfdisk -q "$work/disk.img" >&2 <<TABLE
+label: gpt
+first-lba: 2048
+start=${ESP_AT}MiB, size=${ESP_MIB}MiB, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name=esp
+start=${A_AT}MiB, size=${SLOT_MIB}MiB, type=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709, uuid=$A_UUID, name=rootfs-A
+start=${B_AT}MiB, size=${SLOT_MIB}MiB, type=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709, uuid=$B_UUID, name=rootfs-B
+start=${DATA_AT}MiB, size=${DATA_MIB}MiB, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=data
+TABLE
+place() { dd if="$1" of="$work/disk.img" bs=1M seek="$2" conv=notrunc,sparse status=none; }
+place "$work/esp.img" "$ESP_AT"
+place "$work/rootfs.ext4" "$A_AT"
+place "$work/data.ext4" "$DATA_AT"
+rm "$work/esp.img" "$work/data.ext4"
+echo "$VERSION" > "$work/version"
+
 mkdir -p "$out"
-mv "$work/vmlinuz" "$work/initrd.img" "$out/"
-mv "$work/image.ext4" "$out/image.ext4"
-# the images of earlier recipes: 1-2 GB each on disk, and every change of the package makes a new one
-# (a VM still running one keeps its open file)
+mv "$work/rootfs.ext4" "$work/version" "$out/"
+mv "$work/disk.img" "$out/disk.img"
+# earlier recipes of the same version: several GB each on disk, and every change of the package makes a
+# new one (a VM still running one keeps its open file); other versions are other bundles' sources
 for old in "$CACHE"/image-*; do
-    [ "$old" = "$out" ] || rm -rf "$old"
+    [ "$old" = "$out" ] && continue
+    if [ ! -e "$old/version" ] || [ "$(cat "$old/version")" = "$VERSION" ]; then rm -rf "$old"; fi
 done
 echo "appliance: image built in $(( $(date +%s) - start )) s" >&2
 echo "$out"

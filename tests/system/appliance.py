@@ -16,9 +16,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "tests" / "artifacts"
+TIMINGS: dict[str, float] = {}
 GUEST_PORT = 8080
+# UEFI firmware (Debian's ovmf): the code read-only and shared, the variables a writable copy per VM
+OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE.fd")
+OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS.fd")
 # one answer from the guest agent: seconds on an idle machine, minutes when emulation shares two cores
 AGENT_TIMEOUT = 300
+
+
+def record(name: str, seconds: float) -> None:
+    """A figure for docs/performance.md, kept in tests/artifacts/appliance-timings.json."""
+    TIMINGS[name] = round(seconds, 1)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "appliance-timings.json").write_text(json.dumps(TIMINGS, indent=2) + "\n")
 
 
 class Monitor:
@@ -62,10 +74,15 @@ class Result:
 
 
 class Appliance:
-    """A booted image: `run` in the guest, `plug`/`unplug` sticks, `screendump`, `power_cut`."""
+    """A booted image: `run` in the guest, `plug`/`unplug` sticks, `screendump`, `reboot`, `shutdown`.
+
+    The image's disk.img (appliance/build-image.sh: GPT, ESP with GRUB, root slots A and B, data) stays
+    as built: the VM writes into a qcow2 overlay of its own, which outlives a reboot of the guest (an
+    update written to slot B is still there when GRUB chooses), and so do the firmware's variables."""
 
     def __init__(self, image_dir: Path, work: Path, host_port: int):
         self.image_dir, self.work, self.host_port = image_dir, work, host_port
+        self.disk, self.firmware_vars = work / "disk.qcow2", work / "OVMF_VARS.fd"
         self.qmp_path, self.qga_path = work / "qmp.sock", work / "qga.sock"
         self.console = work / "console.log"
         self.sound = work / "sound.wav"
@@ -80,12 +97,17 @@ class Appliance:
     def boot(self) -> None:
         qemu = shutil.which("qemu-system-x86_64")
         assert qemu, "qemu-system-x86_64 is not installed: `make test` installs qemu-system-x86"
+        assert OVMF_CODE.exists(), f"{OVMF_CODE} is missing: `make test` installs the Debian package ovmf"
+        if not self.disk.exists():
+            subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw",
+                            "-b", str(self.image_dir / "disk.img"), str(self.disk)], check=True)
+            shutil.copy(OVMF_VARS, self.firmware_vars)
         command = [
             qemu, "-accel", "tcg", "-cpu", "max", "-m", "3072", "-smp", "2", "-display", "none",
-            "-kernel", str(self.image_dir / "vmlinuz"), "-initrd", str(self.image_dir / "initrd.img"),
-            "-append", "root=/dev/vda rw console=ttyS0 quiet",
-            "-drive", f"file={self.image_dir / 'image.ext4'},format=raw,if=virtio,cache=unsafe",
-            "-snapshot", "-serial", f"file:{self.console}",
+            "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
+            "-drive", f"if=pflash,format=raw,file={self.firmware_vars}",
+            "-drive", f"file={self.disk},format=qcow2,if=virtio,cache=unsafe",
+            "-serial", f"file:{self.console}",
             "-vga", "none", "-device", "virtio-gpu-pci", "-device", "qemu-xhci,id=xhci",
             # the touchscreen on the controller's first port, where the lab's usbguard rule allows it
             # (appliance/lab/usbguard-devices.conf); no keyboard: a test plugs one in
@@ -160,6 +182,33 @@ class Appliance:
                 return time.monotonic() - start
             assert time.monotonic() - start < timeout, f"{command!r} never succeeded within {timeout} s"
             time.sleep(interval)
+
+    def boot_id(self) -> str:
+        return self.run("cat /proc/sys/kernel/random/boot_id", check=True).out.strip()
+
+    def reboot(self, timeout: float) -> float:
+        """`systemctl reboot` in the guest, as a technician would; the same QEMU process goes on (the
+        overlay and the firmware's variables with it). Seconds until the rebooted guest's agent answers."""
+        before = self.boot_id()
+        start = time.monotonic()
+        # in two seconds, so that the agent still answers this command
+        self.run("systemd-run --quiet --on-active=2 systemctl reboot", check=True)
+        # the agent's socket is one connection: let it go, so that the next boot's agent is reached
+        self._agent.close()
+        self._agent = None
+        deadline = start + timeout
+        while True:
+            assert time.monotonic() < deadline, f"no reboot within {timeout} s"
+            time.sleep(5)
+            try:
+                self.wait_for_agent(max(1.0, deadline - time.monotonic()))
+                if self.boot_id() != before:
+                    return time.monotonic() - start
+            except (TimeoutError, AssertionError, RuntimeError, ConnectionError, OSError):
+                pass
+            if self._agent is not None:
+                self._agent.close()
+                self._agent = None
 
     # --- the monitor ------------------------------------------------------------------------------
 

@@ -1,14 +1,12 @@
 """The whole kiosk on the lab appliance (`make image`) booted under QEMU: systemd as PID 1, the .deb's
 units and polkit rule, udisks2 on the system bus, the kernel's vfat, a USB stick hot-plugged on an
-emulated xHCI controller, cage + Chromium on a virtual display. One boot for the module; the tests run in
-order and share it. Timings go to tests/artifacts/appliance-timings.json (docs/performance.md)."""
+emulated xHCI controller, cage + Chromium on a virtual display. One boot (tests/system/conftest.py) for
+this module and then test_update.py; the tests run in order and share it. Timings go to tests/artifacts/appliance-timings.json (docs/performance.md)."""
 
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -16,58 +14,15 @@ from pathlib import Path
 import pytest
 from pypinksign import PinkSign
 
-from tests.conftest import free_port
 from tests.http_customer import Customer, choose_drive, wait_for_issuing
 from tests.http_customer import walk_to_drive as walk_to_drive_step
-from tests.system.appliance import REPO, Appliance, exfat_stick_image, partition, stick_image
+from tests.system.appliance import ARTIFACTS, Appliance, exfat_stick_image, partition, record, stick_image
 from tests.walker import GOOD_PASSWORD
 
-ARTIFACTS = REPO / "tests" / "artifacts"
 LABEL = "우체국"
-TIMINGS: dict[str, float] = {}
 DOCTOR = ("systemd-run --quiet --pipe --wait --collect -p User=cert-kiosk "
           "-p Environment='KIOSK_MODE=production KIOSK_DATA_DIR=/var/lib/cert-kiosk KIOSK_CA_DIR=/var/lib/cert-kiosk-ca/ca' "
           "-p EnvironmentFile=/etc/cert-kiosk/kiosk.env /opt/cert-kiosk/.venv/bin/kiosk doctor")
-
-
-def record(name: str, seconds: float) -> None:
-    TIMINGS[name] = round(seconds, 1)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / "appliance-timings.json").write_text(json.dumps(TIMINGS, indent=2) + "\n")
-
-
-@pytest.fixture(scope="module")
-def appliance(tmp_path_factory):
-    for tool, package in (("mmdebstrap", "mmdebstrap"), ("qemu-system-x86_64", "qemu-system-x86"),
-                          ("mdir", "mtools"), ("fsck.fat", "dosfstools"), ("sfdisk", "fdisk")):
-        if not (shutil.which(tool) or shutil.which(tool, path="/usr/sbin:/sbin")):
-            pytest.fail(f"{tool} is not installed: `make test` installs the Debian package {package}")
-    start = time.monotonic()
-    built = subprocess.run(["sh", "appliance/build-image.sh"], cwd=REPO, capture_output=True, text=True,
-                           timeout=2400)
-    assert built.returncode == 0, built.stderr[-4000:]
-    record("image_ready_s", time.monotonic() - start)
-    vm = Appliance(Path(built.stdout.strip().splitlines()[-1]), tmp_path_factory.mktemp("vm"), free_port())
-    start = time.monotonic()
-    vm.boot()
-    try:
-        vm.wait_for_agent(1200)
-        record("boot_to_userspace_s", time.monotonic() - start)
-        vm.wait_until("systemctl is-active --quiet cert-kiosk.service", 1200)
-        record("boot_to_kiosk_ready_s", time.monotonic() - start)
-        yield vm
-    finally:
-        if vm.process.poll() is None and vm._agent is not None:  # what a technician would look at
-            try:
-                journal = vm.run("journalctl -b --no-pager -o short-monotonic", timeout=120).out
-                (ARTIFACTS / "appliance-journal.txt").write_text(journal)
-                vm.screendump(ARTIFACTS / "appliance-last-screen.png")
-            except (OSError, AssertionError, RuntimeError, ConnectionError) as exc:
-                (ARTIFACTS / "appliance-journal.txt").write_text(f"could not read the journal: {exc}\n")
-        vm.shutdown()
-        for log in ("console.log", "qemu.stderr"):
-            if (vm.work / log).exists():
-                shutil.copy(vm.work / log, ARTIFACTS / f"appliance-{log}")
 
 
 def test_the_screen_shows_the_attract_page(appliance):

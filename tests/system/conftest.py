@@ -1,0 +1,52 @@
+"""The booted lab appliance, one for the session: boots are what cost minutes under emulation, so
+test_appliance.py's tests and then test_update.py's (which reboots it into slot B) share it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port
+from tests.system.appliance import ARTIFACTS, OVMF_CODE, REPO, Appliance, record
+
+
+@pytest.fixture(scope="session")
+def appliance(tmp_path_factory):
+    for tool, package in (("mmdebstrap", "mmdebstrap"), ("qemu-system-x86_64", "qemu-system-x86"),
+                          ("mdir", "mtools"), ("fsck.fat", "dosfstools"), ("sfdisk", "fdisk"),
+                          ("grub-mkstandalone", "grub-common"), ("rauc", "rauc"),
+                          ("mksquashfs", "squashfs-tools")):
+        if not (shutil.which(tool) or shutil.which(tool, path="/usr/sbin:/sbin")):
+            pytest.fail(f"{tool} is not installed: `make test` installs the Debian package {package}")
+    if not Path("/usr/lib/grub/x86_64-efi/linux.mod").exists() or not OVMF_CODE.exists():
+        pytest.fail("GRUB's x86_64-efi modules or OVMF are missing: `make test` installs grub-efi-amd64-bin and ovmf")
+    start = time.monotonic()
+    built = subprocess.run(["sh", "appliance/build-image.sh"], cwd=REPO, capture_output=True, text=True,
+                           timeout=2400)
+    assert built.returncode == 0, built.stderr[-4000:]
+    record("image_ready_s", time.monotonic() - start)
+    vm = Appliance(Path(built.stdout.strip().splitlines()[-1]), tmp_path_factory.mktemp("vm"), free_port())
+    start = time.monotonic()
+    vm.boot()
+    try:
+        vm.wait_for_agent(1200)
+        record("boot_to_userspace_s", time.monotonic() - start)
+        vm.wait_until("systemctl is-active --quiet cert-kiosk.service", 1200)
+        record("boot_to_kiosk_ready_s", time.monotonic() - start)
+        yield vm
+    finally:
+        if vm.process.poll() is None and vm._agent is not None:  # what a technician would look at
+            try:
+                journal = vm.run("journalctl -b --no-pager -o short-monotonic", timeout=120).out
+                (ARTIFACTS / "appliance-journal.txt").write_text(journal)
+                vm.screendump(ARTIFACTS / "appliance-last-screen.png")
+            except (OSError, AssertionError, RuntimeError, ConnectionError) as exc:
+                (ARTIFACTS / "appliance-journal.txt").write_text(f"could not read the journal: {exc}\n")
+        vm.shutdown()
+        for log in ("console.log", "qemu.stderr"):
+            if (vm.work / log).exists():
+                shutil.copy(vm.work / log, ARTIFACTS / f"appliance-{log}")
