@@ -617,10 +617,16 @@ class CustomerFlow:
         return None
 
     @staticmethod
-    def copied_certificate(visit: Visit):
-        """The certificate being copied, as it was read from its stick (for the screen that compares)."""
-        return next((cert for cert in visit.stick or () if visit.source and cert.folder == visit.source.folder),
-                    None)
+    def replace_question(visit: Visit) -> list | None:
+        """What the drive step compares when a copy asked before replacing: the certificate being copied
+        and the one it would replace, the later expiry first; None when nothing was asked."""
+        run = visit.run
+        if run is None or run.replacing is None:
+            return None
+        copied = next((cert for cert in visit.stick or ()
+                       if visit.source and cert.folder == visit.source.folder), None)
+        both = [cert for cert in (copied, run.replacing) if cert]
+        return sorted(both, key=lambda cert: cert.not_after.timestamp() if cert.not_after else 0, reverse=True)
 
     def _write(self, visit: Visit, prepared):
         """Deliver the bundle. A new password goes back into the folder it was read from: one visit at a

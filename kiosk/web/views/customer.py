@@ -279,10 +279,9 @@ def page_password(visit):
 
 def page_drive(visit):
     run = visit.run
-    if run is not None and run.replacing is not None:  # 인증서 복사 asks first: both, the later expiry first
-        both = [cert for cert in (customer_flow().copied_certificate(visit), run.replacing) if cert]
-        both.sort(key=lambda cert: cert.not_after.timestamp() if cert.not_after else 0, reverse=True)
-        return render_step(Step.DRIVE, form=DriveForm(), replacing=run.replacing, compared=both,
+    compared = customer_flow().replace_question(visit)
+    if compared is not None:  # 인증서 복사 asked before it replaces another certificate
+        return render_step(Step.DRIVE, form=DriveForm(), replacing=run.replacing, compared=compared,
                            drive_id=visit.drive_id)
     error = run.error if run is not None else None
     if error is None:
