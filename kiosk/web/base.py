@@ -121,7 +121,7 @@ def current_voice() -> tuple[int, int]:
     VOLUME_STEPS); the middle ones until the customer changes them."""
     chosen = session.get("voice") or ()
     if (isinstance(chosen, (list, tuple)) and len(chosen) == 2
-            and all(isinstance(step, int) and 0 <= step < len(steps) for step, steps in zip(chosen, VOICE_STEPS))):
+            and all(isinstance(step, int) and 0 <= step < len(steps) for step, steps in zip(chosen, VOICE_STEPS, strict=True))):
         return chosen[0], chosen[1]
     return DEFAULT_STEP, DEFAULT_STEP
 

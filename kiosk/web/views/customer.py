@@ -24,8 +24,15 @@ from kiosk.journey.visit import STAGES, Visit
 from kiosk.pki.errors import PkiError
 from kiosk.pki.password import unmet_rules
 from kiosk.speech import RATE_STEPS, VOLUME_STEPS
-from kiosk.web.base import (A11Y_MODES, LANGUAGES, current_kiosk, current_voice, safe_next, same_for_everyone,
-                             screen_only)
+from kiosk.web.base import (
+    A11Y_MODES,
+    LANGUAGES,
+    current_kiosk,
+    current_voice,
+    safe_next,
+    same_for_everyone,
+    screen_only,
+)
 from kiosk.web.forms import (
     PASSWORD_RULE_TEXT,
     AccountForm,
