@@ -9,9 +9,15 @@
     + ' "' + (el.innerText || el.value || el.getAttribute('aria-label') || '').trim().slice(0, 20) + '"';
   if (document.documentElement.scrollWidth > vw || document.documentElement.scrollHeight > vh)
     out.overflow.push('page ' + document.documentElement.scrollWidth + 'x' + document.documentElement.scrollHeight);
+  // what is painted of an element: a drawing inside an inline <svg> is clipped by it (its default overflow),
+  // as the USB stick sliding in from beyond the picture's edge is
+  const painted = el => { const r = el.getBoundingClientRect(), svg = el.parentElement?.closest('svg');
+    if (!svg || getComputedStyle(svg).overflow === 'visible') return r;
+    const s = svg.getBoundingClientRect();
+    return {left: Math.max(r.left, s.left), right: Math.min(r.right, s.right)}; };
   for (const el of document.querySelectorAll('#screen *, .overlay *')) {
     if (!shown(el)) continue;
-    const r = el.getBoundingClientRect();
+    const r = painted(el);
     if (r.right > vw + 1 || r.left < -1) out.overflow.push(name(el) + ' x ' + Math.round(r.left) + '..' + Math.round(r.right));
   }
   // the part of an element the customer sees: inside every box that scrolls or clips it (the panel, the

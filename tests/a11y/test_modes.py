@@ -274,3 +274,26 @@ def test_physical_keypad_reaches_the_check_screens_certificate_cards_and_they_ar
     assert card.evaluate("c => getComputedStyle(c).outlineStyle") != "none"
     said = page.evaluate("window.__spoken.at(-1).text")
     assert "사용할 수 있는 인증서입니다" in said and "일" in said and "유효기간" in said
+
+
+SIZES_ON_THE_GLASS = """() => {
+  const box = s => document.querySelector(s).getBoundingClientRect();
+  const text = parseFloat(getComputedStyle(document.querySelector('#panel h1')).fontSize)
+               * document.querySelector('#panel h1').currentCSSZoom;
+  return {text, topbar: box('.topbar').height, startOver: box('#start-over').height,
+          picture: box('#usb-picture svg').height};
+}"""
+
+
+def test_large_text_zooms_the_whole_page_pictures_and_bars_included(ui, page):
+    """Issue 26, item 15: 큰 글씨 is a whole-page zoom, not only a larger font: the text grows to >= 150 %,
+    and the bars, the buttons and the pictures grow with it (measured as painted, in device pixels)."""
+    ui.walk_to("password")
+    ui.fill_password()
+    ui.wait_step("drive")                          # the picture of where the USB port is
+    normal = page.evaluate(SIZES_ON_THE_GLASS)
+    ui.set_mode("large-text")
+    zoomed = page.evaluate(SIZES_ON_THE_GLASS)
+    assert zoomed["text"] >= 1.5 * normal["text"]
+    for part in ("topbar", "startOver", "picture"):
+        assert zoomed[part] >= 1.2 * normal[part], (part, normal[part], zoomed[part])

@@ -65,7 +65,9 @@ class ScreenCheck:
         if self.mode == "low-position" and m["high"]:
             self.problems.append(f"{screen}: controls above the low zone: {m['high'][:6]}")
         if self.mode == "large-text":
-            size = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+            # the size on the glass: the font size times the page's zoom (large text zooms the whole page)
+            size = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)"
+                                 " * document.body.currentCSSZoom")
             if size < 26 * 1.5:
                 self.problems.append(f"{screen}: large text is only {size}px")
         if self.mode == "speech" and spoken:
