@@ -479,7 +479,7 @@ def cmp_settings(authority, pki_settings, cmp_url: str, crl_url: str = "", kek=N
 
 
 def test_the_doctor_checks_the_ca_the_kiosk_would_talk_to(authority, pki_settings, crl_site):
-    from kiosk import doctor
+    from kiosk.health import doctor
     from kiosk.wiring import build
 
     _, rsp, _ = authority.certificate_for(generate_key())
@@ -494,7 +494,7 @@ def test_the_doctor_checks_the_ca_the_kiosk_would_talk_to(authority, pki_setting
 
 
 def test_the_doctor_says_which_ca_part_is_missing_and_what_to_do(authority, pki_settings, crl_site):
-    from kiosk import doctor
+    from kiosk.health import doctor
     from kiosk.wiring import build
 
     nobody = f"http://127.0.0.1:{free_port()}/"
