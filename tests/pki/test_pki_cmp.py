@@ -112,13 +112,14 @@ def body_kinds(messages: list[bytes]) -> list[str]:
 # --- against openssl cmp -------------------------------------------------------------------------------
 
 
-def test_ir_issues_a_certificate_written_as_a_bundle(authority, store, tmp_path, applicant, caplog):
+def test_ir_issues_a_certificate_written_as_a_bundle(authority, store, tmp_path, applicant, caplog, pki_settings):
     caplog.set_level(logging.INFO)
     key = generate_key()
     certificate, rsp, r = authority.certificate_for(key)
     server = authority.server(rsp, "-srv_secret", secret_for("issue"))
     ca, transport = authority.adapter(server.url)
-    service = IssuanceService(ca, Registry(store), "yessign", key_and_r=lambda: (key, r))
+    pki = pki_settings.pki
+    service = IssuanceService(ca, Registry(store), pki.ca_folder, pki.renewal_window, key_and_r=lambda: (key, r))
 
     prepared = service.prepare(applicant, PASSWORD)
 
