@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> dict:
         pki = settings.pki
         in_process = EmbeddedCA(pki.ca_dir, pki.ca_passphrase, store,
                                 Profile(pki.pki_base_url, pki.bank_code, pki.institution_code))
-        service = IssuanceService(in_process, Registry(store), pki.ca_folder)
+        service = IssuanceService(in_process, Registry(store), pki.ca_folder, pki.renewal_window)
         responder = ca_process(settings)
         try:
             cmp_service = IssuanceService.from_settings(pki, store)  # KIOSK_CA=embedded: over CMP

@@ -142,31 +142,40 @@ class DriveManager:
         """Rescan now (after an eject, or when a caller knows something changed)."""
         self._update(self._scan())
 
-    def _update(self, considered: list[Drive]) -> None:
+    def _update(self, scanned: list[Drive]) -> None:
+        """Take a fresh scan: remember it (a stick found inconsistent keeps its reason), start checking the
+        filesystems of sticks not checked yet, and tell the subscribers when the listed drives changed."""
         with self._lock:
-            present = {drive.id for drive in considered}
-            self._health = {key: value for key, value in self._health.items() if key in present}
-            considered = [with_reason(drive, "needs_repair") if self._health.get(drive.id) is False and drive.eligible
-                          else drive for drive in considered]
-            before = {drive.id: drive for drive in self._considered if drive.listed}
-            self._considered = considered
+            before = _listed(self._considered)
+            self._considered = self._with_health(scanned)
+            after = _listed(self._considered)
+            unchecked = self._claim_unchecked(self._considered)
             subscribers = list(self._subscribers)
-            unchecked = [drive for drive in considered if self._checkable(drive)
-                         and drive.id not in self._health and drive.id not in self._checking]
-            self._checking.update(drive.id for drive in unchecked)
+        self._start_checks(unchecked)
+        if before == after:
+            return
+        self._log_changes(before, after)
+        _notify(subscribers, list(after.values()))
+
+    def _with_health(self, scanned: list[Drive]) -> list[Drive]:
+        """The scan with what the checks found (under the lock): a stick that left forgets its verdict, an
+        inconsistent one is listed as needing a repair."""
+        present = {drive.id for drive in scanned}
+        self._health = {key: value for key, value in self._health.items() if key in present}
+        return [with_reason(drive, "needs_repair") if self._health.get(drive.id) is False and drive.eligible
+                else drive for drive in scanned]
+
+    def _claim_unchecked(self, considered: list[Drive]) -> list[Drive]:
+        """The sticks to check now (under the lock), marked as being checked so no other scan starts one."""
+        unchecked = [drive for drive in considered if self._checkable(drive)
+                     and drive.id not in self._health and drive.id not in self._checking]
+        self._checking.update(drive.id for drive in unchecked)
+        return unchecked
+
+    def _start_checks(self, unchecked: list[Drive]) -> None:
         for drive in unchecked:  # never on the watcher's thread: fsck takes a while
             threading.Thread(target=self._check_then_refresh, args=(drive,), daemon=True,
                              name=f"fsck-{drive.id}").start()
-        after = {drive.id: drive for drive in considered if drive.listed}
-        if before.keys() == after.keys() and all(before[k] == after[k] for k in after):
-            return
-        self._log_changes(before, after)
-        listed = list(after.values())
-        for callback in subscribers:
-            try:
-                callback(listed)
-            except Exception:  # noqa: BLE001 - one broken subscriber must not stop drive watching; logged
-                LOGGER.exception("drive.subscriber_failed subscriber=%r", callback)
 
     @staticmethod
     def _log_changes(before: dict[str, Drive], after: dict[str, Drive]) -> None:
@@ -392,3 +401,14 @@ class DriveManager:
         self.refresh()
 
 
+def _listed(considered: list[Drive]) -> dict[str, Drive]:
+    """What the customer's screen shows of a scan, by drive id."""
+    return {drive.id: drive for drive in considered if drive.listed}
+
+
+def _notify(subscribers: list[Subscriber], listed: list[Drive]) -> None:
+    for callback in subscribers:
+        try:
+            callback(listed)
+        except Exception:  # noqa: BLE001 - one broken subscriber must not stop drive watching; logged
+            LOGGER.exception("drive.subscriber_failed subscriber=%r", callback)

@@ -1,5 +1,5 @@
 """Serve the app through waitress (one process, a pool of threads, long-lived SSE streams), tell systemd
-when it is ready (`Type=notify`), and keep its watchdog fed while the app is healthy (kiosk/watchdog.py).
+when it is ready (`Type=notify`), and keep its watchdog fed while the app is healthy (kiosk/health/watchdog.py).
 The fleet's metrics have a listener of their own (docs/fleet.md), never a route of the customer's app."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import threading
 import time
 
 from kiosk import logs
+from kiosk.health.watchdog import Watchdog, answers_over_http, interval_from_env, probe_address, probe_timeout
 from kiosk.sdnotify import sd_notify
-from kiosk.watchdog import Watchdog, interval_from_env, probe_address
 
 
 def _stop_on_sigterm(signum, frame) -> None:
@@ -84,16 +84,23 @@ def start_metrics(registry, host: str, port: int):
     return server
 
 
+def start_watchdog(kiosk, interval: float, address: tuple[str, int]) -> Watchdog:
+    """systemd's watchdog, fed while the app answers through its own listener at `address` and the
+    kiosk's own probes pass; each probe's result is a gauge for the fleet."""
+    probes = [("app", answers_over_http(address, probe_timeout(interval))), *kiosk.health_probes()]
+    return Watchdog(probes, interval, sd_notify, gauge=kiosk.metrics.probe_healthy).start()
+
+
 def serve(app, host: str, port: int, threads: int, metrics_host: str = "127.0.0.1",
           metrics_port: int = 0) -> None:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     server = make_server(app, host, port, threads)
     logs.event("server.ready", host=host, port=server.effective_port, threads=threads)
     sd_notify(f"READY=1\nSTATUS=serving on {host}:{server.effective_port}")
-    metrics = start_metrics(app.extensions["kiosk"].metrics.registry, metrics_host, metrics_port)
+    kiosk = app.extensions["kiosk"]
+    metrics = start_metrics(kiosk.metrics.registry, metrics_host, metrics_port)
     interval = interval_from_env()
-    address = probe_address(host, server.effective_port)
-    watchdog = Watchdog(app, interval, sd_notify, address=address).start() if interval else None
+    watchdog = start_watchdog(kiosk, interval, probe_address(host, server.effective_port)) if interval else None
     try:
         server.run()
     except KeyboardInterrupt:

@@ -13,6 +13,7 @@ Two steps, so that choosing is never starting:
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hardware import DriveManager
@@ -75,6 +76,11 @@ class Kiosk:
             self.metrics.audited("certificate.revoked", when="start_up")
         # the card reader's libraries and models load beside the first customer, not in front of them
         threading.Thread(target=self.card_reader.warm, name="card-reader-warm", daemon=True).start()
+
+    def health_probes(self) -> list[tuple[str, Callable[[], bool]]]:
+        """What the systemd watchdog asks of the kiosk itself (kiosk.health.watchdog; the server adds the
+        app probe): the drive watcher thread lives."""
+        return [("drives", lambda: bool(self.drives.is_alive()))]
 
     def close(self) -> None:
         self.card_reader.close()

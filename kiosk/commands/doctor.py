@@ -6,7 +6,8 @@ import json
 
 import click
 
-from kiosk import doctor
+from kiosk.health import doctor, screen
+from kiosk.settings import Settings
 
 
 def register(group: click.Group) -> None:
@@ -20,7 +21,7 @@ def register(group: click.Group) -> None:
 def doctor_command(as_json: bool, restart_silent_browser: bool) -> None:
     """Check configuration, database, CA, CRL, e-mail, drives, browser, clock and disk."""
     if restart_silent_browser:
-        click.echo(doctor.restart_silent_browser(doctor.Settings.from_env()).line())
+        click.echo(screen.restart_silent_browser(Settings.from_env()).line())
         return
     checks = doctor.run_from_env()
     if as_json:

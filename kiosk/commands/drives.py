@@ -139,7 +139,8 @@ def _put_expiring_certificate(settings, drive: Drive) -> str:
     now = utcnow()
     back = one_year_after(now) - now - timedelta(days=EXPIRING_IN_DAYS)
     authority.clock = lambda: utcnow() - back
-    service = IssuanceService(authority, Registry(Store(settings.database_path)), settings.pki.ca_folder)
+    service = IssuanceService(authority, Registry(Store(settings.database_path)), settings.pki.ca_folder,
+                              settings.pki.renewal_window)
     hong = DEMO_CUSTOMERS[0]
     prepared = service.prepare(Applicant(hong.name, hong.english_name, hong.rrn,
                                          customer_key(settings.customer_hash_key, hong.rrn)), DEMO_PASSWORD)

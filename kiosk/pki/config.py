@@ -5,6 +5,7 @@ secrets or the drives' backend. `Settings.pki` builds these from each setting's 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -48,3 +49,7 @@ class PkiSettings:
     pki_base_url: str
     renewal_window_days: int  # 갱신 opens this many days before expiry (some CAs open it 60-90)
     cmp: CmpSettings
+
+    @property
+    def renewal_window(self) -> timedelta:
+        return timedelta(days=self.renewal_window_days)

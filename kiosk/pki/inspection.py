@@ -16,7 +16,6 @@ from cryptography.x509.oid import NameOID
 
 from kiosk.pki import oids
 from kiosk.pki.ca import serial_hex
-from kiosk.pki.profile import RENEWAL_WINDOW
 
 PURPOSES = {oids.POLICY_BANKING_PERSONAL: "banking_personal"}
 
@@ -45,10 +44,9 @@ class CertificateOnStick:
     problem: str | None = None
 
 
-def inspect(folders, now: datetime, is_ours, is_revoked,
-            renewal_window: timedelta = RENEWAL_WINDOW) -> list[CertificateOnStick]:
+def inspect(folders, now: datetime, is_ours, is_revoked, renewal_window: timedelta) -> list[CertificateOnStick]:
     """`folders`: hardware.read.FoundFolder items. `is_ours(certificate)` and `is_revoked(serial)` ask
-    this kiosk's CA and registry."""
+    this kiosk's CA and registry; `renewal_window` is the issuance's (KIOSK_RENEWAL_WINDOW_DAYS)."""
     return [_inspect_one(folder, now, is_ours, is_revoked, renewal_window) for folder in folders]
 
 

@@ -73,9 +73,9 @@ class IssuanceService:
         ca: CertificateAuthority,
         registry: Registry,
         ca_folder: str,
+        renewal_window: timedelta,  # KIOSK_RENEWAL_WINDOW_DAYS (PkiSettings.renewal_window), never a default
         clock: Callable[[], datetime] = utcnow,
         key_and_r: Callable[[], tuple[rsa.RSAPrivateKey, bytes]] = lambda: (generate_key(), generate_r()),
-        renewal_window: timedelta = profile.RENEWAL_WINDOW,
     ):
         self.renewal_window = renewal_window
         self.ca = ca
@@ -96,19 +96,18 @@ class IssuanceService:
                       ) -> "IssuanceService":
         """The service with the CA adapter `settings.ca_backend` names: `embedded` or `cmp`, passed
         through `wrap_ca` (the kiosk times every round trip to the CA there: kiosk.metrics.MeasuredCA)."""
-        window = timedelta(days=settings.renewal_window_days)
         if settings.ca_backend == "cmp":
             from kiosk.pki.cmp import CmpCA
 
             ca = CmpCA.from_settings(settings.cmp)
-            return cls(wrap_ca(ca), Registry(store), settings.ca_folder, renewal_window=window)
+            return cls(wrap_ca(ca), Registry(store), settings.ca_folder, settings.renewal_window)
         if settings.ca_backend != "embedded":
             raise CaError(f"the {settings.ca_backend!r} CA adapter is not available in this version")
         from kiosk.pki.cmp.client import registration_agent
         from kiosk.pki.cmp.local import LocalCA
 
         ca = LocalCA(settings, registration_agent(settings.cmp))  # the embedded CA's responder, over CMP
-        return cls(wrap_ca(ca), Registry(store), settings.ca_folder, renewal_window=window)
+        return cls(wrap_ca(ca), Registry(store), settings.ca_folder, settings.renewal_window)
 
     # --- issuing -----------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from kiosk import logs
-from kiosk.doctor import SCREEN_REPORT_SECONDS
+from kiosk.health.screen import SCREEN_REPORT_SECONDS
 from kiosk.pii import mask_email
 from kiosk.settings import PROJECT_ROOT
 from kiosk.speech import DEFAULT_STEP, RATE_STEPS, VOLUME_STEPS

@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from kiosk import watchdog
+from kiosk.health import watchdog
 from tests.conftest import LiveServer
 from tests.ops.kiosk_process import KioskProcess
 
@@ -78,8 +78,9 @@ def test_the_watchdog_asks_the_real_listener_and_withholds_the_ping_when_it_is_f
     server = LiveServer(app).start()
     frozen = SilentListener()
     try:
-        assert watchdog.Watchdog(app, interval=1, notify=print, address=("127.0.0.1", server.port)).healthy()
-        assert not watchdog.Watchdog(app, interval=1, notify=print, address=("127.0.0.1", frozen.port)).healthy()
+        for port, healthy in ((server.port, True), (frozen.port, False)):
+            app_answers = watchdog.answers_over_http(("127.0.0.1", port), watchdog.probe_timeout(interval=1))
+            assert watchdog.Watchdog([("app", app_answers)], interval=1, notify=print).healthy() is healthy
     finally:
         frozen.close()
         server.stop()

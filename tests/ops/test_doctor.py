@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import doctor
+from kiosk.health import doctor
 from kiosk.pki.embedded import ca as embedded
 from kiosk.settings import Settings
 from kiosk.web import create_app

@@ -12,8 +12,11 @@ import urllib.request
 
 import pytest
 
-from kiosk import logs, watchdog
-from tests.conftest import free_port
+from kiosk import logs
+from kiosk.health import watchdog
+from kiosk.settings import Settings
+from kiosk.wiring import build
+from tests.conftest import LiveServer, free_port
 from tests.ops.kiosk_process import KioskProcess, NotifySocket
 
 
@@ -66,14 +69,20 @@ class DriveWatcher:
         return self.alive
 
 
-def test_pings_stop_while_a_probe_fails_and_resume_after(app, caplog, monkeypatch):
+def probe_gauge(kiosk, probe: str) -> float | None:
+    return kiosk.metrics.registry.get_sample_value("kiosk_watchdog_probe_healthy", {"probe": probe})
+
+
+def test_pings_stop_while_the_kiosks_probe_fails_and_resume_after(data_dir, caplog, monkeypatch):
+    kiosk = build(Settings(data_dir=data_dir))
     watcher = DriveWatcher()
-    monkeypatch.setattr(app.extensions["kiosk"], "drives", watcher)
-    dog = watchdog.Watchdog(app, interval=0.05, notify=print)
+    monkeypatch.setattr(kiosk, "drives", watcher)
+    dog = watchdog.Watchdog(kiosk.health_probes(), interval=0.05, notify=print, gauge=kiosk.metrics.probe_healthy)
     with caplog.at_level(logging.INFO, logger=logs.LOGGER_NAME):
-        assert dog.healthy()
+        assert dog.healthy() and probe_gauge(kiosk, "drives") == 1
         watcher.alive = False
         assert not dog.healthy() and not dog.healthy()
+        assert probe_gauge(kiosk, "drives") == 0
         watcher.alive = True
         assert dog.healthy()
     messages = [r.getMessage() for r in caplog.records]
@@ -81,15 +90,14 @@ def test_pings_stop_while_a_probe_fails_and_resume_after(app, caplog, monkeypatc
     assert "watchdog.recovered probe=drives" in messages
 
 
-def test_a_registered_probe_that_raises_withholds_the_ping(app, notify_socket, monkeypatch):
+def test_a_probe_that_raises_withholds_the_ping(notify_socket, monkeypatch):
     def broken():
         raise ConnectionError("journey engine stuck")
 
-    watchdog.add_probe(app, "journey", broken)
     monkeypatch.setenv("NOTIFY_SOCKET", str(notify_socket.path))
     from kiosk.server import sd_notify
 
-    dog = watchdog.Watchdog(app, interval=0.05, notify=sd_notify).start()
+    dog = watchdog.Watchdog([("journey", broken)], interval=0.05, notify=sd_notify).start()
     try:
         assert notify_socket.receive(0.5) == []
     finally:
@@ -97,10 +105,16 @@ def test_a_registered_probe_that_raises_withholds_the_ping(app, notify_socket, m
 
 
 def test_the_app_probe_fails_when_the_app_cannot_answer(app):
-    assert watchdog._app_answers(app)
-    app.extensions["kiosk"].store.path = app.extensions["kiosk"].store.path.parent / "gone" / "x.sqlite3"
-    app.extensions["kiosk"].store.close()
-    assert not watchdog._app_answers(app)
+    server = LiveServer(app).start()
+    try:
+        app_answers = watchdog.answers_over_http(("127.0.0.1", server.port), timeout=5)
+        assert app_answers()
+        kiosk = app.extensions["kiosk"]
+        kiosk.store.path = kiosk.store.path.parent / "gone" / "x.sqlite3"
+        kiosk.store.close_all()
+        assert not app_answers()
+    finally:
+        server.stop()
 
 
 def test_live_is_cheap_and_healthz_is_the_doctor(client):

@@ -43,7 +43,7 @@ def service(installed_ca, pki_settings, store) -> IssuanceService:
     pki = pki_settings.pki
     ca = EmbeddedCA(installed_ca, pki.ca_passphrase, store,
                     Profile(pki.pki_base_url, pki.bank_code, pki.institution_code))
-    return IssuanceService(ca, Registry(store), pki.ca_folder)
+    return IssuanceService(ca, Registry(store), pki.ca_folder, pki.renewal_window)
 
 
 @pytest.fixture

@@ -112,13 +112,14 @@ def body_kinds(messages: list[bytes]) -> list[str]:
 # --- against openssl cmp -------------------------------------------------------------------------------
 
 
-def test_ir_issues_a_certificate_written_as_a_bundle(authority, store, tmp_path, applicant, caplog):
+def test_ir_issues_a_certificate_written_as_a_bundle(authority, store, tmp_path, applicant, caplog, pki_settings):
     caplog.set_level(logging.INFO)
     key = generate_key()
     certificate, rsp, r = authority.certificate_for(key)
     server = authority.server(rsp, "-srv_secret", secret_for("issue"))
     ca, transport = authority.adapter(server.url)
-    service = IssuanceService(ca, Registry(store), "yessign", key_and_r=lambda: (key, r))
+    pki = pki_settings.pki
+    service = IssuanceService(ca, Registry(store), pki.ca_folder, pki.renewal_window, key_and_r=lambda: (key, r))
 
     prepared = service.prepare(applicant, PASSWORD)
 
@@ -479,7 +480,7 @@ def cmp_settings(authority, pki_settings, cmp_url: str, crl_url: str = "", kek=N
 
 
 def test_the_doctor_checks_the_ca_the_kiosk_would_talk_to(authority, pki_settings, crl_site):
-    from kiosk import doctor
+    from kiosk.health import doctor
     from kiosk.wiring import build
 
     _, rsp, _ = authority.certificate_for(generate_key())
@@ -494,7 +495,7 @@ def test_the_doctor_checks_the_ca_the_kiosk_would_talk_to(authority, pki_setting
 
 
 def test_the_doctor_says_which_ca_part_is_missing_and_what_to_do(authority, pki_settings, crl_site):
-    from kiosk import doctor
+    from kiosk.health import doctor
     from kiosk.wiring import build
 
     nobody = f"http://127.0.0.1:{free_port()}/"

@@ -37,8 +37,9 @@ def request_for(key, r=None, idn=RRN) -> CertificateRequest:
 
 
 def test_a_journey_issue_through_the_responder_writes_a_bundle_the_bank_can_check(responder, store, tmp_path,
-                                                                                 applicant):
-    service = IssuanceService(responder.client(), Registry(store), "yessign")
+                                                                                 applicant, pki_settings):
+    pki = pki_settings.pki
+    service = IssuanceService(responder.client(), Registry(store), pki.ca_folder, pki.renewal_window)
     prepared = service.prepare(applicant, PASSWORD)
     folder = write_bundle(tmp_path / "drive", prepared.bundle)
     check = verify_bundle((folder / "signCert.der").read_bytes(), (folder / "signPri.key").read_bytes(),

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 from escpos.printer import Dummy
 
-from kiosk import doctor
+from kiosk.health import doctor
 from kiosk.receipt import (
     EscposPrinter,
     PrinterSettingError,

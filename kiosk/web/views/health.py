@@ -8,7 +8,9 @@ import threading
 
 from flask import Blueprint, current_app, jsonify, redirect, request, url_for
 
-from kiosk import doctor, logs
+from kiosk import logs
+from kiosk.health import doctor
+from kiosk.health.screen import record_screen
 from kiosk.web.base import current_kiosk
 
 bp = Blueprint("health", __name__)
@@ -75,7 +77,7 @@ def screen():
                                                        screen_token(settings)):
         logs.warning("screen.refused", reason="not_enrolled")
         return "", 403
-    doctor.record_screen(settings)
+    record_screen(settings)
     return "", 204
 
 

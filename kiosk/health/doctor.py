@@ -3,25 +3,22 @@
 Each check takes the kiosk's parts as `kiosk.wiring.build` chose them (built, never started: the CLI
 checks without serving, /healthz with the server's own parts), so the doctor probes the very adapter the
 kiosk would talk to. Each returns a `Check`: a name, ok or not, what was found, and — when it failed —
-the fix in the words of the technician's runbook (docs/operations.md). No Flask here. A check never
-raises for the condition it checks; it reports it.
+the fix in the words of the technician's runbook (docs/operations.md). A check never raises for the
+condition it checks; it reports it. The browser's check is the screen's (kiosk.health.screen).
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import smtplib
 import sqlite3
 import ssl
-import subprocess
-import time
-from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from kiosk import logs
+from kiosk.health.check import TIMEOUT, Check, run_command
+from kiosk.health.screen import check_screen
 from kiosk.identity.smtp import SmtpCodeSender, within
 from kiosk.pki import embedded
 from kiosk.pki.errors import CaError
@@ -35,33 +32,8 @@ if TYPE_CHECKING:
 CA_MIN_DAYS_LEFT = 30
 MIN_FREE_BYTES = 100 * 1024 * 1024
 EARLIEST_YEAR = 2025
-NETWORK_TIMEOUT = 5.0
-BROWSER_UNIT = "cert-kiosk-browser.service"
-# The page on the touchscreen reports in every SCREEN_REPORT_SECONDS (templates/base.html); silent for
-# longer than SCREEN_SILENT_SECONDS while the unit has been active for more than SCREEN_STARTUP_SECONDS means
-# a wedged browser (cage hung, or Chromium never drew the page: seen on the appliance's first boot).
-SCREEN_FILE = "screen.seen"
-SCREEN_REPORT_SECONDS = 15
-SCREEN_SILENT_SECONDS = 60
-SCREEN_STARTUP_SECONDS = 180
 UDISKS2_NAME = "org.freedesktop.UDisks2"
 CMP_FILES_FIX = "set KIOSK_CMP_CA_CERTS and KIOSK_CMP_KEK_CERT to the files the bank supplied (docs/cmp.md)"
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    ok: bool
-    detail: str
-    fix: str = ""
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-    def line(self) -> str:
-        """One line for the terminal: `ok   database  schema 1` or `FAIL ca  missing … → fix: …`."""
-        text = f"{'ok  ' if self.ok else 'FAIL'} {self.name:<13} {self.detail}"
-        return text if self.ok else f"{text}\n     fix: {self.fix}"
 
 
 def ca_path(settings: Settings, filename: str) -> Path:
@@ -180,7 +152,7 @@ def _check_cmp_crl(config: CmpConfig) -> Check:
     if not config.crl_url:
         return Check("crl", True, "published by the CA itself (no KIOSK_CMP_CRL_URL to relay)")
     try:
-        crl = x509.load_der_x509_crl(fetch_crl(config, NETWORK_TIMEOUT))
+        crl = x509.load_der_x509_crl(fetch_crl(config, TIMEOUT))
     except CaError as exc:
         return Check("crl", False, str(exc), "check KIOSK_CMP_CRL_URL in /etc/cert-kiosk/kiosk.env and the network")
     return _current_crl(crl, config.issuing, "the CA's CRL is stale or foreign: call the bank's CA desk")
@@ -205,7 +177,7 @@ def check_cmp(kiosk: Kiosk) -> Check:
     if config is None:
         return Check("cmp", True, "not used (KIOSK_CA=embedded)")
     try:
-        answer = probe(config, NETWORK_TIMEOUT)
+        answer = probe(config, TIMEOUT)
     except CaError as exc:
         return Check("cmp", False, str(exc),
                      "check KIOSK_CMP_URL in /etc/cert-kiosk/kiosk.env, the network and the bank's CA service")
@@ -220,10 +192,10 @@ def check_smtp(kiosk: Kiosk) -> Check:
     where = f"{sender.host}:{sender.port}"
     try:
         if sender.scheme == "smtps":
-            client = smtplib.SMTP_SSL(timeout=NETWORK_TIMEOUT, context=ssl.create_default_context())
+            client = smtplib.SMTP_SSL(timeout=TIMEOUT, context=ssl.create_default_context())
         else:
-            client = smtplib.SMTP(timeout=NETWORK_TIMEOUT)
-        with within(client, NETWORK_TIMEOUT), client:  # a dripping server cannot hold /healthz longer
+            client = smtplib.SMTP(timeout=TIMEOUT)
+        with within(client, TIMEOUT), client:  # a dripping server cannot hold /healthz longer
             client.connect(sender.host, sender.port)
             code, _ = client.noop()
     except (OSError, smtplib.SMTPException) as exc:
@@ -255,73 +227,16 @@ def check_udisks2(kiosk: Kiosk) -> Check:
         return Check("udisks2", True, f"not used (drives: {settings.drives_backend})")
     command = ["busctl", "--system", "call", UDISKS2_NAME, "/org/freedesktop/UDisks2",
                "org.freedesktop.DBus.Peer", "Ping"]
-    failed = _run(command)
+    failed = run_command(command)
     if failed:
         return Check("udisks2", False, f"{UDISKS2_NAME} not reachable on the system bus: {failed}",
                      "apt-get install udisks2; systemctl status udisks2 dbus")
     return Check("udisks2", True, f"{UDISKS2_NAME} answers on the system bus")
 
 
-def record_screen(settings: Settings) -> None:
-    """The page on the screen reported in (POST /healthz/screen): remember when, where the CLI can see it."""
-    path = settings.data_dir / SCREEN_FILE
-    path.touch()
-    os.utime(path)
-
-
-def screen_silence(settings: Settings) -> float | None:
-    """Seconds since the screen last reported in; None if it never did."""
-    try:
-        return max(0.0, time.time() - (settings.data_dir / SCREEN_FILE).stat().st_mtime)
-    except FileNotFoundError:
-        return None
-
-
-def browser_unit_uptime() -> float | None:
-    """Seconds the browser unit has been active (systemd's monotonic clock), None when it is not active."""
-    try:
-        result = subprocess.run(["systemctl", "show", "--property=ActiveState,ActiveEnterTimestampMonotonic",
-                                 BROWSER_UNIT], capture_output=True, text=True, timeout=NETWORK_TIMEOUT)
-    except (FileNotFoundError, subprocess.TimeoutExpired):
-        return None
-    shown = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
-    since = shown.get("ActiveEnterTimestampMonotonic", "")
-    if result.returncode != 0 or shown.get("ActiveState") != "active" or not since.isdigit():
-        return None
-    return max(0.0, time.monotonic() - int(since) / 1e6)
-
-
 def check_browser(kiosk: Kiosk) -> Check:
-    """The touchscreen's browser runs as its own unit, and the page it shows reports in: an inactive unit
-    or an active one whose screen went silent (cage hung) is a black or frozen screen for the customer."""
-    return _browser(kiosk.settings)
-
-
-def _browser(settings: Settings) -> Check:
-    uptime = browser_unit_uptime()
-    fix = f"systemctl restart {BROWSER_UNIT}; journalctl -u {BROWSER_UNIT} -b"
-    if uptime is None:
-        if settings.is_demo:
-            return Check("browser", True, f"{BROWSER_UNIT} not running (demo mode)")
-        return Check("browser", False, f"{BROWSER_UNIT} is not active", fix)
-    silence = screen_silence(settings)
-    if silence is not None and silence <= SCREEN_SILENT_SECONDS:
-        return Check("browser", True, f"{BROWSER_UNIT} active, the screen reported {silence:.0f} s ago")
-    if uptime <= SCREEN_STARTUP_SECONDS:
-        return Check("browser", True, f"{BROWSER_UNIT} starting ({uptime:.0f} s)")
-    heard = "never" if silence is None else f"not for {silence:.0f} s"
-    return Check("browser", False, f"{BROWSER_UNIT} active for {uptime:.0f} s but the screen has reported {heard}",
-                 fix)
-
-
-def restart_silent_browser(settings: Settings) -> Check:
-    """What cert-kiosk-screen.timer runs as root: a browser unit that is active but whose screen went
-    silent is restarted (Restart=always cannot see a hung browser). Returns the browser check it acted on."""
-    check = _browser(settings)
-    if not check.ok and browser_unit_uptime() is not None:
-        failed = _run(["systemctl", "restart", "--no-block", BROWSER_UNIT])
-        logs.warning("browser.restarted", reason=check.detail, **({"failed": failed} if failed else {}))
-    return check
+    """The touchscreen's browser runs and the page it shows reports in (kiosk.health.screen)."""
+    return check_screen(kiosk.settings)
 
 
 def check_clock(kiosk: Kiosk) -> Check:
@@ -367,19 +282,6 @@ def check_printer(kiosk: Kiosk) -> Check:
         return Check("printer", True, f"absent: {printer.description} is not plugged in "
                      "(receipts by e-mail only until it is; docs/operations.md)")
     return Check("printer", True, f"present: {printer.description} at {where}")
-
-
-def _run(command: list[str]) -> str:
-    """Run a probe command; '' when it succeeded, else why not (missing tool, timeout, its stderr)."""
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=NETWORK_TIMEOUT)
-    except FileNotFoundError:
-        return f"{command[0]} is not installed"
-    except subprocess.TimeoutExpired:
-        return f"{command[0]} timed out"
-    if result.returncode != 0:
-        return (result.stderr or result.stdout).strip() or f"exit status {result.returncode}"
-    return ""
 
 
 CHECKS: list[Callable[[Kiosk], Check]] = [
