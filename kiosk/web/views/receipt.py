@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from kiosk.journey import Step
 from kiosk.receipt import Channel, ReceiptText
 from kiosk.web.base import current_kiosk
-from kiosk.web.views.customer import current_visit, render_step, step_url
+from kiosk.web.steps import current_visit, render_step, step_url
 
 bp = Blueprint("receipt", __name__)
 
