@@ -75,7 +75,8 @@ class ReceiptDesk:
             return Delivery.NO_PRINTER
         receipt = self.receipt_of(visit)
         try:
-            delivery = self._once(visit, Channel.PAPER, lambda: self.printer.print(partial(print_escpos, receipt=receipt)))
+            delivery = self._once(visit, Channel.PAPER,
+                                  lambda: self.printer.print(partial(print_escpos, receipt=receipt)))
         except PrinterUnavailable as exc:
             # optional hardware: the customer is told politely, the technician reads this line
             logs.warning("receipt.print_failed", serial=receipt.serial, reason=str(exc))
