@@ -1,7 +1,10 @@
 """The `Drive` model, built from udev properties and sysfs attributes, and its eligibility with a reason.
 
-Eligibility is decided here and nowhere else: only a USB mass-storage medium carrying a filesystem we can
-write (vfat, exfat), not write-protected, and not part of a disk that holds a mounted system path.
+`judge` decides what a medium's own properties allow: only a USB mass-storage medium carrying a filesystem
+we can write (vfat, exfat), not write-protected, and not part of a disk that holds a mounted system path.
+Three reasons are found elsewhere: `no_media` and `partition_table` by the udev reader (hardware.udev),
+`needs_repair` by the manager once a filesystem check found the stick dirty (hardware.manager,
+`with_reason`). Every reason code is listed here, with the words a technician reads.
 """
 
 from __future__ import annotations

@@ -13,13 +13,13 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from hardware.npki import CERT_FILE, KEY_FILE, ROOT, USER
+
 MAX_FOLDERS = 50            # far more certificates than any customer carries
 MAX_ENTRIES = 2000          # entries looked at in any one folder of the walk
 MAX_FILE_BYTES = 64 * 1024  # a signCert.der is about 1.6 KB
 # every regular file the kiosk opens on a stick: never through a link, never waiting on a FIFO's writer
 OPEN_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
-CERT_FILE = "signCert.der"
-KEY_FILE = "signPri.key"
 
 
 @dataclass(frozen=True)
@@ -41,12 +41,12 @@ class StickContents:
 
 
 def read_certificate_folders(root: Path, with_keys: bool = False) -> StickContents:
-    """Every certificate folder under `root/NPKI/*/USER/`, in a stable order; `with_keys` reads each
-    folder's encrypted `signPri.key` too (it stays in memory, as the customer's own file did)."""
+    """Every certificate folder under `root/NPKI/*/USER/` (hardware.npki), in a stable order; `with_keys`
+    reads each folder's encrypted `signPri.key` too (it stays in memory, as the customer's own file did)."""
     found: list[FoundFolder] = []
     truncated = False
-    for ca in _subfolders(root / "NPKI"):
-        for subject in _subfolders(ca / "USER"):
+    for ca in _subfolders(root / ROOT):
+        for subject in _subfolders(ca / USER):
             if len(found) == MAX_FOLDERS:
                 return StickContents(found, truncated=True)
             found.append(_read_folder(root, subject, with_keys))

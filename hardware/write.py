@@ -33,7 +33,8 @@ from pathlib import Path
 
 from hardware.errors import DriveError, DriveFull, UnsafePath, VerifyFailed, from_os_error
 from hardware.names import UnsafeName, fat_name
-from hardware.read import CERT_FILE, KEY_FILE, MAX_ENTRIES, MAX_FILE_BYTES, OPEN_FILE_FLAGS
+from hardware.npki import CERT_FILE, KEY_FILE
+from hardware.read import MAX_ENTRIES, MAX_FILE_BYTES, OPEN_FILE_FLAGS
 
 PARTIAL = ".kiosk-partial"
 DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC

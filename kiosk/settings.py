@@ -239,7 +239,7 @@ class Settings:
     def _validate_receipts(self) -> None:
         """A wrong printer setting is a typo in the env file: say so at start, not on the customer's last
         screen."""
-        from kiosk.receipt import PrinterSettingError, parse_printer
+        from hardware.printer import PrinterSettingError, parse_printer
 
         try:
             parse_printer(self.printer)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hardware import DriveManager
+from hardware.printer import receipt_printer
 from kiosk.clock import Clock
 from kiosk.idcard import CardReader
 from kiosk.identity import CodeSender, CustomerDirectory, IdCardCheck, IdentityServiceUnavailable
@@ -24,10 +25,10 @@ from kiosk.identity.limits import LimitedDirectory
 from kiosk.identity.lockouts import LockingAccounts, Lockouts
 from kiosk.journey.flow import CustomerFlow
 from kiosk.journey.machine import Journey, Service, Step
+from kiosk.journey.receipt_desk import ReceiptDesk
 from kiosk.jsonhttp import JsonService
 from kiosk.metrics import DriveEvents, JourneyLabels, KioskMetrics, KioskStateCollector, MeasuredCA
 from kiosk.pki.issuance import IssuanceService
-from kiosk.receipt import ReceiptDesk, receipt_printer
 from kiosk.settings import ConfigurationError, Settings
 from kiosk.staff import StaffGate
 from kiosk.store import Store

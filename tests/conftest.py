@@ -89,7 +89,15 @@ def cmp_signer(ca_template):
 
 
 @pytest.fixture
-def ca_responder(app_config, ca_template, cmp_signer):
+def ca_clock():
+    """The date the test's CA signs with: now, unless a test sets it back (http_customer.issue_backdated)."""
+    from kiosk.clock import ShiftedClock
+
+    return ShiftedClock()
+
+
+@pytest.fixture
+def ca_responder(app_config, ca_template, cmp_signer, ca_clock):
     """The embedded CA's CMP responder (`kiosk ca serve`'s) on this test's copy of the demo CA, on a free
     loopback port: the app asks it over CMP, as a kiosk asks its CA process (KIOSK_CA_LISTEN)."""
     from kiosk.commands.pki import responder
@@ -100,7 +108,7 @@ def ca_responder(app_config, ca_template, cmp_signer):
     if not ca_dir.exists():
         shutil.copytree(ca_template, ca_dir)
     settings = Settings().with_overrides(**{k: v for k, v in app_config.items() if k.islower()})
-    server = CmpHttpServer(responder(settings, signer=cmp_signer)).start()
+    server = CmpHttpServer(responder(settings, signer=cmp_signer, clock=ca_clock)).start()
     server.responder.refresh_crl()  # as `kiosk ca serve` does when it starts
     app_config["ca_listen"] = f"127.0.0.1:{server.port}"
     yield server.responder
@@ -109,13 +117,13 @@ def ca_responder(app_config, ca_template, cmp_signer):
 
 
 @pytest.fixture
-def app(app_config, ca_responder):
+def app(app_config, ca_responder, ca_clock):
     """The app on a fresh SQLite file, with the demo CA (answering over CMP) and the demo customers
     (README) in it."""
     from kiosk.identity.demo import seed_demo_customers
 
     app = create_app(app_config)
-    app.extensions["test_ca_responder"] = ca_responder  # a test may set the CA's clock (http_customer.py)
+    app.extensions["test_ca_clock"] = ca_clock  # a test may set back the date the CA signs (http_customer.py)
     services = app.extensions["kiosk"]
     seed_demo_customers(services.store, services.settings.customer_hash_key)
     yield app

@@ -127,20 +127,18 @@ def issue_to(customer: Customer, drive_id: str) -> None:
 
 
 def issue_backdated(app, customer: Customer, drive_id: str, days_ago: int = 0) -> None:
-    """A whole new issuance onto the stick, walked by `customer`, with the embedded CA's clock set back
-    `days_ago` days (a certificate near its expiry, for renewal); the customer then starts over."""
+    """A whole new issuance onto the stick, walked by `customer`, with the embedded CA's clock (tests/conftest.py
+    `ca_clock`) set back `days_ago` days (a certificate near its expiry, for renewal); the customer then starts over."""
     import datetime
 
     from tests.walker import last_code
 
-    ca = app.extensions["test_ca_responder"].ca  # the embedded CA behind the CMP responder
-    real_clock = ca.clock
-    if days_ago:
-        ca.clock = lambda: real_clock() - datetime.timedelta(days=days_ago)
+    ca_clock = app.extensions["test_ca_clock"]  # the clock the embedded CA behind the responder signs with
+    ca_clock.shift = -datetime.timedelta(days=days_ago)
     try:
         walk_to_drive(customer, lambda: last_code(app))
         issue_to(customer, drive_id)
     finally:
-        ca.clock = real_clock
+        ca_clock.shift = datetime.timedelta(0)
     assert "USB를 빼셔도 됩니다" in customer.page
     customer.post("/reset")

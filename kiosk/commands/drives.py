@@ -124,6 +124,7 @@ def _put_expiring_certificate(settings, drive: Drive) -> str:
     from datetime import timedelta
 
     from hardware.write import write_bundle
+    from kiosk.clock import ShiftedClock
     from kiosk.commands.pki import ca_store, embedded_ca
     from kiosk.identity.demo import DEMO_CUSTOMERS
     from kiosk.pii import customer_key
@@ -135,10 +136,9 @@ def _put_expiring_certificate(settings, drive: Drive) -> str:
 
     if not settings.is_demo or settings.ca_backend != "embedded":
         raise click.ClickException("--expiring-certificate needs demo mode and the embedded CA")
-    authority = embedded_ca(settings, ca_store(settings))
     now = utcnow()
-    back = one_year_after(now) - now - timedelta(days=EXPIRING_IN_DAYS)
-    authority.clock = lambda: utcnow() - back
+    authority = embedded_ca(settings, ca_store(settings),
+                            ShiftedClock(now + timedelta(days=EXPIRING_IN_DAYS) - one_year_after(now)))
     service = IssuanceService(authority, Registry(Store(settings.database_path)), settings.pki.ca_folder,
                               settings.pki.renewal_window)
     hong = DEMO_CUSTOMERS[0]

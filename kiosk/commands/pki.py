@@ -18,6 +18,7 @@ from typing import Iterator
 import click
 
 from kiosk import logs, pii
+from kiosk.clock import Clock
 from kiosk.pki.bundle import CERT_FILE, KEY_FILE
 from kiosk.pki.ca import REASONS, parse_serial
 from kiosk.pki.embedded import EmbeddedCA, Profile
@@ -35,12 +36,14 @@ SELFTEST_DRIVE = "selftest"
 LEDGER = "ledger.sqlite"
 
 
-def embedded_ca(settings: Settings, store: Store) -> EmbeddedCA:
+def embedded_ca(settings: Settings, store: Store, clock: Clock | None = None) -> EmbeddedCA:
+    """`clock` dates what it signs: the real one, or a `ShiftedClock` to back-date (kiosk.clock)."""
     return EmbeddedCA(
         settings.pki.ca_dir,
         settings.ca_passphrase,
         store,
         Profile(settings.pki_base_url, settings.bank_code, settings.institution_code),
+        clock=clock,
     )
 
 
@@ -440,13 +443,14 @@ def _answers(host: str, port: int) -> bool:
     return True
 
 
-def responder(settings: Settings, hold_seconds: float = 0, signer=None):
+def responder(settings: Settings, hold_seconds: float = 0, signer=None, clock: Clock | None = None):
     """The CMP responder on this kiosk's embedded CA, accepting the demo registration agent's codes;
-    `signer` (certificate, key) replaces the CMP signer made at start (tests share one per session)."""
+    `signer` (certificate, key) replaces the CMP signer made at start (tests share one per session);
+    `clock` dates what the CA signs (tests back-date with a `ShiftedClock`)."""
     from kiosk.pki.cmp.registration import DemoRegistrationAgent
     from kiosk.pki.cmp.server import CmpResponder, SecretBook
 
-    authority = embedded_ca(settings, ca_store(settings))  # opening the issuing key checks the passphrase
+    authority = embedded_ca(settings, ca_store(settings), clock)  # opening the issuing key checks the passphrase
     return CmpResponder(authority, SecretBook(DemoRegistrationAgent()), hold_seconds=hold_seconds,
                         signer=signer)
 

@@ -773,3 +773,11 @@ class CustomerFlow:
         if self.audit is not None:
             self.audit.record("system", action, detail=detail)
         self.metrics.audited(action, **labels)
+
+    def resend_code(self, visit: Visit, subject: str, body_template: str) -> Outcome:
+        """다시 받기: a new code replaces the old (or the first goes out, if its send failed). Raises
+        `ResendRefused` (too soon, too many; kiosk.journey.email_code) before anything is sent."""
+        with visit.lock:
+            if visit.challenge is not None:
+                visit.challenge.resend()
+        return self.send_code(visit, subject, body_template)

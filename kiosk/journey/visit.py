@@ -55,7 +55,7 @@ class Visit:
     replace_agreed: tuple | None = None  # (drive id, serial): the copy may replace that certificate there
     stick: list | None = None           # kiosk.pki.inspection.CertificateOnStick, what "check" read
     stick_truncated: bool = False
-    receipts: set = field(default_factory=set)   # kiosk.receipt.Channel: what the customer already got
+    receipts: set = field(default_factory=set)   # kiosk.journey.receipt_desk.Channel: what the customer already got
     stick_drive: str | None = None      # the stick `stick` was read from
     held: dict = field(default_factory=dict, repr=False)  # folder -> kiosk.pki.held.HeldCertificate
     source: object | None = field(default=None, repr=False)   # the HeldCertificate the service starts from

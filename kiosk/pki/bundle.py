@@ -1,7 +1,7 @@
-"""The NPKI folder tree a customer's banking software looks for, built in memory.
+"""The NPKI folder tree a customer's banking software looks for (hardware.npki), built in memory.
 
-`NPKI/<CA folder>/USER/<subject DN>/signCert.der` and `signPri.key`, relative paths with `/`, names
-NFC-normalised (Hangul folder names on FAT/exFAT). The hardware part writes and verifies the files.
+Relative paths with `/`, names NFC-normalised (Hangul folder names on FAT/exFAT). The hardware part
+writes and verifies the files.
 """
 
 from __future__ import annotations
@@ -9,9 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hardware.names import fat_name
-
-CERT_FILE = "signCert.der"
-KEY_FILE = "signPri.key"
+from hardware.npki import CERT_FILE, KEY_FILE, certificate_folder
 
 
 @dataclass(frozen=True)
@@ -34,7 +32,7 @@ class Bundle:
 
 def bundle_folder(ca_folder: str, subject_dn: str) -> str:
     """`NPKI/<CA folder>/USER/<subject DN>`, each name as a FAT stick holds it."""
-    return "/".join(("NPKI", fat_name(ca_folder), "USER", fat_name(subject_dn)))
+    return certificate_folder(fat_name(ca_folder), fat_name(subject_dn))
 
 
 def build_bundle(ca_folder: str, subject_dn: str, certificate_der: bytes, private_key: bytes) -> Bundle:

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from kiosk import logs
+from kiosk.clock import Clock
 from kiosk.pki import inspection, profile
 from kiosk.pki.bundle import Bundle, build_bundle, bundle_folder
 from kiosk.pki.ca import (
@@ -31,7 +32,6 @@ from kiosk.pki.ca import (
     serial_hex,
 )
 from kiosk.pki.config import PkiSettings
-from kiosk.pki.embedded import utcnow
 from kiosk.pki.errors import AlreadyReplaced, CaError, InvalidTransition, NotRenewable, PkiError, WeakPassword
 from kiosk.pki.inspection import CertificateOnStick
 from kiosk.pki.keyfile import encrypt_private_key
@@ -74,14 +74,14 @@ class IssuanceService:
         registry: Registry,
         ca_folder: str,
         renewal_window: timedelta,  # KIOSK_RENEWAL_WINDOW_DAYS (PkiSettings.renewal_window), never a default
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock | None = None,
         key_and_r: Callable[[], tuple[rsa.RSAPrivateKey, bytes]] = lambda: (generate_key(), generate_r()),
     ):
         self.renewal_window = renewal_window
         self.ca = ca
         self.registry = registry
         self.ca_folder = ca_folder
-        self.clock = clock
+        self.clock = clock or Clock()
         # Issuing is CPU-bound (key generation, signing): more pipelines at once than cores only stretch
         # each one and pile their database writes onto SQLite's single writer lock together. With 100
         # customers issuing at once (tests/faults/test_branch_server.py) unbounded workers starved
@@ -226,14 +226,14 @@ class IssuanceService:
                 delivered_to=None,
                 replaces=prepared.replaces,
             ),
-            issued_at=self.clock(),
+            issued_at=self.clock.utcnow(),
         )
 
     # --- what became of it -------------------------------------------------------------------------
 
     def mark_delivered(self, serial: str, drive_serial: str) -> None:
         """The bundle is on the customer's drive and verified; a replaced certificate is revoked now."""
-        if not self.registry.mark_delivered(serial, drive_serial, self.clock()):
+        if not self.registry.mark_delivered(serial, drive_serial, self.clock.utcnow()):
             return
         logs.event("pki.certificate_delivered", serial=serial, drive=drive_serial)
         replaced = self.registry.get(serial).replaces
@@ -302,7 +302,7 @@ class IssuanceService:
         """Revoke at the CA (which publishes a CRL), then in the registry."""
         check_reason(reason)
         self.ca.revoke(serial, reason)
-        self.registry.mark_revoked(serial, reason, self.clock())
+        self.registry.mark_revoked(serial, reason, self.clock.utcnow())
         logs.event("pki.certificate_revoked", serial=serial, reason=reason)
 
     # --- reading -----------------------------------------------------------------------------------
@@ -321,7 +321,7 @@ class IssuanceService:
     def renewable(self, record: CertificateRecord, now: datetime | None = None) -> bool:
         """From the renewal window (30 days by default) before expiry until expiry, for a certificate that
         was delivered and not revoked."""
-        now = now or self.clock()
+        now = now or self.clock.utcnow()
         return record.status == DELIVERED and record.not_after - self.renewal_window <= now < record.not_after
 
     def inspect(self, folders) -> list[CertificateOnStick]:
@@ -337,7 +337,7 @@ class IssuanceService:
             record = self.registry.find(serial)
             return serial in revoked or (record is not None and record.status == REVOKED)
 
-        return inspection.inspect(folders, self.clock(), is_ours, is_revoked, self.renewal_window)
+        return inspection.inspect(folders, self.clock.utcnow(), is_ours, is_revoked, self.renewal_window)
 
     def signed_by_us(self, certificate: x509.Certificate) -> bool:
         """The certificate's signature verifies against a CA certificate of our chain: a serial of ours

@@ -38,6 +38,9 @@ def test_smtp_down_gives_a_polite_message_and_keeps_the_place(app_config, caplog
     assert "인증번호 메일을 보내지 못했습니다" in page.get_data(as_text=True)
     assert walker.current_step() == "email"
     assert any("email.send_failed" in r.getMessage() for r in caplog.records)
+    failures = sum("email.send_failed" in r.getMessage() for r in caplog.records)
+    walker.client.get("/journey/email")
+    assert sum("email.send_failed" in r.getMessage() for r in caplog.records) == failures  # no retry by GET
 
 
 @pytest.mark.parametrize("code", ["", "12345", "1234567", "abcdef", "12 34 5😀"])

@@ -112,6 +112,15 @@ def test_the_email_step_shows_the_address_masked_and_sends_a_code(walker, app):
     assert len(app.extensions["kiosk"].code_sender.recent()) == 1
 
 
+def test_the_code_leaves_with_the_account_post_and_showing_the_step_again_sends_nothing(walker, app):
+    walker.to_account()
+    walker.post("/journey/account", {"account": HONG.account, "pin": HONG.pin})
+    assert len(app.extensions["kiosk"].code_sender.recent()) == 1
+    for _ in range(3):  # a reload, the back button, a prefetch: a GET never sends mail
+        walker.client.get("/journey/email")
+    assert len(app.extensions["kiosk"].code_sender.recent()) == 1
+
+
 def test_a_wrong_code_says_how_many_tries_are_left(walker, app):
     walker.to_email()
     code = last_code(app)

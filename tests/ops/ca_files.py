@@ -8,6 +8,7 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
+from kiosk.clock import ManualClock
 from kiosk.pki.embedded import EmbeddedCA, Profile, utcnow
 from kiosk.settings import Settings
 from kiosk.store import Store
@@ -27,7 +28,7 @@ def remake_ca(data_dir: Path, created: datetime | None = None, crl_signed: datet
         when = crl_signed or utcnow()
         ca = EmbeddedCA(directory, settings.ca_passphrase, store,
                         Profile(settings.pki_base_url, settings.bank_code, settings.institution_code),
-                        clock=lambda: when)
+                        clock=ManualClock(start=when.timestamp()))
         ca.publish_crl()
     finally:
         store.close()

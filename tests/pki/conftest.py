@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pki_helpers import RRN
 
+from kiosk.clock import Clock, ManualClock
 from kiosk.pki.embedded import EmbeddedCA, Profile
 from kiosk.pki.issuance import Applicant, IssuanceService
 from kiosk.pki.registry import Registry
@@ -37,13 +38,19 @@ def installed_ca(ca_template, pki_settings) -> Path:
 
 
 @pytest.fixture
-def service(installed_ca, pki_settings, store) -> IssuanceService:
+def clock() -> ManualClock:
+    """The date the CA signs with and the service keeps: now, moved by hand (renewal windows, CRL refresh)."""
+    return ManualClock(start=Clock().wall())
+
+
+@pytest.fixture
+def service(installed_ca, pki_settings, store, clock) -> IssuanceService:
     """The issuance service on the embedded CA called in this process: these tests are about the service
     and the profile. The kiosk itself asks the CA over CMP (test_pki_responder*.py and every journey)."""
     pki = pki_settings.pki
     ca = EmbeddedCA(installed_ca, pki.ca_passphrase, store,
-                    Profile(pki.pki_base_url, pki.bank_code, pki.institution_code))
-    return IssuanceService(ca, Registry(store), pki.ca_folder, pki.renewal_window)
+                    Profile(pki.pki_base_url, pki.bank_code, pki.institution_code), clock=clock)
+    return IssuanceService(ca, Registry(store), pki.ca_folder, pki.renewal_window, clock=clock)
 
 
 @pytest.fixture

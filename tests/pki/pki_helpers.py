@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-from datetime import UTC, datetime
 from pathlib import Path
 
 PASSWORD = "Kiosk!2580x"
 RRN = "9001011234568"
 OPENSSL = "/usr/bin/openssl"
 LEGACY = ["-provider", "legacy", "-provider", "default"]
-
-
-class Clock:
-    """A clock the test moves by hand (renewal windows, CRL refresh)."""
-
-    def __init__(self, now: datetime | None = None):
-        self.now = now or datetime.now(UTC).replace(microsecond=0)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def write_bundle(root: Path, bundle) -> Path:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from cryptography import x509
-from pki_helpers import PASSWORD, RRN, Clock
+from pki_helpers import PASSWORD, RRN
 
 from kiosk.pki.ca import Predecessor
 from kiosk.pki.errors import InvalidTransition, NotRenewable, UnknownCertificate, WeakPassword
@@ -85,16 +85,14 @@ def test_start_up_revokes_every_undelivered_certificate(service, applicant, capl
     assert delivered.serial not in revoked_serials(service)
 
 
-def test_reissue_keeps_the_expiry_and_supersedes_on_delivery(service, applicant, pki_settings, store):
-    clock = Clock()
-    service.clock = service.ca.clock = clock
+def test_reissue_keeps_the_expiry_and_supersedes_on_delivery(service, applicant, pki_settings, store, clock):
     old = service.prepare(applicant, PASSWORD)
     service.mark_delivered(old.serial, "DRIVE-1")
-    clock.now += timedelta(days=100)
+    clock.advance(timedelta(days=100).total_seconds())
     new = service.prepare(applicant, "Another#2468x", replaces=old.serial)
     assert new.replaces == old.serial
     assert new.not_after == old.not_after
-    assert new.not_before == clock.now
+    assert new.not_before == clock.utcnow()
     assert old.serial not in revoked_serials(service)  # not until the new one is on the drive
     service.mark_delivered(new.serial, "DRIVE-2")
     assert revoked_serials(service)[old.serial] == x509.ReasonFlags.superseded
@@ -121,9 +119,7 @@ def test_reissue_of_another_customers_certificate_is_refused(service, applicant)
         service.prepare(applicant, PASSWORD, replaces="AB" * 20)
 
 
-def test_renewal_window_is_the_last_30_days(service, applicant):
-    clock = Clock()
-    service.clock = service.ca.clock = clock
+def test_renewal_window_is_the_last_30_days(service, applicant, clock):
     prepared = service.prepare(applicant, PASSWORD)
     service.mark_delivered(prepared.serial, "DRIVE-1")
     (record,) = service.certificates_for(applicant.customer_key)
@@ -134,11 +130,11 @@ def test_renewal_window_is_the_last_30_days(service, applicant):
     assert not service.renewable(record, expiry)
     with pytest.raises(NotRenewable):
         service.prepare(applicant, PASSWORD, renews=prepared.serial, predecessor=predecessor_of(prepared))
-    clock.now = expiry - timedelta(days=10)
+    clock.t = (expiry - timedelta(days=10)).timestamp()
     with pytest.raises(NotRenewable):  # without the old key, nothing proves the customer holds it
         service.prepare(applicant, PASSWORD, renews=prepared.serial)
     renewed = service.prepare(applicant, PASSWORD, renews=prepared.serial, predecessor=predecessor_of(prepared))
-    assert renewed.not_after == one_year_after(clock.now)  # one year from the renewal (NPKI.md)
+    assert renewed.not_after == one_year_after(clock.utcnow())  # one year from the renewal (NPKI.md)
     assert prepared.serial not in revoked_serials(service)  # not before the new one is on the stick
     service.mark_delivered(renewed.serial, "DRIVE-1")
     assert prepared.serial in revoked_serials(service)
@@ -154,11 +150,9 @@ def test_revocation_publishes_a_new_crl_each_time(service, applicant):
     assert numbers[1] > numbers[0]
 
 
-def test_the_crl_is_refreshed_before_it_lapses(service):
-    clock = Clock()
-    service.ca.clock = clock
+def test_the_crl_is_refreshed_before_it_lapses(service, clock):
     first = x509.load_der_x509_crl(service.crl_der())
-    clock.now += timedelta(days=6, hours=12)
+    clock.advance(timedelta(days=6, hours=12).total_seconds())
     second = x509.load_der_x509_crl(service.crl_der())
     assert second.next_update_utc > first.next_update_utc
 

@@ -1,23 +1,17 @@
-"""kiosk/receipt.py without the web: the printer setting, the slip on python-escpos's Dummy backend
+"""The receipt (kiosk/journey/receipt.py) and its printer (hardware/printer.py) without the web: the printer setting, the slip on python-escpos's Dummy backend
 decoded, the USB printer found through sysfs, and `kiosk doctor`'s printer line."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import partial
 
 import pytest
 from escpos.printer import Dummy
 
+from hardware.printer import EscposPrinter, PrinterSettingError, PrinterUnavailable, parse_printer
 from kiosk.health import doctor
-from kiosk.receipt import (
-    EscposPrinter,
-    PrinterSettingError,
-    PrinterUnavailable,
-    Receipt,
-    ascii_name,
-    parse_printer,
-    print_escpos,
-)
+from kiosk.journey.receipt import Receipt, ascii_name, print_escpos
 from kiosk.settings import ConfigurationError, Settings
 from kiosk.wiring import build
 
@@ -83,10 +77,10 @@ def test_a_usb_printer_is_found_by_its_ids_through_usblp(tmp_path):
 
 def test_printing_to_an_absent_or_failing_device_raises_printer_unavailable(tmp_path):
     with pytest.raises(PrinterUnavailable, match="not plugged in"):
-        EscposPrinter("file", str(tmp_path / "lp9")).print(RECEIPT)
+        EscposPrinter("file", str(tmp_path / "lp9")).print(partial(print_escpos, receipt=RECEIPT))
     (tmp_path / "lp0").mkdir()                                     # exists, but cannot be opened for writing
     with pytest.raises(PrinterUnavailable, match="DeviceNotFoundError|IsADirectoryError"):
-        EscposPrinter("file", str(tmp_path / "lp0")).print(RECEIPT)
+        EscposPrinter("file", str(tmp_path / "lp0")).print(partial(print_escpos, receipt=RECEIPT))
 
 
 def test_doctor_reports_the_printer_and_its_absence_is_no_failure(tmp_path):

@@ -117,7 +117,7 @@ class CmpResponder:
         self.issuing = issuer.certificate
         self._key = issuer.key
         self.root = x509.load_pem_x509_certificates(ca.chain_pem())[-1]
-        self.signer, signer_key = signer or cmp_signer(self.issuing, self._key, ca.clock())
+        self.signer, signer_key = signer or cmp_signer(self.issuing, self._key, ca.clock.utcnow())
         self._signature = m.SignatureProtection(self.signer, signer_key)
 
     def __repr__(self) -> str:
@@ -370,7 +370,7 @@ class CmpResponder:
             raise Refusal("signerNotTrusted", "this CA has no record of the signer's certificate") from None
         if revoked_at and not allow_revoked:
             raise Refusal("certRevoked", "the signer's certificate is revoked")
-        if signer.not_valid_after_utc < self.ca.clock():
+        if signer.not_valid_after_utc < self.ca.clock.utcnow():
             raise Refusal("certRevoked", "the signer's certificate has expired")
         return signer
 

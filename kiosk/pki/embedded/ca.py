@@ -16,9 +16,8 @@ import shutil
 import sqlite3
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -26,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from kiosk import logs
+from kiosk.clock import Clock
 from kiosk.pki import profile
 from kiosk.pki.ca import CertificateRequest, IssuedCertificate, Predecessor, check_reason, serial_hex
 from kiosk.pki.errors import CaError, CaNotInitialised, CaPassphraseWrong, UnknownCertificate
@@ -45,7 +45,7 @@ FILES = ("root.key.pem", ROOT_CERTIFICATE, "issuing.key.pem", ISSUING_CERTIFICAT
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
+    return Clock().utcnow()
 
 
 @dataclass(frozen=True)
@@ -75,13 +75,13 @@ class EmbeddedCA:
         passphrase: str,
         store: Store,
         profile_: Profile,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock | None = None,
     ):
         self.directory = Path(directory)
         self._passphrase = passphrase
         self.store = store
         self.profile = profile_
-        self.clock = clock
+        self.clock = clock or Clock()  # the date it signs with (kiosk.clock: tests and the demo back-date)
         self._issuer: profile.Issuer | None = None
 
     def __repr__(self) -> str:  # the passphrase must not reach a traceback
@@ -117,14 +117,14 @@ class EmbeddedCA:
 
     def issue(self, request: CertificateRequest, key: rsa.RSAPrivateKey) -> IssuedCertificate:
         del key  # the embedded CA trusts the kiosk's own key pair; CMP would sign a POP with it
-        start = self.clock()
+        start = self.clock.utcnow()
         return self._sign(request, start, profile.one_year_after(start))
 
     def reissue(
         self, request: CertificateRequest, key: rsa.RSAPrivateKey, replaces: str
     ) -> IssuedCertificate:
         del key
-        start = self.clock()
+        start = self.clock.utcnow()
         old_expiry = self._ledger_not_after(replaces)
         end = old_expiry if old_expiry > start + timedelta(days=1) else profile.one_year_after(start)
         return self._sign(request, start, end)
@@ -138,7 +138,7 @@ class EmbeddedCA:
     ) -> IssuedCertificate:
         del key, predecessor  # the embedded CA knows its own ledger; CMP signs a kur with the old key
         self._ledger_not_after(renews)  # a serial this CA never signed is refused
-        start = self.clock()
+        start = self.clock.utcnow()
         return self._sign(request, start, profile.one_year_after(start))
 
     def revoke(self, serial: str, reason: str) -> None:
@@ -153,7 +153,7 @@ class EmbeddedCA:
                 return
             conn.execute(
                 "UPDATE embedded_ca_issued SET revoked_at = ?, revocation_reason = ? WHERE serial = ?",
-                (self.clock().isoformat(), reason, serial),
+                (self.clock.utcnow().isoformat(), reason, serial),
             )
         self.publish_crl()
 
@@ -166,7 +166,7 @@ class EmbeddedCA:
         if path.is_file():
             data = path.read_bytes()
             crl = x509.load_der_x509_crl(data)
-            if crl.next_update_utc and crl.next_update_utc - self.clock() > CRL_REFRESH_BEFORE:
+            if crl.next_update_utc and crl.next_update_utc - self.clock.utcnow() > CRL_REFRESH_BEFORE:
                 return data
         return self.publish_crl()
 
@@ -185,7 +185,7 @@ class EmbeddedCA:
         return bool(json.loads((self.directory / "ca.json").read_text())["demo"])
 
     def summaries(self) -> list[CaSummary]:
-        now = self.clock()
+        now = self.clock.utcnow()
         found = []
         for role in ("root", "issuing"):
             cert = self._load_certificate(role)
@@ -208,7 +208,7 @@ class EmbeddedCA:
     def publish_crl(self) -> bytes:
         """Sign a CRL of every revocation in the ledger and replace crl.der atomically."""
         issuer = self._issuer_parts()
-        now = self.clock()
+        now = self.clock.utcnow()
         with self.store.transaction() as conn:
             number = _next_crl_number(conn)
             revoked = conn.execute(
@@ -265,7 +265,7 @@ class EmbeddedCA:
                     conn.execute(
                         "INSERT INTO embedded_ca_issued(serial, cn_number, not_after, issued_at)"
                         " VALUES (?, ?, ?, ?)",
-                        (serial_hex(serial), number, not_after.isoformat(), self.clock().isoformat()),
+                        (serial_hex(serial), number, not_after.isoformat(), self.clock.utcnow().isoformat()),
                     )
             except sqlite3.IntegrityError:
                 continue

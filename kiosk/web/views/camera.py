@@ -19,7 +19,8 @@ from kiosk.journey import Step
 from kiosk.journey.flow import Outcome
 from kiosk.web.base import current_kiosk
 from kiosk.web.forms import CardConfirmForm, IdentityForm
-from kiosk.web.views.customer import bp, customer_flow, go_to, in_step, render_first_showing, render_step
+from kiosk.web.steps import go_to, in_step, render_first_showing, render_step
+from kiosk.web.views.customer import bp, customer_flow
 
 MAX_CAPTURES_PER_MINUTE = 10    # a flood of captures from one session is answered politely, unread
 MAX_CAPTURE_FAILURES = 3        # then the keyboard form, with the reason

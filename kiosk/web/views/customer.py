@@ -1,26 +1,34 @@
 """The customer's screens. Thin: parse the form, call the flow, render the step.
 
-Every step has its own URL. A GET or POST for a step the customer is not on is answered with a redirect
-to the step they are on (a typed URL, the back button, a replayed POST, a double tap).
+Which step the customer may see, at which URL, is kiosk/web/steps.py; each step's page here registers
+itself there (`@page`). What an outcome says to the customer is templates/customer/_outcomes.html: a
+handler passes the flow's code, never the words.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import date
-from functools import wraps
 
-from flask import Blueprint, abort, make_response, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from hardware import DriveError
 from kiosk import logs
 from kiosk.identity.ports import MAX_ACCOUNT_FAILURES
-from kiosk.journey import Service, Step, StepNotAllowed
+from kiosk.journey import Service, Step
 from kiosk.journey.email_code import MAX_TRIES as MAX_CODE_TRIES
 from kiosk.journey.email_code import CodeResult, ResendRefused
 from kiosk.journey.flow import Outcome
-from kiosk.journey.visit import STAGES, Visit
+from kiosk.journey.visit import STAGES
 from kiosk.pki.errors import PkiError
 from kiosk.pki.password import unmet_rules
 from kiosk.speech import RATE_STEPS, VOLUME_STEPS
@@ -31,7 +39,6 @@ from kiosk.web.base import (
     current_voice,
     safe_next,
     same_for_everyone,
-    screen_only,
 )
 from kiosk.web.forms import (
     PASSWORD_RULE_TEXT,
@@ -49,89 +56,28 @@ from kiosk.web.forms import (
 )
 from kiosk.web.sessions import VISIT, session_store
 from kiosk.web.shared import hole
+from kiosk.web.steps import (
+    current_visit,
+    go_to,
+    in_step,
+    navigate_to,
+    page,
+    render_first_showing,
+    render_step,
+    show,
+    step_url,
+)
 
 bp = Blueprint("customer", __name__)
-
-
-def current_visit() -> Visit | None:
-    return session.get(VISIT)
 
 
 def customer_flow():
     return current_kiosk().flow
 
 
-def step_url(step: Step) -> str:
-    return url_for("customer.step", name=step.value)
-
-
-def go_to(step: Step):
-    """Send the customer to `step`. A form posted by htmx to swap #screen gets the step at once, its URL
-    pushed with HX-Push-Url: one round trip instead of a redirect and a GET (bench/tap.py). Everything
-    else — a GET, a browser without JavaScript — is redirected (post/redirect/get)."""
-    visit = current_visit()
-    if request.method == "POST" and screen_only() and visit is not None and may_show(visit, step):
-        return STEP_PAGES[step](visit)
-    return redirect(step_url(step), code=303)
-
-
-def may_show(visit: Visit, step: Step) -> bool:
-    """The customer may see `step` now (the done screen stays once the certificate was delivered)."""
-    return visit.journey.can_enter(step) or (step is Step.DONE and bool(visit.delivered_serial))
-
-
-def render_step(step: Step, status: int = 200, template: str | None = None, **context):
-    visit = current_visit()
-    n, total = visit.journey.position(step)
-    html = render_template(template or f"customer/{step.value}.html", visit=visit, step=step, progress=(n, total),
-                           **context)
-    return step_response(step, html, status)
-
-
-def render_first_showing(step: Step, make_context=dict, values: dict[str, str] | None = None, key: tuple = (),
-                         template: str | None = None):
-    """`step` as first shown, before the customer typed or chose anything on it: the same for every
-    customer of the same service at the same place in the journey, so rendered once (kiosk/web/shared.py).
-    `make_context` must not depend on this customer, beyond what `key` adds; this customer's short texts
-    go in `values`, and the context names their places with `hole(name)`."""
-    visit = current_visit()
-    n, total = visit.journey.position(step)
-
-    def render():
-        return render_template(template or f"customer/{step.value}.html", visit=visit, step=step,
-                               progress=(n, total), **make_context())
-
-    html = same_for_everyone(("step", step, visit.journey.service, n, total, *key), render, values)
-    return step_response(step, html)
-
-
-def step_response(step: Step, html: str, status: int = 200):
-    response = make_response(html, status)
-    if request.headers.get("HX-Request"):
-        response.headers["HX-Push-Url"] = step_url(step)
-    return response
-
-
-def in_step(step: Step):
-    """The view runs only when the customer is on `step`; otherwise they are sent where they belong."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            visit = current_visit()
-            if visit is None:
-                return redirect(url_for("customer.attract"), code=303)
-            with visit.lock:
-                if not visit.journey.can_enter(step):
-                    return go_to(visit.journey.current)
-            try:
-                return view(visit, *args, **kwargs)
-            except StepNotAllowed as moved:
-                return go_to(moved.current)
-
-        return wrapper
-
-    return decorator
+def said(macro: str, code: str, **numbers) -> str:
+    """The words for an outcome's `code`, from templates/customer/_outcomes.html: the one place they live."""
+    return get_template_attribute("customer/_outcomes.html", macro)(code, **numbers)
 
 
 @bp.get("/")
@@ -214,9 +160,7 @@ def step(name: str):
     visit = current_visit()
     if visit is None:
         return redirect(url_for("customer.attract"), code=303)
-    if not may_show(visit, wanted):
-        return go_to(visit.journey.current)
-    return STEP_PAGES[wanted](visit)
+    return show(visit, wanted)
 
 
 @bp.app_template_global()
@@ -228,6 +172,7 @@ def today() -> date:
 
 # --- GET pages ---------------------------------------------------------------------------------------
 
+@page(Step.SERVICE)
 def page_service(visit, status=200, message=None):
     renewal_days = customer_flow().issuance.renewal_window.days
     if message is None:
@@ -235,16 +180,19 @@ def page_service(visit, status=200, message=None):
     return render_step(Step.SERVICE, status=status, message=message, renewal_days=renewal_days)
 
 
+@page(Step.CONSENT)
 def page_consent(visit):
     return render_first_showing(Step.CONSENT, lambda: {"form": ConsentForm()})
 
 
+@page(Step.IDENTITY)
 def page_identity(visit):
     from kiosk.web.views.camera import identity_page  # the camera, the confirm screen or the keyboard form
 
     return identity_page(visit)
 
 
+@page(Step.ACCOUNT)
 def page_account(visit, status=200, **context):
     """The directory's list of the customer's accounts to tap (masked), or the account number typed
     where the directory gives none; the PIN either way."""
@@ -257,13 +205,12 @@ def page_account(visit, status=200, **context):
     return render_step(Step.ACCOUNT, status=status, **{"form": AccountForm(formdata=None), **context})
 
 
+@page(Step.EMAIL)
 def page_email(visit, form=None, message=None, status=200):
-    if visit.challenge is None:
-        outcome = customer_flow().send_code(visit, _("[우체국] 인증서 발급 인증번호"), code_mail_body())
-        if outcome is Outcome.ENDED:  # the visit ended while the mail was on its way
-            return redirect(url_for("customer.attract"), code=303)
-        if outcome is Outcome.UNAVAILABLE:
-            message = _("인증번호 메일을 보내지 못했습니다. 잠시 후 '다시 받기'를 누르시거나 직원을 불러 주세요.")
+    """Showing the step never sends mail (a reload, the back button): the code was sent by the POST that
+    entered the step (`post_account`), or by 다시 받기. No code out means that send failed."""
+    if visit.challenge is None and message is None:
+        message = said("code_outcome", "not_sent")
     shown = {"masked_email": mask_email(visit), "time_left": code_time_left(visit)}
     if form is None and message is None:
         return render_first_showing(Step.EMAIL, lambda: {"form": CodeForm(), **{name: hole(name) for name in shown}},
@@ -271,19 +218,23 @@ def page_email(visit, form=None, message=None, status=200):
     return render_step(Step.EMAIL, status=status, form=form or CodeForm(), message=message, **shown)
 
 
+@page(Step.REPLACE)
 def page_replace(visit):
     return render_step(Step.REPLACE, form=ReplaceForm(), records=customer_flow().replaceable(visit))
 
 
+@page(Step.REVOKE)
 def page_revoke(visit, status=200, confirm=None, message=None):
     return render_step(Step.REVOKE, status=status, form=RevokeForm(formdata=None), confirm=confirm,
                        records=customer_flow().revocable(visit), message=message)
 
 
+@page(Step.PASSWORD)
 def page_password(visit):
     return render_first_showing(Step.PASSWORD, lambda: {"form": PasswordForm(), "rules": rule_states("")})
 
 
+@page(Step.DRIVE)
 def page_drive(visit):
     run = visit.run
     compared = customer_flow().replace_question(visit)
@@ -296,14 +247,17 @@ def page_drive(visit):
     return render_step(Step.DRIVE, form=DriveForm(), error=error)
 
 
+@page(Step.ISSUING)
 def page_issuing(visit):
     return render_step(Step.ISSUING, run=visit.run, stages=STAGES)
 
 
+@page(Step.DONE)
 def page_done(visit):
     return render_step(Step.DONE, prepared=visit.prepared, run=visit.run)
 
 
+@page(Step.CHECK)
 def page_check(visit, error=None, status=200, confirm=None, deleted=False):
     flow = customer_flow()
     deletable = [cert.folder for cert in visit.stick or () if flow.deletable(visit, cert.folder)]
@@ -312,6 +266,7 @@ def page_check(visit, error=None, status=200, confirm=None, deleted=False):
                        delete_form=DeleteForm(formdata=None))
 
 
+@page(Step.SOURCE)
 def page_source(visit, form=None, error=None, message=None, status=200):
     # the message goes next to the certificate list (source.html), not also at the top (_step.html)
     flow = customer_flow()
@@ -321,14 +276,6 @@ def page_source(visit, form=None, error=None, message=None, status=200):
                        usable=[folder for folder, reason in reasons.items() if reason is None],
                        unusable={folder: reason for folder, reason in reasons.items() if reason},
                        renewal_days=flow.issuance.renewal_window.days)
-
-
-STEP_PAGES = {
-    Step.SERVICE: page_service, Step.CONSENT: page_consent, Step.IDENTITY: page_identity,
-    Step.ACCOUNT: page_account, Step.EMAIL: page_email, Step.REPLACE: page_replace,
-    Step.PASSWORD: page_password, Step.DRIVE: page_drive, Step.ISSUING: page_issuing,
-    Step.DONE: page_done, Step.CHECK: page_check, Step.SOURCE: page_source, Step.REVOKE: page_revoke,
-}
 
 
 # --- POST handlers -----------------------------------------------------------------------------------
@@ -363,7 +310,7 @@ def post_identity(visit):
     outcome = customer_flow().identify(visit, form.name.data, form.rrn.digits, form.id_kind.data, form.issued_on)
     if outcome is Outcome.OK:
         return go_to(visit.journey.current)
-    # the words: templates/customer/_identity_outcomes.html
+    # the words: templates/customer/_outcomes.html
     return render_step(Step.IDENTITY, status=422, form=form, outcome=outcome.value, locked=outcome is Outcome.LOCKED,
                        lock_limit=MAX_ACCOUNT_FAILURES)
 
@@ -380,13 +327,9 @@ def post_account(visit):
     account = accounts[int(form.choice.data)].account if picked else form.account.data
     outcome, check = customer_flow().verify_account(visit, account, form.pin.data)
     if outcome is Outcome.OK:
-        return go_to(visit.journey.current)
-    if outcome is Outcome.WRONG:
-        message = _("계좌번호 또는 비밀번호가 맞지 않습니다. 남은 횟수: %(left)d회", left=check.tries_left)
-    elif outcome is Outcome.LOCKED:
-        message = _("비밀번호 오류가 %(limit)d회 넘어 키오스크 발급이 잠겼습니다. 신분증을 가지고 창구로 와 주세요.", limit=MAX_ACCOUNT_FAILURES)
-    else:
-        message = _("지금 계좌를 확인할 수 없습니다. 잠시 후 다시 시도하시거나 직원을 불러 주세요.")
+        return enter_email_step(visit)
+    message = said("account_outcome", outcome.value, left=check.tries_left if check else 0,
+                   limit=MAX_ACCOUNT_FAILURES)
     return page_account(visit, status=422, message=message, locked=outcome is Outcome.LOCKED)
 
 
@@ -399,33 +342,26 @@ def post_email(visit):
     result = customer_flow().check_code(visit, form.code.data)
     if result is CodeResult.OK:
         return go_to(visit.journey.current)
-    messages = {
-        CodeResult.WRONG: _("인증번호가 맞지 않습니다. 남은 횟수: %(left)d회", left=visit.challenge.tries_left),
-        CodeResult.EXPIRED: _("인증번호의 유효시간(3분)이 지났습니다. '다시 받기'를 눌러 주세요."),
-        CodeResult.TOO_MANY_TRIES: _("인증번호를 %(limit)d번 틀렸습니다. '다시 받기'를 눌러 새 번호를 받아 주세요.", limit=MAX_CODE_TRIES),
-    }
-    return page_email(visit, form=CodeForm(formdata=None), message=messages[result], status=422)
+    left = visit.challenge.tries_left if visit.challenge else 0
+    message = said("code_outcome", result.value, left=left, limit=MAX_CODE_TRIES)
+    return page_email(visit, form=CodeForm(formdata=None), message=message, status=422)
 
 
 @bp.post("/journey/email/resend")
 @in_step(Step.EMAIL)
 def post_email_resend(visit):
-    if visit.challenge is None:
-        return page_email(visit)  # the first code never left: this showing sends it
+    """다시 받기: a new code; or the first, if its send failed (then the step shows as if just entered)."""
+    first = visit.challenge is None
     try:
-        visit.challenge.resend()
+        outcome = customer_flow().resend_code(visit, _("[우체국] 인증서 발급 인증번호"), code_mail_body())
     except ResendRefused as refused:
-        if refused.reason == "wait":
-            message = _("%(seconds)d초 후에 다시 받을 수 있습니다.", seconds=refused.wait_seconds)
-        else:
-            message = _("인증번호는 3번까지 다시 받을 수 있습니다. 처음부터 다시 하시거나 직원을 불러 주세요.")
-        return page_email(visit, message=message, status=422)
-    outcome = customer_flow().send_code(visit, _("[우체국] 인증서 발급 인증번호"), code_mail_body())
-    if outcome is Outcome.ENDED:
+        return page_email(visit, message=said("code_outcome", refused.reason, seconds=refused.wait_seconds),
+                          status=422)
+    if outcome is Outcome.ENDED:  # the visit ended while the mail was on its way
         return redirect(url_for("customer.attract"), code=303)
-    message = (_("새 인증번호를 보냈습니다.") if outcome is Outcome.OK
-               else _("인증번호 메일을 보내지 못했습니다. 잠시 후 다시 시도해 주세요."))
-    return page_email(visit, message=message)
+    if first:
+        return page_email(visit)
+    return page_email(visit, message=said("code_outcome", "resent" if outcome is Outcome.OK else "resend_failed"))
 
 
 @bp.post("/journey/replace")
@@ -550,15 +486,9 @@ def post_source_certificate(visit):
     outcome, left = customer_flow().choose_source(visit, form.folder.data, form.password.data)
     if outcome is Outcome.OK:
         return go_to(visit.journey.current)
-    messages = {
-        # one answer for a wrong password and a key that is not this certificate's (issue 26, item 2)
-        Outcome.WRONG: _("인증서 비밀번호가 맞지 않거나, 개인키가 이 인증서의 것이 아닙니다. 남은 횟수: %(left)d회", left=left),
-        Outcome.LOCKED: _("이 인증서의 비밀번호가 %(limit)d번 틀려 키오스크에서는 더 쓸 수 없습니다. 비밀번호를 잊으셨으면 재발급을 받아 주세요.", limit=MAX_ACCOUNT_FAILURES),
-        Outcome.DAMAGED: _("인증서의 개인키 파일이 손상되어 열 수 없습니다. 재발급을 받아 주세요."),
-        Outcome.WEAK: _("지금 비밀번호가 새 비밀번호 규칙에 맞지 않아 갱신할 수 없습니다. 먼저 '비밀번호 변경'으로 비밀번호를 바꾼 뒤 갱신해 주세요."),
-        Outcome.NOT_USABLE: _("목록에 있는 인증서를 골라 주세요."),
-    }
-    return page_source(visit, form=kept, message=messages[outcome], status=422)
+    # one answer for a wrong password and a key that is not this certificate's (issue 26, item 2)
+    message = said("source_outcome", outcome.value, left=left, limit=MAX_ACCOUNT_FAILURES)
+    return page_source(visit, form=kept, message=message, status=422)
 
 
 @bp.get("/journey/issuing/status")
@@ -569,6 +499,16 @@ def issuing_status():
     if visit.run.finished:
         return navigate_to(step_url(Step.DONE if visit.delivered_serial else Step.DRIVE))
     return render_template("customer/_issuing_stages.html", run=visit.run, stages=STAGES, visit=visit)
+
+
+def enter_email_step(visit):
+    """The account proved, the e-mail step is entered and its code sent, here on the POST (a GET never
+    sends mail). A send that failed is said on the step (`page_email`); 다시 받기 tries again."""
+    if visit.journey.current is Step.EMAIL and visit.challenge is None:
+        outcome = customer_flow().send_code(visit, _("[우체국] 인증서 발급 인증번호"), code_mail_body())
+        if outcome is Outcome.ENDED:  # the visit ended while the mail was on its way
+            return redirect(url_for("customer.attract"), code=303)
+    return go_to(visit.journey.current)
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -584,14 +524,6 @@ def read_picked_stick(visit, read, page):
     except DriveError as exc:
         return page(visit, error=exc.code, status=422)
     return page(visit)
-
-
-def navigate_to(path: str):
-    """Tell htmx to load `path` into the screen, as a step change does (no full reload)."""
-    response = make_response("", 204)
-    response.headers["HX-Location"] = json.dumps(
-        {"path": path, "target": "#screen", "select": "#screen", "swap": "outerHTML"})
-    return response
 
 
 def rule_states(password: str) -> list[tuple[str, str, bool]]:

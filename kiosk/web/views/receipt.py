@@ -1,6 +1,6 @@
 """The receipt the customer keeps, asked for on the done screen: by e-mail (the mail port of the e-mail
-code) or on paper (the optional printer). The content and the once-per-channel rule live in
-kiosk/receipt.py; this view only checks that the visit has a delivered (or, 폐지, a revoked) certificate,
+code) or on paper (the optional printer). The content lives in kiosk/journey/receipt.py, the
+once-per-channel rule in kiosk/journey/receipt_desk.py; this view only checks that the visit has a delivered (or, 폐지, a revoked) certificate,
 translates the words and renders the done step again with the outcome (htmx swaps just the #receipt part)."""
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ from flask import Blueprint, redirect, url_for
 from flask_babel import gettext as _
 
 from kiosk.journey import Step
-from kiosk.receipt import Channel, ReceiptText
+from kiosk.journey.receipt import ReceiptText
+from kiosk.journey.receipt_desk import Channel
 from kiosk.web.base import current_kiosk
-from kiosk.web.views.customer import current_visit, render_step, step_url
+from kiosk.web.steps import current_visit, render_step, step_url
 
 bp = Blueprint("receipt", __name__)
 
@@ -46,7 +47,7 @@ def send(channel: str):
 
 
 def revocation_text() -> ReceiptText:
-    """The words of a 폐지's e-mail: `validity` labels the day, `renew` the CRL (kiosk.receipt.email_body)."""
+    """The words of a 폐지's e-mail: `validity` labels the day, `renew` the CRL (kiosk.journey.receipt.email_body)."""
     return ReceiptText(
         subject=_("[우체국] 공동인증서 폐지 확인"),
         title=_("우체국 키오스크에서 공동인증서를 폐지하셨습니다."),
@@ -61,7 +62,7 @@ def revocation_text() -> ReceiptText:
 
 def receipt_text() -> ReceiptText:
     """The e-mail's words in the customer's language. What it must never hold (resident number,
-    password, e-mail code) it is never given: kiosk.receipt.Receipt has only the certificate's
+    password, e-mail code) it is never given: kiosk.journey.receipt.Receipt has only the certificate's
     public fields."""
     return ReceiptText(
         subject=_("[우체국] 공동인증서 발급 영수증"),
