@@ -13,15 +13,13 @@ from functools import wraps
 from flask import Blueprint, abort, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from hardware import DriveError
 from kiosk import logs
 from kiosk.identity.ports import MAX_ACCOUNT_FAILURES
 from kiosk.journey import Service, Step, StepNotAllowed
 from kiosk.journey.email_code import MAX_TRIES as MAX_CODE_TRIES
-from kiosk.journey.email_code import CodeResult, ResendRefused
+from kiosk.journey.email_code import ResendRefused
 from kiosk.journey.flow import Outcome
 from kiosk.journey.visit import STAGES, Visit
-from kiosk.pki.errors import PkiError
 from kiosk.pki.password import unmet_rules
 from kiosk.speech import RATE_STEPS, VOLUME_STEPS
 from kiosk.web.base import (
@@ -259,7 +257,7 @@ def page_account(visit, status=200, **context):
 
 def page_email(visit, form=None, message=None, status=200):
     if visit.challenge is None:
-        outcome = customer_flow().send_code(visit, _("[우체국] 인증서 발급 인증번호"), code_mail_body())
+        outcome = customer_flow().send_code(visit, _("[우체국] 인증서 발급 인증번호"), code_mail_body()).outcome
         if outcome is Outcome.ENDED:  # the visit ended while the mail was on its way
             return redirect(url_for("customer.attract"), code=303)
         if outcome is Outcome.UNAVAILABLE:
@@ -286,7 +284,7 @@ def page_password(visit):
 
 def page_drive(visit):
     run = visit.run
-    compared = customer_flow().replace_question(visit)
+    compared = customer_flow().delivery.replace_question(visit)
     if compared is not None:  # 인증서 복사 asked before it replaces another certificate
         return render_step(Step.DRIVE, form=DriveForm(), replacing=run.replacing, compared=compared,
                            drive_id=visit.drive_id)
@@ -305,19 +303,20 @@ def page_done(visit):
 
 
 def page_check(visit, error=None, status=200, confirm=None, deleted=False):
-    flow = customer_flow()
-    deletable = [cert.folder for cert in visit.stick or () if flow.deletable(visit, cert.folder)]
-    return render_step(Step.CHECK, status=status, form=DriveForm(), error=error, stick=visit.stick,
-                       truncated=visit.stick_truncated, deletable=deletable, confirm=confirm, deleted=deleted,
-                       delete_form=DeleteForm(formdata=None))
+    stick = visit.stick.certificates if visit.stick else None
+    deletable = [cert.folder for cert in stick or () if customer_flow().stick.deletable(visit, cert.folder)]
+    return render_step(Step.CHECK, status=status, form=DriveForm(), error=error, stick=stick,
+                       truncated=bool(visit.stick and visit.stick.truncated), deletable=deletable, confirm=confirm,
+                       deleted=deleted, delete_form=DeleteForm(formdata=None))
 
 
 def page_source(visit, form=None, error=None, message=None, status=200):
     # the message goes next to the certificate list (source.html), not also at the top (_step.html)
     flow = customer_flow()
-    reasons = {cert.folder: flow.why_not_usable(visit, cert) for cert in visit.stick or ()}
+    stick = visit.stick.certificates if visit.stick else None
+    reasons = {cert.folder: flow.stick.why_not_usable(visit, cert) for cert in stick or ()}
     return render_step(Step.SOURCE, status=status, form=form or SourceForm(formdata=None),
-                       drive_form=DriveForm(), error=error, source_message=message, stick=visit.stick,
+                       drive_form=DriveForm(), error=error, source_message=message, stick=stick,
                        usable=[folder for folder, reason in reasons.items() if reason is None],
                        unusable={folder: reason for folder, reason in reasons.items() if reason},
                        renewal_days=flow.issuance.renewal_window.days)
@@ -360,12 +359,12 @@ def post_identity(visit):
     form = IdentityForm()
     if not form.validate_on_submit():
         return render_step(Step.IDENTITY, status=422, form=form)
-    outcome = customer_flow().identify(visit, form.name.data, form.rrn.digits, form.id_kind.data, form.issued_on)
-    if outcome is Outcome.OK:
+    answer = customer_flow().identify(visit, form.name.data, form.rrn.digits, form.id_kind.data, form.issued_on)
+    if answer.ok:
         return go_to(visit.journey.current)
     # the words: templates/customer/_identity_outcomes.html
-    return render_step(Step.IDENTITY, status=422, form=form, outcome=outcome.value, locked=outcome is Outcome.LOCKED,
-                       lock_limit=MAX_ACCOUNT_FAILURES)
+    return render_step(Step.IDENTITY, status=422, form=form, outcome=answer.outcome.value,
+                       locked=answer.outcome is Outcome.LOCKED, lock_limit=MAX_ACCOUNT_FAILURES)
 
 
 @bp.post("/journey/account")
@@ -378,11 +377,12 @@ def post_account(visit):
     if not form.validate_on_submit() or (picked and int(form.choice.data) >= len(accounts)):
         return render_step(Step.ACCOUNT, status=422, form=form, accounts=accounts if picked else [])
     account = accounts[int(form.choice.data)].account if picked else form.account.data
-    outcome, check = customer_flow().verify_account(visit, account, form.pin.data)
+    answer = customer_flow().verify_account(visit, account, form.pin.data)
+    outcome = answer.outcome
     if outcome is Outcome.OK:
         return go_to(visit.journey.current)
     if outcome is Outcome.WRONG:
-        message = _("계좌번호 또는 비밀번호가 맞지 않습니다. 남은 횟수: %(left)d회", left=check.tries_left)
+        message = _("계좌번호 또는 비밀번호가 맞지 않습니다. 남은 횟수: %(left)d회", left=answer.tries_left)
     elif outcome is Outcome.LOCKED:
         message = _("비밀번호 오류가 %(limit)d회 넘어 키오스크 발급이 잠겼습니다. 신분증을 가지고 창구로 와 주세요.", limit=MAX_ACCOUNT_FAILURES)
     else:
@@ -396,15 +396,15 @@ def post_email(visit):
     form = CodeForm()
     if not form.validate_on_submit():
         return page_email(visit, form=form, status=422)
-    result = customer_flow().check_code(visit, form.code.data)
-    if result is CodeResult.OK:
+    answer = customer_flow().check_code(visit, form.code.data)
+    if answer.ok:
         return go_to(visit.journey.current)
     messages = {
-        CodeResult.WRONG: _("인증번호가 맞지 않습니다. 남은 횟수: %(left)d회", left=visit.challenge.tries_left),
-        CodeResult.EXPIRED: _("인증번호의 유효시간(3분)이 지났습니다. '다시 받기'를 눌러 주세요."),
-        CodeResult.TOO_MANY_TRIES: _("인증번호를 %(limit)d번 틀렸습니다. '다시 받기'를 눌러 새 번호를 받아 주세요.", limit=MAX_CODE_TRIES),
+        Outcome.WRONG: _("인증번호가 맞지 않습니다. 남은 횟수: %(left)d회", left=answer.tries_left or 0),
+        Outcome.EXPIRED: _("인증번호의 유효시간(3분)이 지났습니다. '다시 받기'를 눌러 주세요."),
+        Outcome.TOO_MANY_TRIES: _("인증번호를 %(limit)d번 틀렸습니다. '다시 받기'를 눌러 새 번호를 받아 주세요.", limit=MAX_CODE_TRIES),
     }
-    return page_email(visit, form=CodeForm(formdata=None), message=messages[result], status=422)
+    return page_email(visit, form=CodeForm(formdata=None), message=messages[answer.outcome], status=422)
 
 
 @bp.post("/journey/email/resend")
@@ -420,7 +420,7 @@ def post_email_resend(visit):
         else:
             message = _("인증번호는 3번까지 다시 받을 수 있습니다. 처음부터 다시 하시거나 직원을 불러 주세요.")
         return page_email(visit, message=message, status=422)
-    outcome = customer_flow().send_code(visit, _("[우체국] 인증서 발급 인증번호"), code_mail_body())
+    outcome = customer_flow().send_code(visit, _("[우체국] 인증서 발급 인증번호"), code_mail_body()).outcome
     if outcome is Outcome.ENDED:
         return redirect(url_for("customer.attract"), code=303)
     message = (_("새 인증번호를 보냈습니다.") if outcome is Outcome.OK
@@ -432,7 +432,7 @@ def post_email_resend(visit):
 @in_step(Step.REPLACE)
 def post_replace(visit):
     form = ReplaceForm()
-    if not (form.validate_on_submit() and customer_flow().choose_replacement(visit, form.serial.data)):
+    if not (form.validate_on_submit() and customer_flow().choose_replacement(visit, form.serial.data).ok):
         return render_step(Step.REPLACE, status=422, form=form, records=customer_flow().replaceable(visit),
                            message=_("바꿀 인증서를 선택해 주세요."))
     return go_to(visit.journey.current)
@@ -450,10 +450,8 @@ def post_revoke(visit):
         return page_revoke(visit)
     if form.confirm.data != "yes":
         return page_revoke(visit, confirm=records[form.serial.data])
-    try:
-        outcome = flow.revoke_lost(visit, form.serial.data)
-    except PkiError as exc:
-        logs.error("revoke.failed", reason=type(exc).__name__, detail=str(exc))
+    outcome = flow.revoke_lost(visit, form.serial.data).outcome
+    if outcome is Outcome.CA_FAILED:
         return page_revoke(visit, status=503, message=_(
             "지금은 인증서를 폐지하지 못했습니다. 잠시 후 다시 누르시거나 직원을 불러 주세요."))
     if outcome is not Outcome.OK:
@@ -479,21 +477,24 @@ def post_password(visit):
         return render_step(Step.PASSWORD, status=422, form=PasswordForm(formdata=None),
                            rules=rule_states(form.password.data or ""), errors=form.errors)
     customer_flow().set_password(visit, form.password.data)
+    customer_flow().delivery.start_writing_back(visit)  # a password change: back to the stick it came from
     return go_to(visit.journey.current)
 
 
 @bp.post("/journey/drive")
 @in_step(Step.DRIVE)
 def post_drive(visit):
-    form = DriveForm()
+    form, delivery = DriveForm(), customer_flow().delivery
     if form.validate_on_submit() and form.replace.data == "no":
-        customer_flow().decline_replace(visit)
+        delivery.decline_replace(visit)
         return go_to(Step.DRIVE)
-    replace = form.replace.data == "yes"
-    if not (form.validate_on_submit() and customer_flow().choose_drive(visit, form.drive_id.data, replace)):
-        refusal = customer_flow().drive_refusal(visit, form.drive_id.data or "")
+    if not form.validate_on_submit():
+        refusal = delivery.drive_refusal(visit, form.drive_id.data or "")
         return render_step(Step.DRIVE, status=422, form=form, error=refusal or "pick_drive")
-    customer_flow().start_issuing(visit)
+    answer = delivery.choose_drive(visit, form.drive_id.data, form.replace.data == "yes")
+    if not answer.ok:
+        return render_step(Step.DRIVE, status=422, form=form, error=answer.reason)
+    delivery.start_issuing(visit)
     return go_to(Step.ISSUING)
 
 
@@ -501,38 +502,37 @@ def post_drive(visit):
 @in_step(Step.CHECK)
 def post_check(visit):
     """내 인증서 확인: read the stick the customer picked; nothing is written to it."""
-    return read_picked_stick(visit, customer_flow().check_stick, page_check)
+    return read_picked_stick(visit, customer_flow().stick.check, page_check)
 
 
 @bp.post("/journey/check/delete")
 @in_step(Step.CHECK)
 def post_check_delete(visit):
     """Delete an expired or revoked certificate from the stick: the first tap asks, the second deletes."""
-    form = DeleteForm()
-    if not (form.validate_on_submit() and customer_flow().deletable(visit, form.folder.data)):
+    form, stick = DeleteForm(), customer_flow().stick
+    if not (form.validate_on_submit() and stick.deletable(visit, form.folder.data)):
         return page_check(visit, status=422)
     if form.confirm.data == "no":
         return page_check(visit)
     if form.confirm.data != "yes":
-        return page_check(visit, confirm=customer_flow().folder_on_stick(visit, form.folder.data))
-    try:
-        removed = customer_flow().delete_from_stick(visit, form.folder.data)
-    except DriveError as exc:
-        return page_check(visit, error=exc.code, status=422)
-    return page_check(visit, deleted=removed)
+        return page_check(visit, confirm=visit.stick.find(form.folder.data).folder)
+    answer = stick.delete(visit, form.folder.data)
+    if answer.outcome is Outcome.DRIVE_FAILED:
+        return page_check(visit, error=answer.reason, status=422)
+    return page_check(visit, deleted=answer.ok)
 
 
 @bp.post("/journey/source")
 @in_step(Step.SOURCE)
 def post_source(visit):
     """The stick with the certificate to renew, re-protect or copy: read it, keys included (in memory)."""
-    return read_picked_stick(visit, customer_flow().read_source, page_source)
+    return read_picked_stick(visit, customer_flow().stick.read_source, page_source)
 
 
 @bp.post("/journey/source/again")
 @in_step(Step.SOURCE)
 def post_source_again(visit):
-    customer_flow().forget_stick(visit)
+    customer_flow().stick.forget(visit)
     return go_to(Step.SOURCE)
 
 
@@ -547,18 +547,19 @@ def post_source_certificate(visit):
     if not form.validate_on_submit():
         errors = form.folder.errors or form.password.errors
         return page_source(visit, form=kept, message=errors[0], status=422)
-    outcome, left = customer_flow().choose_source(visit, form.folder.data, form.password.data)
-    if outcome is Outcome.OK:
+    answer = customer_flow().stick.choose_source(visit, form.folder.data, form.password.data)
+    if answer.ok:
+        customer_flow().delivery.start_writing_back(visit)  # a renewal: back to the stick it came from
         return go_to(visit.journey.current)
     messages = {
         # one answer for a wrong password and a key that is not this certificate's (issue 26, item 2)
-        Outcome.WRONG: _("인증서 비밀번호가 맞지 않거나, 개인키가 이 인증서의 것이 아닙니다. 남은 횟수: %(left)d회", left=left),
+        Outcome.WRONG: _("인증서 비밀번호가 맞지 않거나, 개인키가 이 인증서의 것이 아닙니다. 남은 횟수: %(left)d회", left=answer.tries_left),
         Outcome.LOCKED: _("이 인증서의 비밀번호가 %(limit)d번 틀려 키오스크에서는 더 쓸 수 없습니다. 비밀번호를 잊으셨으면 재발급을 받아 주세요.", limit=MAX_ACCOUNT_FAILURES),
         Outcome.DAMAGED: _("인증서의 개인키 파일이 손상되어 열 수 없습니다. 재발급을 받아 주세요."),
         Outcome.WEAK: _("지금 비밀번호가 새 비밀번호 규칙에 맞지 않아 갱신할 수 없습니다. 먼저 '비밀번호 변경'으로 비밀번호를 바꾼 뒤 갱신해 주세요."),
         Outcome.NOT_USABLE: _("목록에 있는 인증서를 골라 주세요."),
     }
-    return page_source(visit, form=kept, message=messages[outcome], status=422)
+    return page_source(visit, form=kept, message=messages[answer.outcome], status=422)
 
 
 @bp.get("/journey/issuing/status")
@@ -579,10 +580,9 @@ def read_picked_stick(visit, read, page):
     form = DriveForm()
     if not form.validate_on_submit():
         return page(visit, error="pick_drive", status=422)
-    try:
-        read(visit, form.drive_id.data)
-    except DriveError as exc:
-        return page(visit, error=exc.code, status=422)
+    answer = read(visit, form.drive_id.data)
+    if not answer.ok:
+        return page(visit, error=answer.reason, status=422)
     return page(visit)
 
 
