@@ -13,6 +13,7 @@ from kiosk.journey.answer import Answer
 from kiosk.journey.machine import Service
 from kiosk.journey.visit import Visit
 from kiosk.wiring import Kiosk
+from tests.demo_drives import plug_in
 from tests.walker import GOOD_PASSWORD, HONG
 
 CODE_MAIL = "인증번호는 {code} 입니다."
@@ -69,3 +70,13 @@ def issued_onto(kiosk: Kiosk, drive: Drive, person: DemoCustomer = HONG) -> str:
     serial = visit.delivered_serial
     kiosk.flow.end_visit(visit, "test")
     return serial
+
+
+def source_read(kiosk: Kiosk, drive: Drive, service: Service, person: DemoCustomer = HONG) -> Visit:
+    """A certificate the kiosk delivered onto `drive`, the stick plugged back in and read as where
+    `service` (a copy, a password change) starts; no customer identified (neither asks for one)."""
+    issued_onto(kiosk, drive, person)
+    plug_in(kiosk, drive.device.removeprefix("demo:"))
+    visit = started(kiosk, service)
+    assert kiosk.flow.stick.read_source(visit, drive.id).ok
+    return visit

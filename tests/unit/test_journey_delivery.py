@@ -6,7 +6,7 @@ from __future__ import annotations
 from kiosk.journey.answer import Outcome
 from kiosk.journey.machine import Service, Step
 from tests.demo_drives import plug_in
-from tests.flow_customer import at_drive, delivered, issued_onto, started
+from tests.flow_customer import at_drive, delivered, source_read
 from tests.walker import GOOD_PASSWORD
 
 
@@ -45,10 +45,7 @@ def test_a_full_stick_sends_the_customer_back_to_the_drives_with_the_same_certif
 
 def test_a_copy_goes_to_another_stick_than_the_one_it_came_from(kiosk):
     source = plug_in(kiosk)
-    issued_onto(kiosk, source)
-    plug_in(kiosk)
-    visit = started(kiosk, Service.COPY)
-    kiosk.flow.stick.read_source(visit, source.id)
+    visit = source_read(kiosk, source, Service.COPY)
     [cert] = visit.stick.certificates
     assert kiosk.flow.stick.choose_source(visit, cert.folder, GOOD_PASSWORD).ok
     assert not kiosk.flow.delivery.start_writing_back(visit)  # a copy is written where the customer says

@@ -11,7 +11,7 @@ from kiosk.journey.machine import Service, Step
 from kiosk.journey.stick import Stick
 from kiosk.pki.inspection import CertificateOnStick, Status
 from tests.demo_drives import plug_in
-from tests.flow_customer import at_email, issued_onto, last_code, started
+from tests.flow_customer import at_email, issued_onto, last_code, source_read, started
 from tests.walker import GOOD_PASSWORD
 
 NEW_PASSWORD = "Other!7413y"
@@ -77,10 +77,7 @@ def test_a_certificate_not_yet_in_its_renewal_window_cannot_start_a_renewal(kios
 
 def test_a_password_change_opens_the_key_counts_wrong_passwords_and_writes_only_when_started(kiosk):
     drive = plug_in(kiosk)
-    issued_onto(kiosk, drive)
-    plug_in(kiosk)
-    visit = started(kiosk, Service.CHANGE_PASSWORD)
-    kiosk.flow.stick.read_source(visit, drive.id)
+    visit = source_read(kiosk, drive, Service.CHANGE_PASSWORD)
     [cert] = visit.stick.certificates
     wrong = kiosk.flow.stick.choose_source(visit, cert.folder, "Wrong!0000z")
     assert (wrong.outcome, wrong.tries_left) == (Outcome.WRONG, MAX_ACCOUNT_FAILURES - 1)
