@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from kiosk.web import create_app
+from tests.tools import require_command
 
 # Tests pin behaviour, never speed: Hypothesis' timing checks (deadline, too_slow) would fail on a busy
 # two-core CI machine for reasons that have nothing to do with the code under test.
@@ -43,13 +44,6 @@ def send_json(handler, answer, status: int = 200) -> None:
     handler.send_header("Content-Length", str(len(body)))
     handler.end_headers()
     handler.wfile.write(body)
-
-
-def require_command(name: str, package: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.fail(f"{name} is not installed: `make test` installs the Debian package {package}")
-    return path
 
 
 @pytest.fixture

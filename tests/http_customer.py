@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.demo_drives import plug_in
 from tests.walker import GOOD_PASSWORD, HONG, identity_form
 
 
@@ -57,15 +58,7 @@ class Customer:
 
 def insert_drive(app, name="stick", **options):
     """Plug a demo stick in and wait until the kiosk's drive list shows it."""
-    from hardware.demo import insert_demo_drive
-
-    drive = insert_demo_drive(app.extensions["kiosk"].settings.data_dir, name, label="MYUSB", **options)
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        if any(d.id == drive.id for d in app.extensions["kiosk"].drives.drives()):
-            return drive
-        time.sleep(0.05)
-    pytest.fail("the demo drive never appeared in the drive list")
+    return plug_in(app.extensions["kiosk"], name, **options)
 
 
 def walk_to_identity(customer: Customer, service="new") -> None:

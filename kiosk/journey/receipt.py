@@ -14,8 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from kiosk.pki.profile import RENEWAL_WINDOW
-
 
 @dataclass(frozen=True)
 class Receipt:
@@ -25,10 +23,10 @@ class Receipt:
     not_before: datetime
     not_after: datetime
     help_url: str
-    renewal_window: timedelta = RENEWAL_WINDOW
+    renewal_window: timedelta   # the issuance's (KIOSK_RENEWAL_WINDOW_DAYS), never a default
 
     @classmethod
-    def of(cls, prepared, help_url: str, renewal_window: timedelta = RENEWAL_WINDOW) -> "Receipt":
+    def of(cls, prepared, help_url: str, renewal_window: timedelta) -> "Receipt":
         """From a `kiosk.pki.issuance.PreparedCertificate`: its public fields, and nothing else."""
         return cls(prepared.common_name, prepared.issuer_name, prepared.serial, prepared.not_before,
                    prepared.not_after, help_url, renewal_window)
@@ -43,7 +41,7 @@ class Receipt:
         return self.not_after.date()
 
 
-def renewal_date(not_after: datetime, renewal_window: timedelta = RENEWAL_WINDOW) -> date:
+def renewal_date(not_after: datetime, renewal_window: timedelta) -> date:
     return (not_after - renewal_window).date()
 
 

@@ -14,7 +14,6 @@ from hardware.printer import PrinterUnavailable, ReceiptPrinter
 from kiosk import logs
 from kiosk.identity import CodeSender, IdentityServiceUnavailable
 from kiosk.journey.receipt import Receipt, ReceiptText, RevocationReceipt, email_body, print_escpos
-from kiosk.pki.profile import RENEWAL_WINDOW
 
 
 class Channel(str, Enum):
@@ -35,7 +34,7 @@ class ReceiptDesk:
     delivers a serial that an earlier visit may have had a receipt for)."""
 
     def __init__(self, mail: CodeSender, printer: ReceiptPrinter, help_url: str,
-                 renewal_window: timedelta = RENEWAL_WINDOW):
+                 renewal_window: timedelta):
         self.mail, self.printer, self.help_url = mail, printer, help_url
         self.renewal_window = renewal_window
 

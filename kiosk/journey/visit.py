@@ -10,10 +10,20 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
 
-from kiosk.identity import Customer
+from kiosk.identity import Customer, WithdrawalAccount
 from kiosk.journey.email_code import EmailChallenge
 from kiosk.journey.machine import Journey
+from kiosk.journey.stick import Stick
+from kiosk.pki.inspection import CertificateOnStick
+from kiosk.pki.issuance import PreparedCertificate
+from kiosk.pki.keyfile import NpkiPrivateKey
+
+if TYPE_CHECKING:  # both import the journey's types; neither is needed to build a visit
+    from kiosk.idcard.reading import CardReading
+    from kiosk.journey.receipt_desk import Channel
 
 STAGES = ("prepare", "write", "verify", "eject")
 
@@ -22,13 +32,13 @@ STAGES = ("prepare", "write", "verify", "eject")
 class IssuingRun:
     """What the issuing screen shows: each stage's state, and how it ended."""
 
-    stages: dict = field(default_factory=lambda: {s: "waiting" for s in STAGES})
+    stages: dict[str, str] = field(default_factory=lambda: {s: "waiting" for s in STAGES})
     finished: bool = False
     error: str | None = None          # a DriveError code, a PkiError code ("issuance_failed", ...), or None
     ejected: bool = False
     # 인증서 복사: the other certificate the copy would replace on the chosen stick, so nothing was written
-    # and the drive step asks first (a kiosk.pki.inspection.CertificateOnStick)
-    replacing: object | None = None
+    # and the drive step asks first
+    replacing: CertificateOnStick | None = None
 
     def mark(self, stage: str, state: str) -> None:
         self.stages[stage] = state
@@ -36,6 +46,19 @@ class IssuingRun:
     @property
     def writing(self) -> bool:
         return self.stages["write"] == "active"
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """What 인증서 폐지 revoked, for the done screen's receipt line: `on_crl` when the CA's CRL, read back
+    in the same visit, lists the serial (`crl_number`, `crl_time`: that CRL's number and thisUpdate)."""
+
+    serial: str
+    common_name: str
+    issuer_name: str
+    on_crl: bool
+    crl_number: int | None
+    crl_time: datetime | None
 
 
 @dataclass
@@ -48,28 +71,25 @@ class Visit:
     replaces: str | None = None
     renews: str | None = None
     drive_id: str | None = None
-    prepared: object | None = None      # kiosk.pki.issuance.PreparedCertificate
+    prepared: PreparedCertificate | None = None
     delivered_serial: str | None = None
-    revoked: object | None = None       # kiosk.journey.flow.Revocation: what 인증서 폐지 revoked
+    revoked: Revocation | None = None
     run: IssuingRun | None = None
-    replace_agreed: tuple | None = None  # (drive id, serial): the copy may replace that certificate there
-    stick: list | None = None           # kiosk.pki.inspection.CertificateOnStick, what "check" read
-    stick_truncated: bool = False
-    receipts: set = field(default_factory=set)   # kiosk.journey.receipt_desk.Channel: what the customer already got
-    stick_drive: str | None = None      # the stick `stick` was read from
-    held: dict = field(default_factory=dict, repr=False)  # folder -> kiosk.pki.held.HeldCertificate
-    source: object | None = field(default=None, repr=False)   # the HeldCertificate the service starts from
-    opened: object | None = field(default=None, repr=False)   # its key, decrypted (kiosk.pki.keyfile)
+    replace_agreed: tuple[str, str] | None = None  # (drive id, serial): the copy may replace that one there
+    stick: Stick | None = None          # what the check or source step read from the customer's stick
+    receipts: set[Channel] = field(default_factory=set)   # what the customer already got
+    source: CertificateOnStick | None = field(default=None, repr=False)  # the one the service starts from
+    opened: NpkiPrivateKey | None = field(default=None, repr=False)      # its key, decrypted
     worker: threading.Thread | None = field(default=None, repr=False)
     ended: bool = False                 # the session ended (reset, idle, staff) while issuing ran
     # the identity step by camera (issue 25): what the card gave, awaiting the customer's confirmation
-    # (kiosk.idcard.CardReading; the picture itself is never kept), how the step is shown, and the
-    # captures so far (their times, for the rate limit; the failed reads, for the way to the keyboard)
-    reading: object | None = field(default=None, repr=False)
+    # (the picture itself is never kept), how the step is shown, and the captures so far (their
+    # monotonic times, for the rate limit; the failed reads, for the way to the keyboard)
+    reading: CardReading | None = field(default=None, repr=False)
     identity_by: str = "camera"         # "camera" or "keyboard"
-    captures: list = field(default_factory=list, repr=False)
+    captures: list[float] = field(default_factory=list, repr=False)
     capture_failures: int = 0
-    accounts: list | None = field(default=None, repr=False)   # WithdrawalAccount, the directory's list
+    accounts: list[WithdrawalAccount] | None = field(default=None, repr=False)   # the directory's list
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def wipe(self) -> None:
@@ -82,6 +102,5 @@ class Visit:
         self.customer = None
         self.prepared = None
         self.stick = None
-        self.held = {}
         self.source = None
         self.opened = None

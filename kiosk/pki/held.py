@@ -9,7 +9,7 @@ certificate's key. The bundle a service writes back is built here, in memory, as
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from cryptography import x509
@@ -20,6 +20,7 @@ from cryptography.x509.oid import NameOID
 from kiosk.pki.bundle import CERT_FILE, KEY_FILE, Bundle
 from kiosk.pki.ca import serial_hex
 from kiosk.pki.errors import KeyMismatch
+from kiosk.pki.inspection import CertificateOnStick, Status
 from kiosk.pki.issuance import PreparedCertificate
 from kiosk.pki.keyfile import NpkiPrivateKey, check_key_file, decrypt_private_key, encrypt_private_key
 from kiosk.pki.keys import same_key
@@ -95,19 +96,13 @@ class HeldCertificate:
         )
 
 
-def held_certificates(folders) -> dict[str, HeldCertificate]:
-    """The readable certificates among hardware.read folders, by folder (damaged ones are left out: the
-    check screen lists them from the inspection)."""
-    held = {}
-    for found in folders:
-        if found.certificate is None:
-            continue
-        try:
-            x509.load_der_x509_certificate(found.certificate)
-        except ValueError:
-            continue
-        held[found.path] = HeldCertificate(found.path, found.certificate, found.key)
-    return held
+def with_files(judged: list[CertificateOnStick], folders) -> list[CertificateOnStick]:
+    """The inspection's certificates (`judged`, one per hardware.read folder, in order) with each readable
+    one's files attached, so a certificate on the stick is one object (damaged ones carry none: there
+    is nothing to open or write)."""
+    return [cert if cert.status is Status.DAMAGED
+            else replace(cert, held=HeldCertificate(found.path, found.certificate, found.key))
+            for cert, found in zip(judged, folders, strict=True)]
 
 
 def _first(name: x509.Name, *oids) -> str:

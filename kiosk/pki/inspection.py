@@ -2,20 +2,25 @@
 
 Each folder the drive reader found becomes a `CertificateOnStick` with the facts a customer asks about
 (name, issuer, purpose, validity, days left) and one status. A file that is not a certificate is listed
-as damaged, never raised: a customer's stick is hostile input.
+as damaged, never raised: a customer's stick is hostile input. A readable one carries its files too
+(`held`, kiosk.pki.held): the one object the check, copy, renewal and password change work on.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from kiosk.pki import oids
 from kiosk.pki.ca import serial_hex
+
+if TYPE_CHECKING:  # held builds bundles with kiosk.pki.issuance, which imports this module
+    from kiosk.pki.held import HeldCertificate
 
 PURPOSES = {oids.POLICY_BANKING_PERSONAL: "banking_personal"}
 
@@ -42,6 +47,8 @@ class CertificateOnStick:
     days_left: int | None = None
     has_key: bool = False
     problem: str | None = None
+    # the certificate's files as read (None when damaged): attached by `kiosk.pki.held.with_files`
+    held: HeldCertificate | None = field(default=None, repr=False, compare=False)
 
 
 def inspect(folders, now: datetime, is_ours, is_revoked, renewal_window: timedelta) -> list[CertificateOnStick]:

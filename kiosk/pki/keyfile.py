@@ -122,7 +122,7 @@ def decrypt_private_key(data: bytes, password: str) -> NpkiPrivateKey:
 def check_key_file(data: bytes) -> None:
     """Raises `KeyFileError` when `data` cannot be an NPKI key whatever the password: its envelope,
     algorithm or parameters are unreadable. What this lets through may still fail to open, and then only a
-    password explains it (the kiosk counts such a try: kiosk.journey.flow)."""
+    password explains it (the kiosk counts such a try: kiosk.journey.stick)."""
     algorithm, ciphertext = _parse_envelope(data)
     _scheme_for(algorithm, None)
     _check_blocks(ciphertext)

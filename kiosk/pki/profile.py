@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -278,5 +278,3 @@ def _policies(base_url: str) -> x509.CertificatePolicies:
         ]
     )
 
-
-RENEWAL_WINDOW = timedelta(days=30)

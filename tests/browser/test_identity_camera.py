@@ -18,8 +18,9 @@ from hardware.demo import insert_demo_drive
 from kiosk.idcard.specimen import demo_faces
 from kiosk.pki.verify import verify_bundle
 from tests.a11y.kiosk_ui import GOOD_PASSWORD, HONG, KioskUI
-from tests.conftest import CHROMIUM, KIOSK_SCREEN, require_command
+from tests.conftest import CHROMIUM, KIOSK_SCREEN
 from tests.idcard.cards import Distortion, capture, fake_camera_mjpeg, not_a_card
+from tests.tools import require_command
 
 pytestmark = pytest.mark.browser
 

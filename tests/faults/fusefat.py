@@ -4,8 +4,6 @@ as a wedged USB stick does) or pull it (SIGKILL the daemon: ENOTCONN, as a stick
 
 from __future__ import annotations
 
-import os
-import signal
 from pathlib import Path
 
 from tests.hardware.conftest import FatImage, make_fat
@@ -18,25 +16,16 @@ class FrozenStick:
         self.image: FatImage = make_fat(tmp_path, size_mib=size_mib, name=f"fat-{demo_root.parent.name}")
         self.image.mountpoint = demo_root
         self.image.mount(read_only=read_only)
-        self.frozen = False
 
     def freeze(self) -> None:
-        os.kill(self.image.process.pid, signal.SIGSTOP)
-        self.frozen = True
+        self.image.daemon.freeze()
 
     def thaw(self) -> None:
-        if self.frozen:
-            os.kill(self.image.process.pid, signal.SIGCONT)
-            self.frozen = False
+        self.image.daemon.thaw()
 
     def pull(self) -> None:
-        """The stick leaves the port mid-operation: the daemon dies, blocked calls fail with ENOTCONN."""
-        self.image.process.send_signal(signal.SIGKILL)
-        self.image.process.wait()
-        self.frozen = False
+        self.image.daemon.pull()
 
     def close(self) -> None:
         """Always called (finally): a frozen daemon would hang the test's own clean-up of tmp_path."""
-        if self.image.process is not None and self.image.process.poll() is None:
-            self.thaw()
         self.image.unmount()

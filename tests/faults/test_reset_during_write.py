@@ -40,7 +40,7 @@ def test_starting_over_during_the_write_leaves_a_delivered_certificate_not_a_rev
                                                                                           monkeypatch):
     kiosk = app.extensions["kiosk"]
     stick = SlowStickStandIn(kiosk.drives)
-    monkeypatch.setattr(kiosk.flow, "drives", stick)
+    monkeypatch.setattr(kiosk.flow.delivery, "drives", stick)
     drive = insert_drive(app)
     customer = Customer(live_server.url)
     walk_to_drive(customer, lambda: last_code(app))

@@ -25,11 +25,12 @@ from hardware.demo import insert_demo_drive
 from kiosk.identity.demo import DEMO_CUSTOMERS
 from kiosk.pii import customer_key
 from kiosk.settings import DEMO_CUSTOMER_HASH_KEY
-from tests.conftest import free_port, require_command
+from tests.conftest import free_port
 from tests.fleet.test_ops_files import RULES
 from tests.fleet.visits import EXPECTED, TINY_DRIVE_BYTES, every_visit, scrape, selector_value
 from tests.http_customer import Customer
 from tests.ops.kiosk_process import REPO, KioskProcess
+from tests.tools import require_command
 from tests.waiting import wait_for
 
 DEADLINE = 90  # seconds: generous on a busy two-core machine; each wait returns as soon as it holds

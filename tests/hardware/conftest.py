@@ -4,10 +4,7 @@ a loop device, umockdev testbeds. A missing tool fails the test with what to ins
 from __future__ import annotations
 
 import os
-import shutil
-import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -15,17 +12,12 @@ import pytest
 from hardware import Drive, DriveManager
 from hardware.drives import drive_id
 from hardware.mount import Volume
+from tests.fuse import FuseDaemon
+from tests.tools import require_command
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DN = "cn=HongGildong()0011041201201228111000371,ou=KPB,ou=personal4IB,o=yessign,c=kr"
 DN_FOLDER = f"NPKI/yessign/USER/{DN}"
-
-
-def require(name: str, package: str) -> str:
-    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
-    if path is None:
-        pytest.fail(f"{name} is not installed: `make test` installs the Debian package {package}")
-    return path
 
 
 def bundle(cert: bytes = b"C" * 1500, key: bytes = b"K" * 1300, folder: str = DN_FOLDER):
@@ -38,53 +30,36 @@ def complete_bundles(root: Path) -> list[Path]:
 
 
 class FatImage:
-    """A FAT image file mounted read-write (or read-only) by fusefat; `pid` is the FUSE daemon."""
+    """A FAT image file mounted read-write (or read-only) by fusefat; `daemon` is the stick (tests/fuse.py)."""
 
     def __init__(self, image: Path, mountpoint: Path):
         self.image = image
-        self.mountpoint = mountpoint
-        self.process: subprocess.Popen | None = None
+        self.daemon = FuseDaemon(mountpoint)
+
+    @property
+    def mountpoint(self) -> Path:
+        return self.daemon.mountpoint
+
+    @mountpoint.setter
+    def mountpoint(self, path: Path) -> None:
+        self.daemon.mountpoint = path
 
     def mount(self, read_only: bool = False) -> Path:
-        self.mountpoint.mkdir(exist_ok=True)
-        options = "ro" if read_only else "rw+"
         # -f: stay in the foreground, so the test holds the daemon's pid and can "pull the drive"
-        self.process = subprocess.Popen([require("fusefat", "fusefat"), "-f", "-o", options,
-                                         str(self.image), str(self.mountpoint)],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while not os.path.ismount(self.mountpoint):
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                pytest.fail("fusefat did not mount the image")
-            time.sleep(0.02)
+        self.daemon.start([require_command("fusefat", "fusefat"), "-f", "-o", "ro" if read_only else "rw+",
+                           str(self.image), str(self.mountpoint)])
         return self.mountpoint
 
     def unmount(self) -> None:
-        if os.path.ismount(self.mountpoint) or self._stale():
-            subprocess.run(["fusermount", "-uz", str(self.mountpoint)], check=False, capture_output=True)
-        if self.process is not None:
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-            self.process = None
+        self.daemon.stop()
 
     def pull(self) -> None:
         """The customer pulls the stick out: the FUSE daemon dies mid-operation."""
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
-
-    def _stale(self) -> bool:
-        try:
-            os.stat(self.mountpoint)
-        except OSError:
-            return True
-        return False
+        self.daemon.pull()
 
     def fsck_clean(self) -> bool:
         """fsck.fat -n (check only) finds nothing to repair."""
-        result = subprocess.run([require("fsck.fat", "dosfstools"), "-n", str(self.image)],
+        result = subprocess.run([require_command("fsck.fat", "dosfstools"), "-n", str(self.image)],
                                 capture_output=True, text=True, check=False)
         return result.returncode == 0 and "Reclaimed" not in result.stdout
 
@@ -93,7 +68,7 @@ def make_fat(tmp_path: Path, size_mib: int = 8, name: str = "stick") -> FatImage
     image = tmp_path / f"{name}.img"
     with open(image, "wb") as f:
         f.truncate(size_mib * 1024 * 1024)
-    subprocess.run([require("mkfs.vfat", "dosfstools"), "-n", "KIOSKTEST", str(image)], check=True,
+    subprocess.run([require_command("mkfs.vfat", "dosfstools"), "-n", "KIOSKTEST", str(image)], check=True,
                    capture_output=True)
     return FatImage(image, tmp_path / f"{name}-mnt")
 

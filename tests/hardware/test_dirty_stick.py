@@ -20,7 +20,8 @@ import pytest
 from hardware import DriveManager, NeedsRepair, fatcheck
 from hardware.errors import MountFailed
 from tests.hardware import fsck
-from tests.hardware.conftest import FatImage, FuseFatMounter, bundle, image_drive, require
+from tests.hardware.conftest import FatImage, FuseFatMounter, bundle, image_drive
+from tests.tools import require_command
 
 FOLDER = "NPKI/yessign/USER/cn=x"
 
@@ -29,14 +30,14 @@ def fat32_with_npki(tmp_path, name="stick") -> FatImage:
     image = tmp_path / f"{name}.img"
     with open(image, "wb") as file:
         file.truncate(64 * 1024 * 1024)
-    subprocess.run([require("mkfs.vfat", "dosfstools"), "-F", "16", "-n", "DIRTY", str(image)], check=True,
+    subprocess.run([require_command("mkfs.vfat", "dosfstools"), "-F", "16", "-n", "DIRTY", str(image)], check=True,
                    capture_output=True)
     env = {"MTOOLS_SKIP_CHECK": "1", "PATH": "/usr/bin:/bin"}
     for folder in ("::/NPKI", "::/NPKI/yessign", "::/PHOTOS"):
-        subprocess.run([require("mmd", "mtools"), "-i", str(image), folder], check=True, env=env)
+        subprocess.run([require_command("mmd", "mtools"), "-i", str(image), folder], check=True, env=env)
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(b"\xff\xd8" + b"p" * 5000)
-    subprocess.run([require("mcopy", "mtools"), "-i", str(image), str(photo), "::/PHOTOS/"], check=True, env=env)
+    subprocess.run([require_command("mcopy", "mtools"), "-i", str(image), str(photo), "::/PHOTOS/"], check=True, env=env)
     return FatImage(image, tmp_path / f"{name}-mnt")
 
 

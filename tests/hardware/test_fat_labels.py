@@ -4,22 +4,15 @@ Korean PC), Linux and macOS in UTF-8. Both must show as 우체국, not as mojiba
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from hardware.drives import decode_udev
+from tests.tools import require_command
 
 PLACEHOLDER = b"PLACEHOLDR "  # 11 bytes: the label field of the boot sectors and the root directory entry
-
-
-def require(name: str, package: str) -> str:
-    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
-    if path is None:
-        pytest.fail(f"{name} is not installed: `make test` installs the Debian package {package}")
-    return path
 
 
 def labelled_image(tmp_path: Path, label: bytes) -> Path:
@@ -28,7 +21,7 @@ def labelled_image(tmp_path: Path, label: bytes) -> Path:
     image = tmp_path / "stick.img"
     with image.open("wb") as file:
         file.truncate(40 * 1024 * 1024)
-    subprocess.run([require("mkfs.vfat", "dosfstools"), "-F", "32", "-n", PLACEHOLDER.decode().strip(),
+    subprocess.run([require_command("mkfs.vfat", "dosfstools"), "-F", "32", "-n", PLACEHOLDER.decode().strip(),
                     str(image)], check=True, capture_output=True)
     data = image.read_bytes()
     assert data.count(PLACEHOLDER) == 3  # boot sector, its backup, the root directory's volume entry
@@ -37,7 +30,7 @@ def labelled_image(tmp_path: Path, label: bytes) -> Path:
 
 
 def blkid_udev(image: Path) -> dict[str, str]:
-    output = subprocess.run([require("blkid", "util-linux"), "-p", "-o", "udev", str(image)],
+    output = subprocess.run([require_command("blkid", "util-linux"), "-p", "-o", "udev", str(image)],
                             check=True, capture_output=True, text=True, errors="surrogateescape").stdout
     return dict(line.split("=", 1) for line in output.splitlines() if "=" in line)
 

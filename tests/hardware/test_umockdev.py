@@ -9,7 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import FIXTURES, require
+from conftest import FIXTURES
+
+from tests.tools import require_command
 
 DEVICES = ["superfloppy", "partitioned-stick", "card-reader-empty", "write-protected-stick", "ntfs-stick",
            "exfat-stick", "sata-disk", "usb-system-disk"]
@@ -35,7 +37,7 @@ EXPECTED_USB_ROOT = {
 
 
 def kiosk_drives(tmp_path: Path, mountinfo: str, *args: str) -> list[dict]:
-    require("umockdev-run", "umockdev")
+    require_command("umockdev-run", "umockdev")
     devices = [arg for name in DEVICES for arg in ("-d", str(FIXTURES / f"{name}.umockdev"))]
     env = {**os.environ, "KIOSK_DRIVES": "mount", "KIOSK_DATA_DIR": str(tmp_path)}
     result = subprocess.run(
@@ -75,7 +77,7 @@ def test_the_data_directory_disk_is_a_system_disk(tmp_path):
 def test_hot_plugged_sticks_reach_the_watcher_once_each(tmp_path):
     """Each stick gives exactly one update, even the first, plugged in right after the watcher started
     (how fast is bench/hotplug's question, not a test's)."""
-    require("umockdev-wrapper", "umockdev")
+    require_command("umockdev-wrapper", "umockdev")
     result = subprocess.run(
         ["umockdev-wrapper", sys.executable, str(Path(__file__).with_name("umockdev_hotplug.py")),
          str(FIXTURES), str(tmp_path)],
@@ -94,7 +96,7 @@ def test_hot_plugged_sticks_reach_the_watcher_once_each(tmp_path):
 
 def test_a_stick_plugged_in_while_a_slow_observer_thread_starts_is_not_missed():
     """The listener receives from the moment it returns, not from when its thread first runs."""
-    require("umockdev-wrapper", "umockdev")
+    require_command("umockdev-wrapper", "umockdev")
     result = subprocess.run(
         ["umockdev-wrapper", sys.executable, str(Path(__file__).with_name("umockdev_slow_observer.py")),
          str(FIXTURES)],
@@ -105,7 +107,7 @@ def test_a_stick_plugged_in_while_a_slow_observer_thread_starts_is_not_missed():
 
 def test_kiosk_drives_watch_starts_watching(tmp_path):
     """`--watch` runs until stopped (hot-plug itself is checked through the watcher above)."""
-    require("umockdev-run", "umockdev")
+    require_command("umockdev-run", "umockdev")
     env = {**os.environ, "KIOSK_DRIVES": "mount", "KIOSK_DATA_DIR": str(tmp_path)}
     process = subprocess.Popen(
         ["umockdev-run", "-d", str(FIXTURES / "superfloppy.umockdev"), "--", sys.executable, "-m", "kiosk",

@@ -6,9 +6,11 @@ import os
 import subprocess
 
 import pytest
-from conftest import bundle, require
+from conftest import bundle
 
 from hardware.write import write_bundle
+from tests.fuse import detach_loop, exfat_clean, exfat_loop_device
+from tests.tools import require_command
 
 HANGUL_DN = "NPKI/yessign/USER/cn=홍길동()0011041201201228111000371,ou=KPB,ou=personal4IB,o=yessign,c=kr"
 
@@ -16,19 +18,15 @@ HANGUL_DN = "NPKI/yessign/USER/cn=홍길동()0011041201201228111000371,ou=KPB,ou
 @pytest.fixture
 def exfat(tmp_path):
     image, mountpoint = tmp_path / "exfat.img", tmp_path / "mnt"
-    with open(image, "wb") as f:
-        f.truncate(16 * 1024 * 1024)
-    subprocess.run([require("mkfs.exfat", "exfatprogs"), str(image)], check=True, capture_output=True)
-    loop = subprocess.run([require("losetup", "mount"), "-f", "--show", str(image)], check=True,
-                          capture_output=True, text=True).stdout.strip()
+    loop = exfat_loop_device(image)
     mountpoint.mkdir()
     try:
-        subprocess.run([require("mount.exfat-fuse", "exfat-fuse"), loop, str(mountpoint)], check=True,
+        subprocess.run([require_command("mount.exfat-fuse", "exfat-fuse"), loop, str(mountpoint)], check=True,
                        capture_output=True)
         yield image, loop, mountpoint
     finally:
         subprocess.run(["fusermount", "-u", str(mountpoint)], check=False, capture_output=True)
-        subprocess.run(["losetup", "-d", loop], check=False, capture_output=True)
+        detach_loop(loop)
 
 
 def test_a_hangul_dn_folder_is_written_verified_and_survives_fsck(exfat):
@@ -37,5 +35,5 @@ def test_a_hangul_dn_folder_is_written_verified_and_survives_fsck(exfat):
     assert written.path == HANGUL_DN
     assert sorted(os.listdir(root / HANGUL_DN)) == ["signCert.der", "signPri.key"]
     subprocess.run(["fusermount", "-u", str(root)], check=True)
-    check = subprocess.run([require("fsck.exfat", "exfatprogs"), "-n", loop], capture_output=True, text=True)
+    check = exfat_clean(loop)
     assert check.returncode == 0, check.stdout + check.stderr

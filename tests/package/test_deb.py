@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_command
+from tests.tools import require_command
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -13,7 +13,7 @@ import wave
 import pytest
 
 from kiosk import speech
-from tests.conftest import require_command
+from tests.tools import require_command
 
 KOREAN = "본인 확인. 신분증에 적힌 그대로 입력해 주세요."
 ENGLISH = "Confirm your identity. Please enter the details exactly as they appear on your ID card."

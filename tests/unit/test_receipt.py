@@ -3,7 +3,7 @@ decoded, the USB printer found through sysfs, and `kiosk doctor`'s printer line.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import partial
 
 import pytest
@@ -17,7 +17,7 @@ from kiosk.wiring import build
 
 RECEIPT = Receipt("홍길동(HONG GILDONG)0011041202612030042", "yessignCA-Test Class 2", "1A2B3C",
                   datetime(2026, 12, 3, tzinfo=timezone.utc), datetime(2027, 12, 3, tzinfo=timezone.utc),
-                  "https://www.epostbank.go.kr/")
+                  "https://www.epostbank.go.kr/", timedelta(days=30))
 
 
 @pytest.mark.parametrize(("setting", "parsed"), [

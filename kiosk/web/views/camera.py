@@ -142,11 +142,11 @@ def post_confirm(visit):
         return confirm_page(visit, status=422, form=form)
     driver = form.id_kind.data == "driver_license"
     number = form.licence_number.data
-    outcome = customer_flow().identify(
+    answer = customer_flow().identify(
         visit, form.name.data, form.rrn.digits, form.id_kind.data, form.issued_on,
         licence_number=f"{number[:2]}-{number[2:4]}-{number[4:10]}-{number[10:]}" if driver else "",
         licence_serial=form.licence_serial.data if driver else "", by="camera")
-    if outcome is Outcome.OK:
+    if answer.ok:
         return go_to(visit.journey.current)
-    return confirm_page(visit, status=422, form=form, outcome=outcome.value, locked=outcome is Outcome.LOCKED,
-                        lock_limit=MAX_ACCOUNT_FAILURES)
+    return confirm_page(visit, status=422, form=form, outcome=answer.outcome.value,
+                        locked=answer.outcome is Outcome.LOCKED, lock_limit=MAX_ACCOUNT_FAILURES)

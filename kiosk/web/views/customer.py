@@ -21,15 +21,13 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from hardware import DriveError
 from kiosk import logs
 from kiosk.identity.ports import MAX_ACCOUNT_FAILURES
 from kiosk.journey import Service, Step
 from kiosk.journey.email_code import MAX_TRIES as MAX_CODE_TRIES
-from kiosk.journey.email_code import CodeResult, ResendRefused
+from kiosk.journey.email_code import ResendRefused
 from kiosk.journey.flow import Outcome
 from kiosk.journey.visit import STAGES
-from kiosk.pki.errors import PkiError
 from kiosk.pki.password import unmet_rules
 from kiosk.speech import RATE_STEPS, VOLUME_STEPS
 from kiosk.web.base import (
@@ -237,7 +235,7 @@ def page_password(visit):
 @page(Step.DRIVE)
 def page_drive(visit):
     run = visit.run
-    compared = customer_flow().replace_question(visit)
+    compared = customer_flow().delivery.replace_question(visit)
     if compared is not None:  # 인증서 복사 asked before it replaces another certificate
         return render_step(Step.DRIVE, form=DriveForm(), replacing=run.replacing, compared=compared,
                            drive_id=visit.drive_id)
@@ -259,20 +257,21 @@ def page_done(visit):
 
 @page(Step.CHECK)
 def page_check(visit, error=None, status=200, confirm=None, deleted=False):
-    flow = customer_flow()
-    deletable = [cert.folder for cert in visit.stick or () if flow.deletable(visit, cert.folder)]
-    return render_step(Step.CHECK, status=status, form=DriveForm(), error=error, stick=visit.stick,
-                       truncated=visit.stick_truncated, deletable=deletable, confirm=confirm, deleted=deleted,
-                       delete_form=DeleteForm(formdata=None))
+    stick = visit.stick.certificates if visit.stick else None
+    deletable = [cert.folder for cert in stick or () if customer_flow().stick.deletable(visit, cert.folder)]
+    return render_step(Step.CHECK, status=status, form=DriveForm(), error=error, stick=stick,
+                       truncated=bool(visit.stick and visit.stick.truncated), deletable=deletable, confirm=confirm,
+                       deleted=deleted, delete_form=DeleteForm(formdata=None))
 
 
 @page(Step.SOURCE)
 def page_source(visit, form=None, error=None, message=None, status=200):
     # the message goes next to the certificate list (source.html), not also at the top (_step.html)
     flow = customer_flow()
-    reasons = {cert.folder: flow.why_not_usable(visit, cert) for cert in visit.stick or ()}
+    stick = visit.stick.certificates if visit.stick else None
+    reasons = {cert.folder: flow.stick.why_not_usable(visit, cert) for cert in stick or ()}
     return render_step(Step.SOURCE, status=status, form=form or SourceForm(formdata=None),
-                       drive_form=DriveForm(), error=error, source_message=message, stick=visit.stick,
+                       drive_form=DriveForm(), error=error, source_message=message, stick=stick,
                        usable=[folder for folder, reason in reasons.items() if reason is None],
                        unusable={folder: reason for folder, reason in reasons.items() if reason},
                        renewal_days=flow.issuance.renewal_window.days)
@@ -307,12 +306,12 @@ def post_identity(visit):
     form = IdentityForm()
     if not form.validate_on_submit():
         return render_step(Step.IDENTITY, status=422, form=form)
-    outcome = customer_flow().identify(visit, form.name.data, form.rrn.digits, form.id_kind.data, form.issued_on)
-    if outcome is Outcome.OK:
+    answer = customer_flow().identify(visit, form.name.data, form.rrn.digits, form.id_kind.data, form.issued_on)
+    if answer.ok:
         return go_to(visit.journey.current)
     # the words: templates/customer/_outcomes.html
-    return render_step(Step.IDENTITY, status=422, form=form, outcome=outcome.value, locked=outcome is Outcome.LOCKED,
-                       lock_limit=MAX_ACCOUNT_FAILURES)
+    return render_step(Step.IDENTITY, status=422, form=form, outcome=answer.outcome.value,
+                       locked=answer.outcome is Outcome.LOCKED, lock_limit=MAX_ACCOUNT_FAILURES)
 
 
 @bp.post("/journey/account")
@@ -325,11 +324,11 @@ def post_account(visit):
     if not form.validate_on_submit() or (picked and int(form.choice.data) >= len(accounts)):
         return render_step(Step.ACCOUNT, status=422, form=form, accounts=accounts if picked else [])
     account = accounts[int(form.choice.data)].account if picked else form.account.data
-    outcome, check = customer_flow().verify_account(visit, account, form.pin.data)
+    answer = customer_flow().verify_account(visit, account, form.pin.data)
+    outcome = answer.outcome
     if outcome is Outcome.OK:
         return enter_email_step(visit)
-    message = said("account_outcome", outcome.value, left=check.tries_left if check else 0,
-                   limit=MAX_ACCOUNT_FAILURES)
+    message = said("account_outcome", outcome.value, left=answer.tries_left or 0, limit=MAX_ACCOUNT_FAILURES)
     return page_account(visit, status=422, message=message, locked=outcome is Outcome.LOCKED)
 
 
@@ -339,11 +338,10 @@ def post_email(visit):
     form = CodeForm()
     if not form.validate_on_submit():
         return page_email(visit, form=form, status=422)
-    result = customer_flow().check_code(visit, form.code.data)
-    if result is CodeResult.OK:
+    answer = customer_flow().check_code(visit, form.code.data)
+    if answer.ok:
         return go_to(visit.journey.current)
-    left = visit.challenge.tries_left if visit.challenge else 0
-    message = said("code_outcome", result.value, left=left, limit=MAX_CODE_TRIES)
+    message = said("code_outcome", answer.outcome.value, left=answer.tries_left or 0, limit=MAX_CODE_TRIES)
     return page_email(visit, form=CodeForm(formdata=None), message=message, status=422)
 
 
@@ -353,7 +351,7 @@ def post_email_resend(visit):
     """다시 받기: a new code; or the first, if its send failed (then the step shows as if just entered)."""
     first = visit.challenge is None
     try:
-        outcome = customer_flow().resend_code(visit, _("[우체국] 인증서 발급 인증번호"), code_mail_body())
+        outcome = customer_flow().resend_code(visit, _("[우체국] 인증서 발급 인증번호"), code_mail_body()).outcome
     except ResendRefused as refused:
         return page_email(visit, message=said("code_outcome", refused.reason, seconds=refused.wait_seconds),
                           status=422)
@@ -368,7 +366,7 @@ def post_email_resend(visit):
 @in_step(Step.REPLACE)
 def post_replace(visit):
     form = ReplaceForm()
-    if not (form.validate_on_submit() and customer_flow().choose_replacement(visit, form.serial.data)):
+    if not (form.validate_on_submit() and customer_flow().choose_replacement(visit, form.serial.data).ok):
         return render_step(Step.REPLACE, status=422, form=form, records=customer_flow().replaceable(visit),
                            message=_("바꿀 인증서를 선택해 주세요."))
     return go_to(visit.journey.current)
@@ -386,10 +384,8 @@ def post_revoke(visit):
         return page_revoke(visit)
     if form.confirm.data != "yes":
         return page_revoke(visit, confirm=records[form.serial.data])
-    try:
-        outcome = flow.revoke_lost(visit, form.serial.data)
-    except PkiError as exc:
-        logs.error("revoke.failed", reason=type(exc).__name__, detail=str(exc))
+    outcome = flow.revoke_lost(visit, form.serial.data).outcome
+    if outcome is Outcome.CA_FAILED:
         return page_revoke(visit, status=503, message=_(
             "지금은 인증서를 폐지하지 못했습니다. 잠시 후 다시 누르시거나 직원을 불러 주세요."))
     if outcome is not Outcome.OK:
@@ -415,21 +411,24 @@ def post_password(visit):
         return render_step(Step.PASSWORD, status=422, form=PasswordForm(formdata=None),
                            rules=rule_states(form.password.data or ""), errors=form.errors)
     customer_flow().set_password(visit, form.password.data)
+    customer_flow().delivery.start_writing_back(visit)  # a password change: back to the stick it came from
     return go_to(visit.journey.current)
 
 
 @bp.post("/journey/drive")
 @in_step(Step.DRIVE)
 def post_drive(visit):
-    form = DriveForm()
+    form, delivery = DriveForm(), customer_flow().delivery
     if form.validate_on_submit() and form.replace.data == "no":
-        customer_flow().decline_replace(visit)
+        delivery.decline_replace(visit)
         return go_to(Step.DRIVE)
-    replace = form.replace.data == "yes"
-    if not (form.validate_on_submit() and customer_flow().choose_drive(visit, form.drive_id.data, replace)):
-        refusal = customer_flow().drive_refusal(visit, form.drive_id.data or "")
+    if not form.validate_on_submit():
+        refusal = delivery.drive_refusal(visit, form.drive_id.data or "")
         return render_step(Step.DRIVE, status=422, form=form, error=refusal or "pick_drive")
-    customer_flow().start_issuing(visit)
+    answer = delivery.choose_drive(visit, form.drive_id.data, form.replace.data == "yes")
+    if not answer.ok:
+        return render_step(Step.DRIVE, status=422, form=form, error=answer.reason)
+    delivery.start_issuing(visit)
     return go_to(Step.ISSUING)
 
 
@@ -437,38 +436,37 @@ def post_drive(visit):
 @in_step(Step.CHECK)
 def post_check(visit):
     """내 인증서 확인: read the stick the customer picked; nothing is written to it."""
-    return read_picked_stick(visit, customer_flow().check_stick, page_check)
+    return read_picked_stick(visit, customer_flow().stick.check, page_check)
 
 
 @bp.post("/journey/check/delete")
 @in_step(Step.CHECK)
 def post_check_delete(visit):
     """Delete an expired or revoked certificate from the stick: the first tap asks, the second deletes."""
-    form = DeleteForm()
-    if not (form.validate_on_submit() and customer_flow().deletable(visit, form.folder.data)):
+    form, stick = DeleteForm(), customer_flow().stick
+    if not (form.validate_on_submit() and stick.deletable(visit, form.folder.data)):
         return page_check(visit, status=422)
     if form.confirm.data == "no":
         return page_check(visit)
     if form.confirm.data != "yes":
-        return page_check(visit, confirm=customer_flow().folder_on_stick(visit, form.folder.data))
-    try:
-        removed = customer_flow().delete_from_stick(visit, form.folder.data)
-    except DriveError as exc:
-        return page_check(visit, error=exc.code, status=422)
-    return page_check(visit, deleted=removed)
+        return page_check(visit, confirm=visit.stick.find(form.folder.data).folder)
+    answer = stick.delete(visit, form.folder.data)
+    if answer.outcome is Outcome.DRIVE_FAILED:
+        return page_check(visit, error=answer.reason, status=422)
+    return page_check(visit, deleted=answer.ok)
 
 
 @bp.post("/journey/source")
 @in_step(Step.SOURCE)
 def post_source(visit):
     """The stick with the certificate to renew, re-protect or copy: read it, keys included (in memory)."""
-    return read_picked_stick(visit, customer_flow().read_source, page_source)
+    return read_picked_stick(visit, customer_flow().stick.read_source, page_source)
 
 
 @bp.post("/journey/source/again")
 @in_step(Step.SOURCE)
 def post_source_again(visit):
-    customer_flow().forget_stick(visit)
+    customer_flow().stick.forget(visit)
     return go_to(Step.SOURCE)
 
 
@@ -483,11 +481,12 @@ def post_source_certificate(visit):
     if not form.validate_on_submit():
         errors = form.folder.errors or form.password.errors
         return page_source(visit, form=kept, message=errors[0], status=422)
-    outcome, left = customer_flow().choose_source(visit, form.folder.data, form.password.data)
-    if outcome is Outcome.OK:
+    answer = customer_flow().stick.choose_source(visit, form.folder.data, form.password.data)
+    if answer.ok:
+        customer_flow().delivery.start_writing_back(visit)  # a renewal: back to the stick it came from
         return go_to(visit.journey.current)
     # one answer for a wrong password and a key that is not this certificate's (issue 26, item 2)
-    message = said("source_outcome", outcome.value, left=left, limit=MAX_ACCOUNT_FAILURES)
+    message = said("source_outcome", answer.outcome.value, left=answer.tries_left or 0, limit=MAX_ACCOUNT_FAILURES)
     return page_source(visit, form=kept, message=message, status=422)
 
 
@@ -505,7 +504,7 @@ def enter_email_step(visit):
     """The account proved, the e-mail step is entered and its code sent, here on the POST (a GET never
     sends mail). A send that failed is said on the step (`page_email`); 다시 받기 tries again."""
     if visit.journey.current is Step.EMAIL and visit.challenge is None:
-        outcome = customer_flow().send_code(visit, _("[우체국] 인증서 발급 인증번호"), code_mail_body())
+        outcome = customer_flow().send_code(visit, _("[우체국] 인증서 발급 인증번호"), code_mail_body()).outcome
         if outcome is Outcome.ENDED:  # the visit ended while the mail was on its way
             return redirect(url_for("customer.attract"), code=303)
     return go_to(visit.journey.current)
@@ -519,10 +518,9 @@ def read_picked_stick(visit, read, page):
     form = DriveForm()
     if not form.validate_on_submit():
         return page(visit, error="pick_drive", status=422)
-    try:
-        read(visit, form.drive_id.data)
-    except DriveError as exc:
-        return page(visit, error=exc.code, status=422)
+    answer = read(visit, form.drive_id.data)
+    if not answer.ok:
+        return page(visit, error=answer.reason, status=422)
     return page(visit)
 
 
