@@ -26,13 +26,11 @@ import urllib.parse
 from pathlib import Path
 
 from bench.common import print_table, summary, write_results
+from tests.walker import route_to
 
 CONCURRENCY = (1, 8, 32)
 REQUESTS_PER_CLIENT = 60
-HONG = {"name": "홍길동", "rrn_front": "900101", "rrn_back": "1234568", "id_kind": "resident_card",
-        "issue_date": "20150302"}
 STEPS = ["attract", "service", "consent", "identity", "account", "email", "password", "password_check", "drive"]
-PASSWORD = "Kiosk!2580x"
 
 
 class Client:
@@ -78,24 +76,14 @@ def latest_code(database: Path) -> str:
 
 
 def walk(client: Client, step: str, database: Path) -> str:
-    """Bring the client's session to `step`; returns the (method, path) to time."""
+    """Bring the client's session to `step` (the route of tests/walker.py); returns the path to time."""
     client.follow("GET", "/")
     if step == "attract":
         return "/"
-    client.follow("POST", "/start", {})
-    if step != "service":
-        client.follow("POST", "/journey/service", {"service": "new"})
-    if step not in ("service", "consent"):
-        client.follow("POST", "/journey/consent", {"terms": "y", "privacy": "y"})
-    if step not in ("service", "consent", "identity"):
-        client.follow("POST", "/journey/identity", HONG)
-    if step in ("email", "password", "password_check", "drive"):
-        client.follow("POST", "/journey/account", {"account": "012345-01-234567", "pin": "1357"})
-    if step in ("password", "password_check", "drive"):
-        client.follow("POST", "/journey/email", {"code": latest_code(database)})
-    if step == "drive":
-        client.follow("POST", "/journey/password", {"password": PASSWORD, "confirm": PASSWORD})
-    return f"/journey/{'password' if step == 'password_check' else step}"
+    page = "password" if step == "password_check" else step
+    for path, form in route_to(page, lambda: latest_code(database)):
+        client.follow("POST", path, form)
+    return f"/journey/{page}"
 
 
 def hammer(clients: list[Client], method: str, path: str, form: dict | None) -> tuple[list[float], list[float]]:

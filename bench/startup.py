@@ -11,7 +11,6 @@ import argparse
 import os
 import re
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -21,10 +20,10 @@ import urllib.parse
 from pathlib import Path
 
 from bench.common import print_table, write_results
-from bench.latency import HONG, Client
+from bench.latency import Client, latest_code
+from tests.walker import route_to
 
 REPO = Path(__file__).resolve().parents[1]
-PASSWORD = "Kiosk!2580x"
 
 
 def free_port() -> int:
@@ -63,15 +62,8 @@ def whole_journey(port: int, database: Path, drive: str = "post-office") -> Clie
     demo stick `drive`; returns the customer's client (its session still open)."""
     client = Client(port)
     client.follow("GET", "/")
-    client.follow("POST", "/start", {})
-    client.follow("POST", "/journey/service", {"service": "new"})
-    client.follow("POST", "/journey/consent", {"terms": "y", "privacy": "y"})
-    client.follow("POST", "/journey/identity", HONG)
-    client.follow("POST", "/journey/account", {"account": "012345-01-234567", "pin": "1357"})
-    with sqlite3.connect(database) as db:
-        body = db.execute("SELECT body FROM demo_outbox ORDER BY id DESC LIMIT 1").fetchone()[0]
-    client.follow("POST", "/journey/email", {"code": re.search(r"\b(\d{6})\b", body).group(1)})
-    client.follow("POST", "/journey/password", {"password": PASSWORD, "confirm": PASSWORD})
+    for path, form in route_to("drive", lambda: latest_code(database)):
+        client.follow("POST", path, form)
     from hardware.drives import drive_id
 
     for _ in range(100):  # a stick just plugged in reaches the drive list on the watcher's next look

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.demo_drives import plug_in
-from tests.walker import GOOD_PASSWORD, HONG, identity_form
+from tests.walker import GOOD_PASSWORD, HONG, route_to
 
 
 class Customer:
@@ -64,18 +64,17 @@ def insert_drive(app, name="stick", **options):
 def walk_to_identity(customer: Customer, service="new") -> None:
     """From the attract screen to the identity step."""
     customer.get("/")
-    customer.post("/start")
-    customer.post("/journey/service", {"service": service})
-    customer.post("/journey/consent", {"terms": "y", "privacy": "y"})
+    for path, form in route_to("identity", read_code=None, service=service):
+        customer.post(path, form)
 
 
 def walk_to_drive(customer: Customer, read_code: Callable[[], str], service="new", person=HONG) -> None:
     """From the attract screen to the drive step; `read_code` returns the e-mailed code once it is sent."""
-    walk_to_identity(customer, service)
-    customer.post("/journey/identity", identity_form(person))
-    customer.post("/journey/account", {"account": person.account, "pin": person.pin})
-    assert customer.url.endswith("/journey/email"), customer.url
-    customer.post("/journey/email", {"code": read_code()})
+    customer.get("/")
+    for path, form in route_to("password", read_code, service, person):
+        if path == "/journey/email":
+            assert customer.url.endswith("/journey/email"), customer.url
+        customer.post(path, form)
     if service == "reissue":
         assert customer.url.endswith("/journey/replace")
         serial = re.search(r'name="serial" value="([0-9a-fA-F]+)"', customer.page).group(1)

@@ -1,8 +1,11 @@
-"""Walk a customer through the journey with the Flask test client (the demo customers)."""
+"""The step route of a service, once (`route_to`), and a customer walking it with the Flask test client
+(the demo customers). The other ways of driving the kiosk walk the same route: a browser over real HTTP
+(tests/http_customer.py), the benchmarks' raw HTTP client (bench/latency.py, bench/startup.py)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 
 from kiosk.identity.demo import DEMO_CUSTOMERS
 from kiosk.wiring import Kiosk
@@ -17,6 +20,29 @@ def identity_form(customer=HONG, **changes) -> dict:
             "issue_date": customer.id_issue_date.replace("-", "")}
     form.update(changes)
     return form
+
+
+# each step, and the post that brings the customer to it from the step before
+STEPS = ("service", "consent", "identity", "account", "email", "password", "drive")
+
+
+def route_to(step: str, read_code: Callable[[], str], service: str = "new", customer=HONG,
+             password: str = GOOD_PASSWORD) -> Iterator[tuple[str, dict]]:
+    """The (path, form) posts that bring a fresh session from the attract screen to `step`'s page. Lazy:
+    `read_code()` is called only when the e-mail step's post is due, after the account's post sent the
+    mail. A reissue stops at its replace step after the e-mail post; the caller picks there."""
+    posts = {
+        "service": ("/start", dict),
+        "consent": ("/journey/service", lambda: {"service": service}),
+        "identity": ("/journey/consent", lambda: {"terms": "y", "privacy": "y"}),
+        "account": ("/journey/identity", lambda: identity_form(customer)),
+        "email": ("/journey/account", lambda: {"account": customer.account, "pin": customer.pin}),
+        "password": ("/journey/email", lambda: {"code": read_code()}),
+        "drive": ("/journey/password", lambda: {"password": password, "confirm": password}),
+    }
+    for name in STEPS[: STEPS.index(step) + 1]:
+        path, form = posts[name]
+        yield path, form()
 
 
 def last_code(app) -> str:
@@ -36,27 +62,26 @@ class Walker:
     def post(self, path, data=None):
         return self.client.post(path, data=data or {})
 
-    def start(self, service="new"):
-        self.post("/start")
-        return self.post("/journey/service", {"service": service})
-
-    def to_identity(self, service="new"):
-        self.start(service)
-        return self.post("/journey/consent", {"terms": "y", "privacy": "y"})
-
-    def to_account(self, customer=HONG, service="new"):
-        self.to_identity(service)
-        return self.post("/journey/identity", identity_form(customer))
-
-    def to_email(self, customer=HONG, service="new"):
-        self.to_account(customer, service)
-        response = self.post("/journey/account", {"account": customer.account, "pin": customer.pin})
-        self.client.get("/journey/email")
+    def walk(self, step: str, customer=HONG, service="new"):
+        """Posts the route to `step`; returns the last post's response."""
+        for path, form in route_to(step, lambda: last_code(self.app), service, customer):
+            response = self.post(path, form)
         return response
 
+    def start(self, service="new"):
+        return self.walk("consent", service=service)
+
+    def to_identity(self, service="new"):
+        return self.walk("identity", service=service)
+
+    def to_account(self, customer=HONG, service="new"):
+        return self.walk("account", customer, service)
+
+    def to_email(self, customer=HONG, service="new"):
+        return self.walk("email", customer, service)
+
     def to_password(self, customer=HONG, service="new"):
-        self.to_email(customer, service)
-        return self.post("/journey/email", {"code": last_code(self.app)})
+        return self.walk("password", customer, service)
 
     def current_step(self):
         return self.visit().journey.current.value
