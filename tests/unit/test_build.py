@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -10,17 +11,25 @@ from kiosk.build import booted_slot, revision
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_the_slot_is_the_one_grub_put_on_the_kernels_command_line(tmp_path):
-    cmdline = tmp_path / "cmdline"
-    cmdline.write_text("BOOT_IMAGE=/vmlinuz root=PARTUUID=b0b0 rw quiet rauc.slot=B\n")
-    assert booted_slot(cmdline) == "B"
+def sysfs_with_partition(tmp_path: Path, root: Path, uevent: str) -> Path:
+    """/sys/dev/block as the kernel lays it out, for the device holding `root`."""
+    device = os.stat(root).st_dev
+    entry = tmp_path / "sys" / f"{os.major(device)}:{os.minor(device)}"
+    entry.mkdir(parents=True)
+    (entry / "uevent").write_text(uevent)
+    return tmp_path / "sys"
+
+
+def test_the_slot_is_the_gpt_name_of_the_partition_holding_the_root_filesystem(tmp_path):
+    sys_block = sysfs_with_partition(tmp_path, tmp_path, "MAJOR=253\nMINOR=3\nDEVNAME=vda3\nDEVTYPE=partition\n"
+                                                         "PARTN=3\nPARTNAME=rootfs-B\n")
+    assert booted_slot(tmp_path, sys_block) == "B"
 
 
 def test_a_machine_that_is_not_the_ab_appliance_has_no_slot(tmp_path):
-    cmdline = tmp_path / "cmdline"
-    cmdline.write_text("BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet\n")
-    assert booted_slot(cmdline) == "none"
-    assert booted_slot(tmp_path / "absent") == "none"
+    sys_block = sysfs_with_partition(tmp_path, tmp_path, "DEVNAME=sda1\nDEVTYPE=partition\nPARTNAME=Linux\n")
+    assert booted_slot(tmp_path, sys_block) == "none"
+    assert booted_slot(tmp_path, tmp_path / "no-sysfs") == "none"
 
 
 def test_an_installed_kiosk_reads_the_revision_its_installer_wrote(tmp_path):
