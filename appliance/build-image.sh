@@ -20,6 +20,13 @@ set -eu
 cd "$(dirname "$0")/.."
 CACHE=${CERT_KIOSK_CACHE:-/var/cache/cert-kiosk-ci}
 VERSION=${APPLIANCE_VERSION:-$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)}
+# APPLIANCE_FAULT=kiosk-exits-at-start builds a deliberately broken system, for the update tests only:
+# its cert-kiosk.service exits at every start (what the health gate must refuse, tests/system/test_update.py)
+FAULT=${APPLIANCE_FAULT:-}
+case "$FAULT" in
+    ""|kiosk-exits-at-start) ;;
+    *) echo "appliance: unknown APPLIANCE_FAULT=$FAULT" >&2; exit 2 ;;
+esac
 # partition table, in MiB: offsets and sizes (the data partition ends 1 MiB before the disk's end, for
 # GPT's backup header)
 ESP_AT=1 ESP_MIB=64
@@ -36,7 +43,7 @@ base=$(sh appliance/build-base.sh)
 mkdir -p "$CACHE/dist"
 deb=$(sh packaging/build-deb.sh "$CACHE/dist")
 signing=$(sh appliance/signing-key.sh)
-key=$( { echo "$base"; sha256sum "$deb" | cut -d' ' -f1; echo "$VERSION"; cat appliance/build-image.sh;
+key=$( { echo "$base"; sha256sum "$deb" | cut -d' ' -f1; echo "$VERSION $FAULT"; cat appliance/build-image.sh;
          sha256sum "$signing/cert.pem" | cut -d' ' -f1;
          find appliance/lab appliance/boot appliance/rauc -type f | LC_ALL=C sort | xargs cat; } \
        | sha256sum | cut -c1-16)
@@ -70,6 +77,11 @@ printf '127.0.0.1\tlocalhost\n127.0.1.1\tcert-kiosk-lab\n' > "$root/etc/hosts"
 install -m 0600 appliance/lab/kiosk.env "$root/etc/cert-kiosk/kiosk.env"
 install -m 0600 appliance/lab/browser.env "$root/etc/cert-kiosk/browser.env"
 install -D -m 0644 appliance/lab/cert-kiosk-lab.conf "$root/etc/systemd/system/cert-kiosk.service.d/lab.conf"
+if [ "$FAULT" = kiosk-exits-at-start ]; then
+    mkdir -p "$root/etc/systemd/system/cert-kiosk.service.d"
+    printf '[Service]\nExecStart=\nExecStart=/bin/sh -c "echo cert-kiosk: APPLIANCE_FAULT=%s, a deliberately broken build >&2; exit 1"\n' \
+        "$FAULT" > "$root/etc/systemd/system/cert-kiosk.service.d/zz-fault.conf"
+fi
 install -D -m 0644 appliance/lab/cert-kiosk-ca-lab.conf "$root/etc/systemd/system/cert-kiosk-ca.service.d/lab.conf"
 install -D -m 0644 appliance/lab/20-wired.network "$root/etc/systemd/network/20-wired.network"
 install -m 0600 appliance/lab/usbguard-devices.conf "$root/etc/usbguard/rules.d/60-lab-devices.conf"
@@ -85,7 +97,8 @@ echo "appliance: RAUC (slots, keyring, the unit that marks a slot good)" >&2
 install -D -m 0644 appliance/rauc/system.conf "$root/etc/rauc/system.conf"
 install -m 0644 "$signing/cert.pem" "$root/etc/rauc/keyring.pem"
 install -D -m 0755 appliance/rauc/post-install "$root/usr/lib/cert-kiosk-appliance/rauc-post-install"
-install -m 0755 appliance/rauc/wait-healthy "$root/usr/lib/cert-kiosk-appliance/wait-healthy"
+install -m 0755 appliance/rauc/pre-install "$root/usr/lib/cert-kiosk-appliance/rauc-pre-install"
+install -m 0755 appliance/rauc/health-gate "$root/usr/lib/cert-kiosk-appliance/health-gate"
 install -m 0644 appliance/rauc/cert-kiosk-update-good.service "$root/etc/systemd/system/"
 chroot "$root" systemctl enable cert-kiosk-update-good.service >&2
 
@@ -129,7 +142,8 @@ mkdir -p "$work/grub"
 grub-mkstandalone --format=x86_64-efi --output="$work/grub/BOOTX64.EFI" --locales= --fonts= --themes= \
     --install-modules="normal linux part_gpt ext2 fat search search_fs_uuid regexp loadenv test echo" \
     --modules="part_gpt fat ext2" "boot/grub/grub.cfg=appliance/boot/grub.cfg" >&2
-grub-editenv "$work/grub/grubenv" set ORDER="A B" A_OK=1 A_TRY=0 B_OK=0 B_TRY=0
+# slot A as built is proven: the factory's image is what every kiosk falls back to
+grub-editenv "$work/grub/grubenv" set ORDER="A B" A_OK=1 A_TRY=0 A_PROVEN=1 B_OK=0 B_TRY=0 B_PROVEN=0
 mkfs.vfat -C -F 16 -n ESP -i "$ESP_ID" "$work/esp.img" $(( ESP_MIB * 1024 )) >&2
 mmd -i "$work/esp.img" ::/EFI ::/EFI/BOOT
 mcopy -i "$work/esp.img" "$work/grub/BOOTX64.EFI" "$work/grub/grubenv" ::/EFI/BOOT/

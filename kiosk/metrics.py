@@ -15,14 +15,11 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import cache
-from importlib import metadata
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, disable_created_metrics
@@ -30,6 +27,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from hardware.errors import DriveError
+from kiosk.build import booted_slot, revision, version
 from kiosk.pki.errors import PkiError
 
 
@@ -115,8 +113,8 @@ class KioskMetrics:
         self.probe_healthy = Gauge("kiosk_watchdog_probe_healthy",
                                    "1 while the watchdog's probe passes, 0 while it fails (under systemd only)",
                                    ["probe"], registry=r)
-        Info("kiosk_build", "The kiosk's version and git revision", registry=r).info(
-            {"version": version(), "revision": revision()})
+        Info("kiosk_build", "The kiosk's version, git revision and booted root slot", registry=r).info(
+            {"version": version(), "slot": booted_slot(), "revision": revision()})
         self._zero_known_series()
 
     def _zero_known_series(self) -> None:
@@ -176,25 +174,6 @@ CONSOLE_COUNTS = {
     "customer.locked": "lockouts",
     "session.reset": "session_resets",
 }
-
-
-@cache
-def version() -> str:
-    try:
-        return metadata.version("cert-kiosk")
-    except metadata.PackageNotFoundError:
-        return "unknown"
-
-
-@cache
-def revision() -> str:
-    """The checkout's git commit, or 'unknown' where the kiosk was installed without its .git."""
-    try:
-        result = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=Path(__file__).parent,
-                                capture_output=True, text=True, timeout=5)
-    except (OSError, subprocess.TimeoutExpired):
-        return "unknown"
-    return result.stdout.strip() if result.returncode == 0 else "unknown"
 
 
 class DriveEvents:

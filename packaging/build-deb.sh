@@ -18,7 +18,7 @@ VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 inputs_hash() {
     find $PAYLOAD packaging scripts/install.sh scripts/layout.sh -type f \
         ! -path '*/__pycache__/*' ! -name '*.pyc' ! -name '*.mo' | LC_ALL=C sort | xargs sha256sum \
-        | { cat; "$PYTHON" --version; } | sha256sum | cut -c1-16
+        | { cat; "$PYTHON" --version; payload_revision; } | sha256sum | cut -c1-16
 }
 key=$(inputs_hash)
 deb="${NAME}_${VERSION}_amd64.deb"

@@ -24,6 +24,7 @@ for item in $PAYLOAD; do
     rm -rf "${prefix:?}/$item"
     tar -cf - --exclude=__pycache__ --exclude='*.pyc' "$item" | tar -xf - -C "$prefix"
 done
+payload_revision > "$prefix/REVISION"
 chmod -R u=rwX,go=rX "$prefix"
 
 say "venv in $prefix/.venv"

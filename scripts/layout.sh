@@ -26,3 +26,17 @@ systemd/usbguard-cert-kiosk.conf    /etc/systemd/system/usbguard.service.d/cert-
 DEB_KIOSK="python3-venv udisks2 polkitd dbus seatd cage xwayland chromium fonts-noto-cjk usbguard espeak-ng tesseract-ocr tesseract-ocr-kor"
 # The parts of the repository that run (tests, bench and CI stay behind).
 PAYLOAD="kiosk hardware templates static docs systemd pyproject.toml constraints.txt README.md babel.cfg"
+# The git commit the payload was last changed in (with "+dirty" while the checkout's payload differs from
+# it): written into the installed tree as REVISION, read by kiosk/metrics.py's revision(), because an
+# installed kiosk has no .git to ask. "unknown" outside a git checkout (a release tarball).
+payload_revision() {
+    # shellcheck disable=SC2086
+    commit=$(git log -1 --format=%h --abbrev=12 -- $PAYLOAD 2>/dev/null) || commit=""
+    [ -n "$commit" ] || { echo unknown; return; }
+    # shellcheck disable=SC2086
+    if [ -n "$(git status --porcelain --untracked-files=no -- $PAYLOAD 2>/dev/null)" ]; then
+        echo "$commit+dirty"
+    else
+        echo "$commit"
+    fi
+}

@@ -46,7 +46,7 @@ def test_the_listener_serves_the_kiosks_registry_on_its_own_port(app):
     finally:
         server.shutdown()
         server.server_close()
-    assert 'kiosk_build_info{revision="' in text
+    assert 'kiosk_build_info{revision="' in text and 'slot="none"' in text
     assert "kiosk_out_of_service 0.0" in text
 
 

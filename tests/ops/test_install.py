@@ -69,6 +69,18 @@ def test_the_staged_venv_names_its_final_home(staged):
     assert leftovers.stdout == "", f"files still naming the staging folder:\n{leftovers.stdout}"
 
 
+def test_the_staged_kiosk_knows_the_revision_it_was_built_from(staged, tmp_path):
+    """An installed kiosk has no .git: the installer writes the payload's commit beside the package, and
+    the staged kiosk reports that, not "unknown" (kiosk_build_info in /metrics, issue 29)."""
+    prefix = staged / "opt/cert-kiosk"
+    written = (prefix / "REVISION").read_text().strip()
+    commit = written.removesuffix("+dirty")
+    assert subprocess.run(["git", "cat-file", "-e", f"{commit}^{{commit}}"], cwd=REPO).returncode == 0, written
+    result = subprocess.run([str(prefix / ".venv/bin/python"), "-c", "import kiosk.build; print(kiosk.build.revision())"],
+                            cwd=tmp_path, capture_output=True, text=True, env={"PYTHONPATH": str(prefix)})
+    assert result.stdout.strip() == written, result.stderr
+
+
 def test_the_staged_kiosk_runs_from_its_tree(staged, tmp_path):
     """The staged venv's own python imports the staged package (not the checkout) and lists `doctor`."""
     prefix = staged / "opt/cert-kiosk"

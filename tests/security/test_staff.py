@@ -1,5 +1,7 @@
 """The staff console: sign-in with lockout, idle expiry, audited actions."""
 
+from importlib import metadata
+
 import pytest
 
 from kiosk.staff import add_staff
@@ -28,6 +30,8 @@ def test_signing_in_shows_the_console(client):
     assert sign_in(client).headers["Location"].rstrip("/").endswith("/staff")
     page = client.get("/staff").get_data(as_text=True)
     assert "키오스크 상태" in page
+    assert f"버전 {metadata.version('cert-kiosk')}" in page  # off the A/B appliance: no slot
+    assert "시스템 슬롯" not in page
 
 
 def test_the_staff_cookie_is_httponly_strict_and_scoped_to_staff(client):

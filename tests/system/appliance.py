@@ -193,22 +193,50 @@ class Appliance:
         start = time.monotonic()
         # in two seconds, so that the agent still answers this command
         self.run("systemd-run --quiet --on-active=2 systemctl reboot", check=True)
+        self.wait_for_new_boot(before, timeout)
+        return time.monotonic() - start
+
+    def wait_for_new_boot(self, before: str, timeout: float) -> str:
+        """Until the guest agent answers from a boot other than `before` (the guest rebooted, by itself or
+        told); that boot's id."""
         # the agent's socket is one connection: let it go, so that the next boot's agent is reached
-        self._agent.close()
-        self._agent = None
-        deadline = start + timeout
+        self._drop_agent()
+        deadline = time.monotonic() + timeout
         while True:
-            assert time.monotonic() < deadline, f"no reboot within {timeout} s"
+            assert time.monotonic() < deadline, f"no new boot within {timeout} s"
             time.sleep(5)
             try:
                 self.wait_for_agent(max(1.0, deadline - time.monotonic()))
-                if self.boot_id() != before:
-                    return time.monotonic() - start
+                now = self.boot_id()
+                if now != before:
+                    return now
             except (TimeoutError, AssertionError, RuntimeError, ConnectionError, OSError):
                 pass
-            if self._agent is not None:
-                self._agent.close()
-                self._agent = None
+            self._drop_agent()
+
+    def _drop_agent(self) -> None:
+        if self._agent is not None:
+            self._agent.close()
+            self._agent = None
+
+    def power_cut(self) -> None:
+        """The plug pulled: QEMU quits at once (QMP `quit`: the guest neither syncs nor shuts down; what
+        it had written stays in the overlay as a disk would hold it). Sticks are gone with it."""
+        self._drop_agent()
+        self.shutdown()
+
+    def power_on(self) -> None:
+        """The same disk and firmware variables booted again after a power cut (returns at once)."""
+        self.qmp.close()
+        for socket_path in (self.qmp_path, self.qga_path):  # the dead QEMU's: boot() waits for new ones
+            socket_path.unlink(missing_ok=True)
+        if self.console.exists():  # each power-on's console apart (console_text() is this one's)
+            self.console.rename(self.work / f"console-{len(list(self.work.glob('console-*.log'))) + 1}.log")
+        self.boot()
+
+    def console_text(self) -> str:
+        """What firmware, GRUB and the kernel wrote on the serial console since this power-on."""
+        return self.console.read_text(errors="replace") if self.console.exists() else ""
 
     # --- the monitor ------------------------------------------------------------------------------
 

@@ -1,10 +1,17 @@
-"""A/B system updates with RAUC on the booted lab appliance (issue 29, phase 1): the appliance that
+"""A/B system updates with RAUC on the booted lab appliance (issue 29): the appliance that
 test_appliance.py used (tests/system/conftest.py: one boot for both) takes signed bundles from a
-technician's USB stick. A bundle signed by a key outside the image's keyring is refused and leaves slots,
-GRUB's environment and slot B's bytes as they were; the next version (`make bundle` with
-APPLIANCE_VERSION) installs into slot B, the appliance reboots into it, the kiosk's unit marks it good
-once the kiosk answers, and what the kiosk wrote on slot A's system — the certificate registry and the
-hash-chained audit log on the data partition — is there and intact. One reboot for the module."""
+technician's USB stick, in this order on the one VM:
+- refused, with slots, GRUB's environment and slot B's bytes left as they were: a bundle signed by a key
+  outside the image's keyring, a truncated bundle, a bundle signed by the fleet's key for another product;
+- the power cut mid-install: QEMU quits while `rauc install` writes slot B; the kiosk boots on slot A;
+- a version whose kiosk exits at start (`make bundle` with APPLIANCE_FAULT=kiosk-exits-at-start): it
+  installs (which is the install after the power cut succeeding), boots once, fails its health gate, is
+  marked bad, and the appliance comes back on slot A by itself;
+- the next version (`make bundle` with APPLIANCE_VERSION) installs into slot B, the appliance reboots into
+  it, the health gate proves it, and what the kiosk wrote on slot A's system — the certificate registry and
+  the hash-chained audit log on the data partition — is there and intact;
+- three power cuts in a row right after GRUB chose the proven slot B: still slot B, no try counted.
+Boots: three reboots, four power-ons."""
 
 from __future__ import annotations
 
@@ -39,14 +46,42 @@ def pyproject_version() -> str:
 
 
 NEXT_VERSION = pyproject_version() + "+next"
+BROKEN_VERSION = pyproject_version() + "+broken"
+GRUBENV = "/boot/efi/EFI/BOOT/grubenv"
 
 
-def build_bundle(version: str) -> Path:
-    """`make bundle` for `version` (appliance/build-bundle.sh; cached under the image cache)."""
+def build_bundle(version: str, fault: str = "") -> Path:
+    """`make bundle` for `version` (appliance/build-bundle.sh; cached under the image cache); `fault`
+    is the recipe's APPLIANCE_FAULT (a deliberately broken system, built the same way)."""
     built = subprocess.run(["sh", "appliance/build-bundle.sh"], cwd=REPO, capture_output=True, text=True,
-                           timeout=2400, env={**os.environ, "APPLIANCE_VERSION": version})
+                           timeout=2400, env={**os.environ, "APPLIANCE_VERSION": version, "APPLIANCE_FAULT": fault})
     assert built.returncode == 0, built.stderr[-4000:]
     return Path(built.stdout.strip().splitlines()[-1])
+
+
+def truncated(bundle: Path, out: Path, mib: int = 64) -> Path:
+    """The bundle's first `mib` MiB: a copy cut short (a download or a copy onto a stick that stopped)."""
+    with bundle.open("rb") as source, out.open("wb") as target:
+        target.write(source.read(mib * 1024 * 1024))
+    return out
+
+
+def for_another_product(out: Path) -> Path:
+    """A bundle signed with the fleet's own key, for a device whose compatible is not cert-kiosk-lab
+    (its root filesystem a small ext4: RAUC refuses it on the manifest, before any image)."""
+    signing = Path(subprocess.run(["sh", "appliance/signing-key.sh"], cwd=REPO, capture_output=True, text=True,
+                                  check=True).stdout.strip().splitlines()[-1])
+    content, tree = out.parent / "other-product", out.parent / "other-product-tree"
+    content.mkdir()
+    tree.mkdir()
+    (tree / "filler").write_bytes(os.urandom(256 * 1024))  # a verity bundle's squashfs must exceed 4 KiB
+    subprocess.run(["mkfs.ext4", "-q", "-d", str(tree), str(content / "rootfs.ext4"), "8M"], check=True,
+                   capture_output=True)
+    (content / "manifest.raucm").write_text("[update]\ncompatible=cert-kiosk-other-product\nversion=1\n\n"
+                                            "[bundle]\nformat=verity\n\n[image.rootfs]\nfilename=rootfs.ext4\n")
+    subprocess.run(["rauc", "bundle", f"--cert={signing / 'cert.pem'}", f"--key={signing / 'key.pem'}",
+                    str(content), str(out)], check=True, capture_output=True)
+    return out
 
 
 def signed_by_a_stranger(bundle: Path, out: Path) -> Path:
@@ -72,36 +107,51 @@ def fat_stick_with(path: Path, files: list[Path]) -> Path:
 
 
 @pytest.fixture(scope="module")
-def bundles(tmp_path_factory) -> dict[str, str]:
-    """The next version's bundle and a stranger's copy of it, on a stick plugged into the appliance and
-    mounted read-only: the file names in the guest."""
+def bundles(tmp_path_factory) -> dict[str, Path]:
+    """Every bundle the module installs or refuses, built (or taken from the cache) on the host."""
     start = time.monotonic()
-    bundle = build_bundle(NEXT_VERSION)
+    made = {"next": build_bundle(NEXT_VERSION)}
     record("bundle_ready_s", time.monotonic() - start)
+    start = time.monotonic()
+    made["broken"] = build_bundle(BROKEN_VERSION, fault="kiosk-exits-at-start")
+    record("broken_bundle_ready_s", time.monotonic() - start)
     work = tmp_path_factory.mktemp("update")
-    stranger = signed_by_a_stranger(bundle, work / "stranger.raucb")
-    return {"next": bundle.name, "stranger": stranger.name, "_stick_dir": str(work), "_bundle": str(bundle)}
+    made["stranger"] = signed_by_a_stranger(made["next"], work / "stranger.raucb")
+    made["truncated"] = truncated(made["next"], work / "truncated.raucb")
+    made["other"] = for_another_product(work / "other-product.raucb")
+    return made
 
 
 @pytest.fixture(scope="module")
-def update_stick(appliance, bundles):
-    work = Path(bundles["_stick_dir"])
-    stick = fat_stick_with(work / "update-stick.img", [Path(bundles["_bundle"]), work / bundles["stranger"]])
-    appliance.plug(stick, name="update")
+def stick_file(bundles, tmp_path_factory) -> Path:
+    """The technician's stick holding every bundle (one image, plugged again after each power cut)."""
+    return fat_stick_with(tmp_path_factory.mktemp("stick") / "update-stick.img", list(bundles.values()))
+
+
+@pytest.fixture
+def update_stick(appliance, stick_file, bundles):
+    """The stick plugged in and mounted read-only; yields a bundle's path in the guest by its key."""
+    appliance.plug(stick_file, name="update")
     try:
         appliance.wait_until(f"test -e /dev/disk/by-label/{STICK_LABEL}", 60)
         # the kiosk reads a new FAT stick's metadata through udisks2 (OpenForBackup: an exclusive open),
         # and mount(8) says "already mounted or mount point busy" meanwhile: a moment later it mounts
         appliance.wait_until(f"mkdir -p {MOUNT} && (mountpoint -q {MOUNT} || "
                              f"mount -o ro /dev/disk/by-label/{STICK_LABEL} {MOUNT})", 60, interval=2)
-        yield MOUNT
+        yield {key: f"{MOUNT}/{path.name}" for key, path in bundles.items()}
     finally:
         if appliance.run(f"mountpoint -q {MOUNT}").status == 0:
             appliance.run(f"umount {MOUNT}")
         try:
             appliance.unplug("update")
-        except RuntimeError:  # the update test took it out before its reboot
+        except RuntimeError:  # taken out before a reboot, or gone with a power cut
             pass
+
+
+def take_out(appliance: Appliance) -> None:
+    """The technician unmounts and pulls the stick (before a reboot: the kiosk must boot from its disk)."""
+    appliance.run(f"umount {MOUNT}", check=True)
+    appliance.unplug("update")
 
 
 def slots(appliance: Appliance) -> dict:
@@ -122,20 +172,116 @@ def slots(appliance: Appliance) -> dict:
 def untouched(appliance: Appliance) -> dict:
     """What a refused bundle must leave as it was: RAUC's view, GRUB's environment, slot B's first MiB."""
     return {"slots": slots(appliance),
-            "grubenv": appliance.run("grub-editenv /boot/efi/EFI/BOOT/grubenv list", check=True).out,
+            "grubenv": appliance.run(f"grub-editenv {GRUBENV} list", check=True).out,
             "slot_b": appliance.run("head -c 1M /dev/disk/by-partlabel/rootfs-B | sha256sum", check=True).out}
 
 
-def test_a_bundle_signed_by_another_key_is_refused_and_nothing_changes(appliance, bundles, update_stick):
+def grubenv(appliance: Appliance) -> dict[str, str]:
+    listed = appliance.run(f"grub-editenv {GRUBENV} list", check=True).out
+    return dict(line.split("=", 1) for line in listed.splitlines() if "=" in line)
+
+
+def booted_slot(appliance: Appliance) -> str:
+    """The slot GRUB booted, as the kernel's command line says (appliance/boot/grub.cfg)."""
+    words = appliance.run("cat /proc/cmdline", check=True).out.split()
+    return next(word.split("=", 1)[1] for word in words if word.startswith("rauc.slot="))
+
+
+def build_info(appliance: Appliance) -> str:
+    """The kiosk_build_info line of the running kiosk's /metrics (its own listener, inside the guest)."""
+    metrics = appliance.run("/usr/bin/python3 -c 'import urllib.request; print(urllib.request.urlopen("
+                            "\"http://127.0.0.1:9108/metrics\", timeout=60).read().decode())'", check=True).out
+    return next(line for line in metrics.splitlines() if line.startswith("kiosk_build_info{"))
+
+
+def power_cycle(appliance: Appliance, timing: str) -> None:
+    """The plug pulled and put back; waits for userspace (the guest agent) and records how long as `timing`."""
+    appliance.power_cut()
+    start = time.monotonic()
+    appliance.power_on()
+    appliance.wait_for_agent(1200)
+    record(timing, time.monotonic() - start)
+
+
+def gate_lines(appliance: Appliance, event: str) -> list[str]:
+    """The health gate's journal lines (every boot's: the journal is on the data partition) for `event`."""
+    journal = appliance.run("journalctl --no-pager -o cat -u cert-kiosk-update-good.service", check=True).out
+    return [line for line in journal.splitlines() if line.startswith(event + " ")]
+
+
+def test_a_bundle_signed_by_another_key_is_refused_and_nothing_changes(appliance, update_stick):
     before = untouched(appliance)
     assert before["slots"]["booted"] == "A", before
-    refused = appliance.run(f"rauc install {update_stick}/{bundles['stranger']}", timeout=600)
+    refused = appliance.run(f"rauc install {update_stick['stranger']}", timeout=600)
     assert refused.status != 0, refused.out
     assert "signature" in (refused.out + refused.err).lower(), refused.out + refused.err
     assert untouched(appliance) == before
 
 
-def test_the_next_version_installs_into_slot_b_boots_and_keeps_the_kiosks_data(appliance, bundles, update_stick):
+def test_a_truncated_bundle_and_one_for_another_product_are_refused_and_nothing_changes(appliance, update_stick):
+    before = untouched(appliance)
+    cut_short = appliance.run(f"rauc install {update_stick['truncated']}", timeout=600)
+    assert cut_short.status != 0, cut_short.out
+    assert untouched(appliance) == before
+    foreign = appliance.run(f"rauc install {update_stick['other']}", timeout=600)
+    assert foreign.status != 0, foreign.out
+    assert "compatible" in (foreign.out + foreign.err).lower(), foreign.out + foreign.err
+    assert untouched(appliance) == before
+
+
+def test_a_power_cut_while_rauc_writes_slot_b_leaves_the_kiosk_on_slot_a(appliance, update_stick):
+    """QEMU quits while `rauc install` is copying the root filesystem into slot B: RAUC had marked B
+    unbootable before writing, so GRUB boots the proven slot A, and the kiosk starts there."""
+    empty_b = appliance.run("head -c 1M /dev/disk/by-partlabel/rootfs-B | sha256sum", check=True).out.strip()
+    appliance.run(f"systemd-run --quiet --unit=update-to-cut rauc install {update_stick['next']}", check=True)
+    appliance.wait_until(f'test "$(head -c 1M /dev/disk/by-partlabel/rootfs-B | sha256sum)" != "{empty_b}"',
+                         900, interval=2)
+    time.sleep(10)  # well inside the copy of 2.6 GiB (minutes here)
+    assert appliance.run("systemctl is-active --quiet update-to-cut.service").status == 0, "the install ended"
+    assert grubenv(appliance)["B_OK"] == "0"
+    power_cycle(appliance, "power_cut_to_userspace_s")
+    assert booted_slot(appliance) == "A"
+    env = grubenv(appliance)
+    assert (env["A_OK"], env["A_TRY"], env["A_PROVEN"], env["B_OK"]) == ("1", "0", "1", "0"), env
+    assert slots(appliance)["slots"]["rootfs.1"]["boot_status"] == "bad"
+    record("power_cut_userspace_to_kiosk_ready_s",
+           appliance.wait_until("systemctl is-active --quiet cert-kiosk.service", 1200, interval=5))
+
+
+def test_a_version_whose_kiosk_fails_its_health_gate_goes_back_to_slot_a_by_itself(appliance, update_stick):
+    """The broken version installs (the install after the power cut succeeds), GRUB tries it once, its
+    health gate sees the kiosk fail to start, marks slot B bad and reboots: slot A again, by itself."""
+    start = time.monotonic()
+    installed = appliance.run(f"rauc install {update_stick['broken']}", timeout=1800)
+    record("bundle_install_after_power_cut_s", time.monotonic() - start)
+    assert installed.status == 0, installed.out + installed.err
+    status = slots(appliance)
+    assert status["primary"] == "rootfs.1" and status["slots"]["rootfs.1"]["version"] == BROKEN_VERSION, status
+    assert grubenv(appliance)["B_PROVEN"] == "0"
+    take_out(appliance)
+
+    before = appliance.boot_id()
+    start = time.monotonic()
+    appliance.run("systemd-run --quiet --on-active=2 systemctl reboot", check=True)
+    seen = appliance.wait_for_new_boot(before, 1800)
+    if booted_slot(appliance) == "B":  # seen on B before its gate gave up: wait for the way back
+        appliance.wait_for_new_boot(seen, 1800)
+    record("broken_update_to_back_on_a_s", time.monotonic() - start)
+
+    assert booted_slot(appliance) == "A"
+    assert len(gate_lines(appliance, "update.gate_started slot=B")) == 1, "slot B was tried more than once"
+    rejected = gate_lines(appliance, "update.slot_marked_bad slot=B")
+    assert len(rejected) == 1 and "kiosk_fails_to_start" in rejected[0], rejected
+    env = grubenv(appliance)
+    assert (env["B_OK"], env["B_PROVEN"], env["A_PROVEN"], env["A_TRY"]) == ("0", "0", "1", "0"), env
+    status = slots(appliance)
+    assert status["booted"] == "A" and status["slots"]["rootfs.1"]["boot_status"] == "bad", status
+    appliance.wait_until("systemctl is-active --quiet cert-kiosk.service", 1200, interval=5)
+    info = build_info(appliance)
+    assert 'slot="A"' in info and f'version="{pyproject_version()}"' in info, info
+
+
+def test_the_next_version_installs_into_slot_b_boots_and_keeps_the_kiosks_data(appliance, update_stick):
     """Installed from the stick, rebooted: GRUB boots slot B, the slot is marked good after the kiosk
     answers, the registry and audit log written on A are all there and the chain verifies."""
     # something written on slot A's system for certain, whatever ran before: a staff member (and its
@@ -146,15 +292,14 @@ def test_the_next_version_installs_into_slot_b_boots_and_keeps_the_kiosks_data(a
     machine_id = appliance.run("cat /etc/machine-id", check=True).out.strip()
 
     start = time.monotonic()
-    installed = appliance.run(f"rauc install {update_stick}/{bundles['next']}", timeout=1800)
+    installed = appliance.run(f"rauc install {update_stick['next']}", timeout=1800)
     record("bundle_install_s", time.monotonic() - start)
     assert installed.status == 0, installed.out + installed.err
     status = slots(appliance)
     assert status["primary"] == "rootfs.1", status
     assert status["slots"]["rootfs.1"]["version"] == NEXT_VERSION, status
 
-    appliance.run(f"umount {update_stick}", check=True)
-    appliance.unplug("update")
+    take_out(appliance)
     record("update_reboot_to_userspace_s", appliance.reboot(1800))
     start = time.monotonic()
     appliance.wait_until("systemctl is-active --quiet cert-kiosk.service", 1200, interval=5)
@@ -169,6 +314,12 @@ def test_the_next_version_installs_into_slot_b_boots_and_keeps_the_kiosks_data(a
     assert status["booted"] == "B", status
     assert status["slots"]["rootfs.1"]["boot_status"] == "good", status
     assert status["slots"]["rootfs.0"]["boot_status"] == "good", status  # the way back stays open
+    env = grubenv(appliance)
+    assert (env["B_OK"], env["B_TRY"], env["B_PROVEN"], env["A_PROVEN"]) == ("1", "0", "1", "1"), env
+    assert [check.split("check=")[1] for check in gate_lines(appliance, "update.gate_passed slot=B")] == [
+        "live", "screen", "healthz", "doctor"]
+    info = build_info(appliance)
+    assert 'slot="B"' in info and 'revision="unknown"' not in info, info
 
     with urllib.request.urlopen(appliance.url + "/healthz/live", timeout=60) as answer:
         assert answer.status == 200
@@ -179,3 +330,26 @@ def test_the_next_version_installs_into_slot_b_boots_and_keeps_the_kiosks_data(a
     assert kept_after[2] == "1", "the staff member added on slot A is gone"
     audit_after = appliance.run(f"{KIOSK} audit verify", check=True).out
     assert "intact" in audit_after and "intact" in audit_before, (audit_before, audit_after)
+
+
+def test_three_power_cuts_in_a_row_leave_the_kiosk_on_its_proven_slot(appliance):
+    """Each cut comes just after GRUB chose slot B (its line on the serial console), where a boot counter
+    of the kind RAUC's issues #490 and #683 describe would have spent a try: a proven slot counts none."""
+    before = grubenv(appliance)
+    for _cut in range(3):
+        appliance.power_cut()
+        appliance.power_on()
+        deadline = time.monotonic() + 180
+        while "Booting root slot" not in appliance.console_text():
+            if time.monotonic() > deadline:  # GRUB's words not on this console: cut once userspace runs
+                appliance.wait_for_agent(1200)
+                break
+            time.sleep(0.5)
+        time.sleep(3)  # the kernel is loading
+    power_cycle(appliance, "power_cut_to_userspace_on_b_s")
+    assert booted_slot(appliance) == "B"
+    assert grubenv(appliance) == before
+    status = slots(appliance)
+    assert status["booted"] == "B" and status["slots"]["rootfs.1"]["boot_status"] == "good", status
+    record("power_cut_userspace_to_kiosk_ready_on_b_s",
+           appliance.wait_until("systemctl is-active --quiet cert-kiosk.service", 1200, interval=5))

@@ -11,6 +11,7 @@ from flask import Blueprint, abort, g, make_response, redirect, render_template,
 from flask_babel import gettext as _
 
 from kiosk import logs
+from kiosk.build import booted_slot, version
 from kiosk.identity.ports import MAX_ACCOUNT_FAILURES
 from kiosk.metrics import CONSOLE_COUNTS
 from kiosk.pii import customer_key, mask_rrn
@@ -183,4 +184,5 @@ def console_state() -> dict:
         "drives": svc.drives.drives(),
         "outbox": svc.code_sender.recent(5) if svc.settings.is_demo and hasattr(svc.code_sender, "recent") else [],
         "is_demo": svc.settings.is_demo,
+        "build": {"version": version(), "slot": booted_slot()},
     }
