@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from hardware import DriveManager
 from hardware.printer import receipt_printer
+from kiosk import logs
 from kiosk.clock import Clock
 from kiosk.idcard import CardReader
 from kiosk.identity import CodeSender, CustomerDirectory, IdCardCheck, IdentityServiceUnavailable
@@ -63,6 +64,8 @@ class Kiosk:
         if self.started:
             return self
         self.store.migrate()
+        if self.store.newer_than_code:  # rolled back to this release: its schema reads the newer one
+            logs.warning("store.schema_newer_than_code", version=self.store.version)
         refuse_demo_data_in_production(self.settings, self.store)
         self.drives.start()
         self.drives.subscribe(DriveEvents(self.metrics, self.drives.drives()))

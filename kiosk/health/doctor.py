@@ -23,7 +23,7 @@ from kiosk.identity.smtp import SmtpCodeSender, within
 from kiosk.pki import embedded
 from kiosk.pki.errors import CaError
 from kiosk.settings import ConfigurationError, Settings
-from kiosk.store import Store, StoreError
+from kiosk.store import Store, StoreError, migrations
 
 if TYPE_CHECKING:
     from kiosk.pki.cmp import CmpConfig
@@ -66,6 +66,9 @@ def check_database(kiosk: Kiosk) -> Check:
         conn = store.connect()
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("ROLLBACK")
+        if store.newer_than_code:
+            return Check("database", True, f"{path} schema {store.version}, newer than this release's "
+                         f"{migrations()[-1][0]} (a rollback: the migrations are additive), writable")
         return Check("database", True, f"{path} schema {store.version}, writable")
     except StoreError as exc:
         return Check("database", False, str(exc), "run `kiosk init`")

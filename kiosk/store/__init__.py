@@ -117,8 +117,17 @@ class Store:
         return applied
 
     def check_current(self) -> None:
+        """An older schema needs `kiosk init`. A newer one is a rollback (an A/B update returned to the
+        previous release, docs/operations.md): it is fine, because every migration is additive (new
+        tables, columns with defaults, indexes, triggers, rows; tests/unit/test_store_migrations.py), so
+        this release's queries read it as they read their own."""
         latest = migrations()[-1][0]
-        if self.version != latest:
+        if self.version < latest:
             raise StoreError(
                 f"database {self.path} is at schema {self.version}, the code needs {latest}: run `kiosk init`"
             )
+
+    @property
+    def newer_than_code(self) -> bool:
+        """Written by a later release than this one (after a rollback)."""
+        return self.version > migrations()[-1][0]
