@@ -46,7 +46,7 @@ def test_promtool_checks_the_rules():
     result = subprocess.run([promtool, "check", "rules", str(RULES)], capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 8 rules found" in result.stdout
+    assert "SUCCESS: 10 rules found" in result.stdout
 
 
 def test_the_rules_fire_on_their_unit_tests():
@@ -79,3 +79,10 @@ def test_docs_fleet_lists_every_exported_metric(app):
     exported = {name for name in exported_names(app)
                 if not name.endswith(("_bucket", "_count", "_sum", "_total"))}
     assert exported - text_families == set()
+
+
+def test_the_fleets_target_version_is_the_version_this_tree_builds():
+    """KioskOnOldVersion compares each kiosk with the target in the rules: a release that bumps
+    pyproject.toml's version and forgets the rules would page about every kiosk that updated."""
+    version = re.search(r'^version = "([^"]+)"', (OPS.parent / "pyproject.toml").read_text(), re.M).group(1)
+    assert f'label_replace(vector(1), "version", "{version}", "", "")' in RULES.read_text(encoding="utf-8")
