@@ -40,10 +40,6 @@ from kiosk.store.audit import AuditLog
 
 __all__ = ["Answer", "CustomerFlow", "Outcome", "Revocation"]
 
-# how the e-mail challenge's answer is told to the customer
-CODE_OUTCOMES = {CodeResult.OK: Outcome.OK, CodeResult.WRONG: Outcome.WRONG, CodeResult.EXPIRED: Outcome.EXPIRED,
-                 CodeResult.TOO_MANY_TRIES: Outcome.TOO_MANY_TRIES}
-
 
 @dataclass
 class CustomerFlow:
@@ -211,7 +207,7 @@ class CustomerFlow:
             self.record.complete(visit, Step.EMAIL)
         logs.event("email.code_checked", result=result.value)
         left = visit.challenge.tries_left if result is CodeResult.WRONG else None
-        return Answer(CODE_OUTCOMES[result], tries_left=left)
+        return Answer(Outcome(result.value), tries_left=left)  # each CodeResult is an Outcome of the same name
 
     def replaceable(self, visit: Visit) -> list[CertificateRecord]:
         """The customer's certificates a reissue may replace: delivered, and not being replaced by another
