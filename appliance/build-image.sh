@@ -45,7 +45,7 @@ deb=$(sh packaging/build-deb.sh "$CACHE/dist")
 signing=$(sh appliance/signing-key.sh)
 key=$( { echo "$base"; sha256sum "$deb" | cut -d' ' -f1; echo "$VERSION $FAULT"; cat appliance/build-image.sh;
          sha256sum "$signing/cert.pem" | cut -d' ' -f1;
-         find appliance/lab appliance/boot appliance/rauc -type f | LC_ALL=C sort | xargs cat; } \
+         find appliance/lab appliance/boot appliance/rauc appliance/system -type f | LC_ALL=C sort | xargs cat; } \
        | sha256sum | cut -c1-16)
 out="$CACHE/image-$key"
 # --dir: where this recipe's image is (or would be), without building it (appliance/build-bundle.sh)
@@ -85,6 +85,7 @@ fi
 install -D -m 0644 appliance/lab/cert-kiosk-ca-lab.conf "$root/etc/systemd/system/cert-kiosk-ca.service.d/lab.conf"
 install -D -m 0644 appliance/lab/20-wired.network "$root/etc/systemd/network/20-wired.network"
 install -m 0600 appliance/lab/usbguard-devices.conf "$root/etc/usbguard/rules.d/60-lab-devices.conf"
+install -D -m 0644 appliance/system/watchdog.conf "$root/etc/systemd/system.conf.d/watchdog.conf"
 chroot "$root" systemctl enable systemd-networkd.service >&2
 chroot "$root" systemctl set-default graphical.target >&2
 # nothing in the background that the lab does not need (and no waiting for a network that is there)
@@ -133,8 +134,12 @@ rm -rf "$root/tmp/"* "$root/var/tmp/"*
 used_mib=$(( $(du -sxm "$root" | cut -f1) ))
 root_mib=$(( used_mib + used_mib / 10 + 512 ))
 [ "$root_mib" -le "$SLOT_MIB" ] || { echo "appliance: the system ($used_mib MiB) outgrew a slot" >&2; exit 1; }
-mkfs.ext4 -q -L kioskroot -d "$root" "$work/rootfs.ext4" "${root_mib}M" >&2
-mkfs.ext4 -q -L kioskdata -d "$data" "$work/data.ext4" "${DATA_MIB}M" >&2
+# inode tables and journal written out here: left lazy (mke2fs's default for a file), the kernel's
+# ext4lazyinit thread would zero them in the background of the first boot of every new slot, writing
+# tens of MiB to the kiosk's flash while the first customer after an update is served
+ext4_whole="-E lazy_itable_init=0,lazy_journal_init=0"
+mkfs.ext4 -q $ext4_whole -L kioskroot -d "$root" "$work/rootfs.ext4" "${root_mib}M" >&2
+mkfs.ext4 -q $ext4_whole -L kioskdata -d "$data" "$work/data.ext4" "${DATA_MIB}M" >&2
 rm -rf "$root" "$data"
 
 echo "appliance: the ESP (GRUB for x86_64-efi)" >&2

@@ -117,6 +117,9 @@ class Appliance:
             "-device", "hda-output,audiodev=snd0",
             "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{self.host_port}-:{GUEST_PORT}",
             "-device", "virtio-net-pci,netdev=n0",
+            # the board's hardware watchdog, which systemd arms (appliance/system/watchdog.conf); QEMU
+            # resets the machine when it is not petted
+            "-device", "i6300esb",
             "-device", "virtio-serial-pci",
             "-chardev", f"socket,path={self.qga_path},server=on,wait=off,id=qga0",
             "-device", "virtserialport,chardev=qga0,name=org.qemu.guest_agent.0",

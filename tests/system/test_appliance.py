@@ -374,3 +374,24 @@ def test_a_frozen_app_is_restarted_by_the_watchdog(appliance):
     journal = appliance.run("journalctl -b -u cert-kiosk -p warning --no-pager -o cat", check=True).out
     assert "Watchdog timeout" in journal, journal[-2000:]
     assert limit in ("30s", "30")
+
+
+def test_a_crashed_kernel_restarts_the_kiosk_by_itself(appliance):
+    """Nobody at a branch watches the console. A kernel stuck on a CPU panics (softlockup_panic=1), a panic
+    reboots 10 s later (panic=10), and PID 1 keeps the board's watchdog armed for a kernel that stops
+    altogether (appliance/system/watchdog.conf). Then a real panic: the kiosk is back on its slot, serving."""
+    assert appliance.run("cat /proc/sys/kernel/softlockup_panic /proc/sys/kernel/panic",
+                         check=True).out.split() == ["1", "10"]
+    watchdog = appliance.run("cat /sys/class/watchdog/watchdog0/identity /sys/class/watchdog/watchdog0/state "
+                             "/sys/class/watchdog/watchdog0/timeout", check=True).out.splitlines()
+    assert watchdog == ["i6300ESB timer", "active", "120"], watchdog
+    slot = appliance.run("cat /proc/cmdline", check=True).out.split("rauc.slot=")[1].split()[0]
+    before = appliance.boot_id()
+    appliance.run("systemd-run --quiet --on-active=2 sh -c 'echo c > /proc/sysrq-trigger'", check=True)
+    start = time.monotonic()
+    appliance.wait_for_new_boot(before, 600)
+    record("kernel_panic_to_userspace_s", time.monotonic() - start)
+    assert "Kernel panic - not syncing: sysrq triggered crash" in appliance.console_text()
+    assert appliance.run("cat /proc/cmdline", check=True).out.split("rauc.slot=")[1].split()[0] == slot
+    appliance.wait_until("systemctl is-active --quiet cert-kiosk.service", 600, interval=5)
+    record("kernel_panic_to_kiosk_ready_s", time.monotonic() - start)
