@@ -102,6 +102,8 @@ install -m 0755 appliance/rauc/pre-install "$root/usr/lib/cert-kiosk-appliance/r
 install -m 0755 appliance/rauc/health-gate "$root/usr/lib/cert-kiosk-appliance/health-gate"
 install -m 0644 appliance/rauc/cert-kiosk-update-good.service "$root/etc/systemd/system/"
 chroot "$root" systemctl enable cert-kiosk-update-good.service >&2
+install -D -m 0644 appliance/system/rauc-policy.conf "$root/etc/dbus-1/system.d/cert-kiosk-rauc.conf"
+install -D -m 0644 appliance/system/60-cert-kiosk-update.rules "$root/usr/share/polkit-1/rules.d/60-cert-kiosk-update.rules"
 
 # The root slot is replaced whole by an update: what must outlive it moves to the data partition and is
 # bind-mounted back (fstab). The slot's own fstab names no root: GRUB's root=PARTUUID= says which slot.

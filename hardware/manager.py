@@ -356,8 +356,7 @@ class DriveManager:
         unmount. Write-protected sticks can be read too; a stick whose filesystem the kiosk cannot mount
         cannot. Raises a `DriveError`."""
         drive = self.find(drive_id)
-        if drive.reason in ("unsupported_fs", "no_filesystem"):
-            raise UnsupportedFilesystem(drive.reason_description, device=drive.device)
+        self._refuse_unmountable(drive)
         try:
             volume = self.mounter.mount(drive, read_only=True)
             try:
@@ -371,6 +370,18 @@ class DriveManager:
         event("drive.read", device=drive.device, id=drive.id, folders=len(contents.folders),
               truncated=str(contents.truncated).lower())
         return contents
+
+    def mount_read_only(self, drive_id: str) -> Path:
+        """Mount read-only and leave it so until `release`: for a reader outside the kiosk's process (the
+        system updater reads a bundle from a technician's stick). Raises a `DriveError`."""
+        drive = self.find(drive_id)
+        self._refuse_unmountable(drive)
+        return self.mounter.mount(drive, read_only=True).root
+
+    @staticmethod
+    def _refuse_unmountable(drive: Drive) -> None:
+        if drive.reason in ("unsupported_fs", "no_filesystem"):
+            raise UnsupportedFilesystem(drive.reason_description, device=drive.device)
 
     def release(self, drive_id: str) -> None:
         """Flush and unmount, leaving the stick in and powered (the customer is still at the screen)."""

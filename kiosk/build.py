@@ -45,6 +45,18 @@ def revision(root: Path = PACKAGE_ROOT) -> str:
     return result.stdout.strip() if result.returncode == 0 and result.stdout.strip() else "unknown"
 
 
+def image_version(os_release: Path = Path("/usr/lib/os-release")) -> str:
+    """The system's version as its update bundles carry it: the appliance image's IMAGE_VERSION
+    (os-release(5), written by appliance/build-image.sh); the package's version on any other machine."""
+    try:
+        for line in os_release.read_text(encoding="utf-8").splitlines():
+            if line.startswith("IMAGE_VERSION="):
+                return line.split("=", 1)[1].strip().strip('"') or version()
+    except OSError:
+        pass
+    return version()
+
+
 def booted_slot(root: Path = Path("/"), sys_block: Path = SYS_BLOCK) -> str:
     """The A/B slot holding the running root filesystem: its partition's GPT name, rootfs-A → "A". Asked
     of sysfs, not of GRUB's `rauc.slot=` on the kernel's command line: the kiosk's sandbox hides

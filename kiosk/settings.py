@@ -175,6 +175,10 @@ class Settings:
         "KIOSK_PRINTER", "none", "thermal receipt printer (ESC/POS): `none`, `file:/dev/usb/lp0` or "
         "`usb:VID:PID` in hex (`usb:04b8:0202`); optional, its absence never stops a customer "
         "(docs/operations.md)")
+    rauc_conf: Path = variable(
+        "KIOSK_RAUC_CONF", Path("/etc/rauc/system.conf"), "RAUC's system configuration, on the A/B appliance: "
+        "where it exists, the staff console offers the signed update bundles it finds on a USB stick "
+        "(docs/operations.md)")
     receipt_help_url: str = variable(
         "KIOSK_RECEIPT_HELP_URL", DEFAULT_RECEIPT_HELP_URL, "where the receipt's QR code and help line point: "
         "Korea Post's internet banking")

@@ -35,6 +35,7 @@ from kiosk.staff import StaffGate
 from kiosk.store import Store
 from kiosk.store.audit import AuditLog
 from kiosk.store.state import KioskState
+from kiosk.updates import SystemUpdates, UpdaterUnavailable
 
 
 @dataclass
@@ -56,6 +57,7 @@ class Kiosk:
     metrics: KioskMetrics
     receipts: ReceiptDesk
     card_reader: CardReader = field(default_factory=CardReader)   # the identity step's camera (issue 25)
+    updates: SystemUpdates | None = None  # the A/B appliance's updates from a stick (KIOSK_RAUC_CONF)
     started: bool = field(default=False, init=False)
 
     def start(self) -> Kiosk:
@@ -126,7 +128,23 @@ def build(settings: Settings, clock: Clock | None = None) -> Kiosk:
                  lockouts=lockouts, directory=directory, id_check=id_check,
                  accounts=accounts, code_sender=sender,
                  staff_gate=StaffGate(store, clock=clock), issuance=issuance, drives=drives, flow=flow,
-                 metrics=metrics, receipts=receipt_desk(settings, sender, issuance))
+                 metrics=metrics, receipts=receipt_desk(settings, sender, issuance),
+                 updates=system_updates(settings, drives))
+
+
+def system_updates(settings: Settings, drives: DriveManager) -> SystemUpdates | None:
+    """Where RAUC is configured (the appliance), the staff console installs bundles from a stick; on a
+    kiosk installed from the .deb alone, updates are apt's and the console offers none."""
+    if not settings.rauc_conf.exists():
+        return None
+    from kiosk.build import image_version
+    from kiosk.updates.rauc import Rauc
+
+    try:
+        return SystemUpdates(Rauc(settings.rauc_conf), drives, image_version())
+    except UpdaterUnavailable as exc:  # the kiosk serves customers without it; the console says none
+        logs.warning("update.updater_unconfigured", detail=str(exc))
+        return None
 
 
 def journey_labels() -> JourneyLabels:

@@ -1,12 +1,14 @@
 """A/B system updates with RAUC on the booted lab appliance (issue 29): the appliance that
 test_appliance.py used (tests/system/conftest.py: one boot for both) takes signed bundles from a
 technician's USB stick, in this order on the one VM:
+- only root's units and the staff console's install may talk to RAUC's service (the D-Bus policy);
 - refused, with slots, GRUB's environment and slot B's bytes left as they were: a bundle signed by a key
   outside the image's keyring, a truncated bundle, a bundle signed by the fleet's key for another product;
 - the power cut mid-install: QEMU quits while `rauc install` writes slot B; the kiosk boots on slot A;
-- a version whose kiosk exits at start (`make bundle` with APPLIANCE_FAULT=kiosk-exits-at-start): it
-  installs (which is the install after the power cut succeeding), boots once, fails its health gate, is
-  marked bad, and the appliance comes back on slot A by itself;
+- a version whose kiosk exits at start (`make bundle` with APPLIANCE_FAULT=kiosk-exits-at-start),
+  installed as branch staff do it, through the staff console's 시스템 업데이트 (which judges every bundle on
+  the stick first): it installs (which is the install after the power cut succeeding), boots once, fails
+  its health gate, is marked bad, and the appliance comes back on slot A by itself;
 - the next version (`make bundle` with APPLIANCE_VERSION) installs into slot B, the appliance reboots into
   it, the health gate proves it, and what the kiosk wrote on slot A's system — the certificate registry and
   the hash-chained audit log on the data partition — is there and intact;
@@ -15,6 +17,7 @@ Boots: three reboots, four power-ons."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import subprocess
@@ -24,6 +27,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.rauc_bundles import signed_by_a_stranger, small_bundle, truncated
+from tests.staff_console import install_form, offered_bundles, signed_in_staff
 from tests.system.appliance import REPO, Appliance, record, stick_image
 
 STICK_LABEL = "UPDATE"
@@ -59,44 +64,6 @@ def build_bundle(version: str, fault: str = "") -> Path:
     return Path(built.stdout.strip().splitlines()[-1])
 
 
-def truncated(bundle: Path, out: Path, mib: int = 64) -> Path:
-    """The bundle's first `mib` MiB: a copy cut short (a download or a copy onto a stick that stopped)."""
-    with bundle.open("rb") as source, out.open("wb") as target:
-        target.write(source.read(mib * 1024 * 1024))
-    return out
-
-
-def for_another_product(out: Path) -> Path:
-    """A bundle signed with the fleet's own key, for a device whose compatible is not cert-kiosk-lab
-    (its root filesystem a small ext4: RAUC refuses it on the manifest, before any image)."""
-    signing = Path(subprocess.run(["sh", "appliance/signing-key.sh"], cwd=REPO, capture_output=True, text=True,
-                                  check=True).stdout.strip().splitlines()[-1])
-    content, tree = out.parent / "other-product", out.parent / "other-product-tree"
-    content.mkdir()
-    tree.mkdir()
-    (tree / "filler").write_bytes(os.urandom(256 * 1024))  # a verity bundle's squashfs must exceed 4 KiB
-    subprocess.run(["mkfs.ext4", "-q", "-d", str(tree), str(content / "rootfs.ext4"), "8M"], check=True,
-                   capture_output=True)
-    (content / "manifest.raucm").write_text("[update]\ncompatible=cert-kiosk-other-product\nversion=1\n\n"
-                                            "[bundle]\nformat=verity\n\n[image.rootfs]\nfilename=rootfs.ext4\n")
-    subprocess.run(["rauc", "bundle", f"--cert={signing / 'cert.pem'}", f"--key={signing / 'key.pem'}",
-                    str(content), str(out)], check=True, capture_output=True)
-    return out
-
-
-def signed_by_a_stranger(bundle: Path, out: Path) -> Path:
-    """The same bundle re-signed with a key and certificate the appliance's keyring does not hold: what
-    anyone who is not the fleet's signer can make."""
-    key, cert = out.parent / "stranger.key.pem", out.parent / "stranger.cert.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                    "-nodes", "-days", "365", "-keyout", str(key), "-out", str(cert),
-                    "-subj", "/O=not the fleet/CN=stranger"], check=True, capture_output=True)
-    # rauc resign wants a keyring even when told not to verify the input against it
-    subprocess.run(["rauc", "resign", "--no-verify", f"--keyring={cert}", f"--cert={cert}", f"--key={key}",
-                    str(bundle), str(out)], check=True, capture_output=True)
-    return out
-
-
 def fat_stick_with(path: Path, files: list[Path]) -> Path:
     """A technician's FAT32 stick holding `files` at its root (mtools: no loop device)."""
     size_mib = sum(file.stat().st_size for file in files) // (1024 * 1024) + 96
@@ -117,8 +84,10 @@ def bundles(tmp_path_factory) -> dict[str, Path]:
     record("broken_bundle_ready_s", time.monotonic() - start)
     work = tmp_path_factory.mktemp("update")
     made["stranger"] = signed_by_a_stranger(made["next"], work / "stranger.raucb")
-    made["truncated"] = truncated(made["next"], work / "truncated.raucb")
-    made["other"] = for_another_product(work / "other-product.raucb")
+    made["truncated"] = truncated(made["next"], work / "truncated.raucb", 64 * 1024 * 1024)
+    # signed with the fleet's own key, for a device whose compatible is not cert-kiosk-lab: RAUC refuses
+    # it on the manifest, before any image
+    made["other"] = small_bundle(work / "other-product.raucb", "cert-kiosk-other-product", "1")
     return made
 
 
@@ -145,6 +114,21 @@ def update_stick(appliance, stick_file, bundles):
         try:
             appliance.unplug("update")
         except RuntimeError:  # taken out before a reboot, or gone with a power cut
+            pass
+
+
+@pytest.fixture
+def stick_for_the_kiosk(appliance, stick_file):
+    """The stick plugged in and left to the kiosk: its drive watcher lists it, the staff console mounts it
+    through udisks2 when it looks for updates."""
+    appliance.plug(stick_file, name="update")
+    try:
+        appliance.wait_until(f"test -e /dev/disk/by-label/{STICK_LABEL}", 60)
+        yield
+    finally:
+        try:
+            appliance.unplug("update")
+        except RuntimeError:  # taken out before the restart
             pass
 
 
@@ -209,6 +193,24 @@ def gate_lines(appliance: Appliance, event: str) -> list[str]:
     return [line for line in journal.splitlines() if line.startswith(event + " ")]
 
 
+def test_only_root_and_the_staff_consoles_install_may_talk_to_the_updater(appliance):
+    """RAUC's own D-Bus policy lets every local user install and mark slots good or bad; the appliance's
+    (appliance/system/rauc-policy.conf) lets root do all, the app's user start an install and read its
+    progress (the staff console), and the browser's user nothing: neither can mark a slot."""
+    slot_status = "busctl call de.pengutronix.rauc / de.pengutronix.rauc.Installer GetSlotStatus"
+    mark = "busctl call de.pengutronix.rauc / de.pengutronix.rauc.Installer Mark ss good other"
+    progress = ("busctl call de.pengutronix.rauc / org.freedesktop.DBus.Properties GetAll s "
+                "de.pengutronix.rauc.Installer")
+    for user, call in (("cert-kiosk-browser", slot_status), ("cert-kiosk-browser", progress),
+                       ("cert-kiosk-browser", mark), ("cert-kiosk", slot_status), ("cert-kiosk", mark)):
+        refused = appliance.run(f"runuser -u {user} -- {call}")
+        assert refused.status != 0, (user, call, refused.out)
+        assert "Rejected send message" in refused.err or "ccess denied" in refused.err, (user, refused.err)
+    assert appliance.run(f"runuser -u cert-kiosk -- {progress}").status == 0
+    assert appliance.run(slot_status).status == 0
+    assert appliance.run("rauc status --output-format=json").status == 0
+
+
 def test_a_bundle_signed_by_another_key_is_refused_and_nothing_changes(appliance, update_stick):
     before = untouched(appliance)
     assert before["slots"]["booted"] == "A", before
@@ -248,21 +250,44 @@ def test_a_power_cut_while_rauc_writes_slot_b_leaves_the_kiosk_on_slot_a(applian
            appliance.wait_until("systemctl is-active --quiet cert-kiosk.service", 600, interval=5))
 
 
-def test_a_version_whose_kiosk_fails_its_health_gate_goes_back_to_slot_a_by_itself(appliance, update_stick):
-    """The broken version installs (the install after the power cut succeeds), GRUB tries it once, its
-    health gate sees the kiosk fail to start, marks slot B bad and reboots: slot A again, by itself."""
+def test_a_version_whose_kiosk_fails_its_health_gate_goes_back_to_slot_a_by_itself(appliance, stick_for_the_kiosk):
+    """Installed as branch staff install it: signed in to the staff console, 시스템 업데이트 finds every
+    bundle on the technician's stick with the kiosk's verdict on it, 설치 installs the broken version (the
+    install after the power cut succeeding), the console follows it to the end, 다시 시작 restarts. GRUB
+    tries it once, its health gate sees the kiosk fail to start, marks slot B bad and reboots: slot A
+    again, by itself."""
+    appliance.run(f"{KIOSK} staff add update-tech --pin 592817", check=True)
+    staff = signed_in_staff(appliance.url, "update-tech", "592817")
+    deadline = time.monotonic() + 180
+    while not offered_bundles(staff.post("/staff/update/find")):  # until the kiosk has listed the stick
+        assert time.monotonic() < deadline, staff.page[-3000:]
+        time.sleep(5)
+    assert offered_bundles(staff.page) == {
+        f"cert-kiosk-lab_{BROKEN_VERSION}.raucb": "installable", f"cert-kiosk-lab_{NEXT_VERSION}.raucb": "installable",
+        "stranger.raucb": "signature_refused", "truncated.raucb": "unreadable",
+        "other-product.raucb": "other_device"}, staff.page[-3000:]
+    assert "cert-kiosk lab development updates" in staff.page, "the signer the staff are told"
+
     start = time.monotonic()
-    installed = appliance.run(f"rauc install {update_stick['broken']}", timeout=900)
+    staff.post("/staff/update/install", install_form(staff.page, f"cert-kiosk-lab_{BROKEN_VERSION}.raucb"))
+    assert staff.status == 200, staff.page[-3000:]
+    while 'data-state="installed"' not in staff.get("/staff/state"):
+        assert 'data-state="failed"' not in staff.page, staff.page[-3000:]
+        assert time.monotonic() - start < 900, staff.page[-3000:]
+        time.sleep(5)
     record("bundle_install_after_power_cut_s", time.monotonic() - start)
-    assert installed.status == 0, installed.out + installed.err
     status = slots(appliance)
     assert status["primary"] == "rootfs.1" and status["slots"]["rootfs.1"]["version"] == BROKEN_VERSION, status
     assert grubenv(appliance)["B_PROVEN"] == "0"
-    take_out(appliance)
+    assert appliance.run("grep -q ' /media/cert-kiosk/' /proc/mounts").status != 0, "the stick was let go"
+    appliance.unplug("update")
 
     before = appliance.boot_id()
     start = time.monotonic()
-    appliance.run("systemd-run --quiet --on-active=2 systemctl reboot", check=True)
+    try:
+        staff.post("/staff/update/restart")
+    except (OSError, http.client.HTTPException):  # the kiosk went down before its answer was out
+        pass
     seen = appliance.wait_for_new_boot(before, 600)
     if booted_slot(appliance) == "B":  # seen on B before its gate gave up: wait for the way back
         appliance.wait_for_new_boot(seen, 600)

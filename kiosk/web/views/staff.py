@@ -10,6 +10,7 @@ from functools import wraps
 from flask import Blueprint, abort, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from hardware import DriveError
 from kiosk import logs
 from kiosk.build import booted_slot, version
 from kiosk.identity.ports import MAX_ACCOUNT_FAILURES
@@ -17,6 +18,8 @@ from kiosk.metrics import CONSOLE_COUNTS
 from kiosk.pii import customer_key, mask_rrn
 from kiosk.pki.held import CERTIFICATE_TRIES
 from kiosk.staff import StaffSignInLocked
+from kiosk.updates import SystemUpdates, UpdateRefused, UpdaterUnavailable
+from kiosk.updates.offer import InstallState
 from kiosk.web.base import current_kiosk
 from kiosk.web.forms import digits_only
 from kiosk.web.sessions import VISIT, session_store
@@ -153,8 +156,62 @@ def unlock():
     return console_response(_("%(rrn)s 고객은 잠겨 있지 않습니다.", rrn=mask_rrn(rrn)))
 
 
-def console_response(message: str, status: int = 200):
-    return make_response(render_template("staff/console.html", message=message, **console_state()), status)
+@bp.post("/update/find")
+@signed_in
+def find_updates():
+    """Mount each listed stick read-only and judge the update bundles at its root (kiosk/updates)."""
+    bundles = updates_or_404().find()
+    audit("update.bundles_looked_for", detail=f"bundles={len(bundles)}")
+    return console_response(_("USB에서 업데이트 파일 %(count)d개를 찾았습니다.", count=len(bundles)),
+                            bundles=bundles)
+
+
+@bp.post("/update/install")
+@signed_in
+def install_update():
+    """The bundle is judged again and handed to RAUC, which writes it to the slot not running: customers
+    go on being served meanwhile, and the new version runs only after the staff's 다시 시작."""
+    updates = updates_or_404()
+    try:
+        bundle = updates.install(request.form.get("drive", "")[:200], request.form.get("bundle", "")[:255])
+    except UpdateRefused as refused:
+        logs.warning("update.install_refused", verdict=refused.verdict or "none", detail=str(refused))
+        return console_response(_("이 업데이트는 설치할 수 없습니다. USB에서 다시 찾아 주세요."), status=409,
+                                bundles=updates.find())
+    except (UpdaterUnavailable, DriveError) as exc:
+        logs.error("update.updater_unavailable", detail=str(exc))
+        return console_response(_("업데이트를 시작하지 못했습니다. 기술 지원에 연락해 주세요."), status=503)
+    audit("update.install_started", detail=f"version={bundle.version}")
+    return console_response(_("%(version)s 설치를 시작했습니다. 끝날 때까지 USB를 빼지 마세요.", version=bundle.version))
+
+
+@bp.post("/update/restart")
+@signed_in
+def restart_for_update():
+    updates = updates_or_404()
+    progress = updates.finish()
+    if progress.state is not InstallState.INSTALLED:
+        return console_response(_("설치를 마친 업데이트가 없습니다."), status=409)
+    audit("update.restart", detail=f"version={progress.version}")
+    session_store().end_customer_sessions("staff_reset")
+    try:
+        updates.reboot()
+    except UpdaterUnavailable as exc:
+        logs.error("update.updater_unavailable", detail=str(exc))
+        return console_response(_("다시 시작하지 못했습니다. 기술 지원에 연락해 주세요."), status=503)
+    return console_response(_("다시 시작합니다. 새 버전이 화면을 띄우면 업데이트가 끝납니다."))
+
+
+def updates_or_404() -> SystemUpdates:
+    updates = current_kiosk().updates
+    if updates is None:  # not the A/B appliance: apt updates this kiosk
+        abort(404)
+    return updates
+
+
+def console_response(message: str, status: int = 200, **shown):
+    return make_response(render_template("staff/console.html", message=message, **{**console_state(), **shown}),
+                         status)
 
 
 def locked_rows(rows: list[dict]) -> dict:
@@ -185,4 +242,7 @@ def console_state() -> dict:
         "outbox": svc.code_sender.recent(5) if svc.settings.is_demo and hasattr(svc.code_sender, "recent") else [],
         "is_demo": svc.settings.is_demo,
         "build": {"version": version(), "slot": booted_slot()},
+        "update": svc.updates.finish() if svc.updates else None,
+        "bundles": None,
+        "running_version": svc.updates.running_version if svc.updates else "",
     }
