@@ -6,8 +6,9 @@
 #                       inside) and EFI/BOOT/grubenv, the slot order and attempts RAUC and GRUB share
 #   2 rootfs-A   3 GiB  ext4: Debian 12 with dist's cert-kiosk .deb and the lab configuration
 #   3 rootfs-B   3 GiB  empty until the first update writes it
-#   4 data       1 GiB  ext4 at /data: what every update keeps (bind-mounted where the system expects it)
+#   4 data       3 GiB  ext4 at /data: what every update keeps (bind-mounted where the system expects it)
 #                       /var/lib/cert-kiosk, /var/lib/cert-kiosk-ca, /var/log/journal, RAUC's /data/rauc
+#                       and a network update's download (/data/updates: one bundle at a time)
 # Booted by UEFI firmware (OVMF under QEMU). Layers, each cached under $CERT_KIOSK_CACHE and reused while
 # its inputs are unchanged: the base root filesystem (appliance/build-base.sh), the .deb
 # (packaging/build-deb.sh), the lab's signing certificate (appliance/signing-key.sh), then this.
@@ -32,8 +33,8 @@ esac
 ESP_AT=1 ESP_MIB=64
 A_AT=65 SLOT_MIB=3072
 B_AT=3137
-DATA_AT=6209 DATA_MIB=1024
-DISK_MIB=7234
+DATA_AT=6209 DATA_MIB=3072
+DISK_MIB=9282
 # GPT partition UUIDs and the ESP's volume id are fixed: appliance/boot/grub.cfg names them
 A_UUID=a0a0a0a0-29a0-4c1e-9d1a-000000000002
 B_UUID=b0b0b0b0-29b0-4c1e-9d1a-000000000003
@@ -101,7 +102,9 @@ install -D -m 0755 appliance/rauc/post-install "$root/usr/lib/cert-kiosk-applian
 install -m 0755 appliance/rauc/pre-install "$root/usr/lib/cert-kiosk-appliance/rauc-pre-install"
 install -m 0755 appliance/rauc/health-gate "$root/usr/lib/cert-kiosk-appliance/health-gate"
 install -m 0644 appliance/rauc/cert-kiosk-update-good.service "$root/etc/systemd/system/"
-chroot "$root" systemctl enable cert-kiosk-update-good.service >&2
+install -m 0644 appliance/rauc/cert-kiosk-update-fetch.service appliance/rauc/cert-kiosk-update-fetch.timer \
+    "$root/etc/systemd/system/"
+chroot "$root" systemctl enable cert-kiosk-update-good.service cert-kiosk-update-fetch.timer >&2
 install -D -m 0644 appliance/system/rauc-policy.conf "$root/etc/dbus-1/system.d/cert-kiosk-rauc.conf"
 install -D -m 0644 appliance/system/60-cert-kiosk-update.rules "$root/usr/share/polkit-1/rules.d/60-cert-kiosk-update.rules"
 

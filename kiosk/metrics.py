@@ -238,6 +238,23 @@ class MeasuredCA:
         return self.measured.issuer_name()
 
 
+class CustomersCollector(Collector):
+    """kiosk_customers_at_screen: customers whose visit is open now. What a restart waits for (the
+    appliance's network update restarts only at 0, appliance/rauc/update-fetch), and the fleet's view of
+    how busy a kiosk is."""
+
+    def __init__(self, count: Callable[[], int]):
+        self.count = count
+
+    def describe(self) -> list:
+        return []
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily("kiosk_customers_at_screen", "Customers whose visit is open now")
+        family.add_metric([], self.count())
+        yield family
+
+
 class KioskStateCollector(Collector):
     """Gauges read when Prometheus scrapes, so they are right even just after a restart: out of service
     (persisted in the store), seconds until the CA certificates and the CRL expire, free bytes of the

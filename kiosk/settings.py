@@ -179,6 +179,13 @@ class Settings:
         "KIOSK_RAUC_CONF", Path("/etc/rauc/system.conf"), "RAUC's system configuration, on the A/B appliance: "
         "where it exists, the staff console offers the signed update bundles it finds on a USB stick "
         "(docs/operations.md)")
+    update_url: str = variable(
+        "KIOSK_UPDATE_URL", "", "the fleet's update server on the A/B appliance: an HTTP(S) base URL holding "
+        "`latest` and the signed bundles, read nightly by `kiosk update fetch` (docs/operations.md)",
+        shown="(empty: no network updates)")
+    update_rate_kib: int = variable(
+        "KIOSK_UPDATE_RATE_KIB", 4096, "most KiB per second a network update downloads, so that the "
+        "branch's own traffic goes on; 0: no limit", bounds=(0, 10_000_000))
     receipt_help_url: str = variable(
         "KIOSK_RECEIPT_HELP_URL", DEFAULT_RECEIPT_HELP_URL, "where the receipt's QR code and help line point: "
         "Korea Post's internet banking")

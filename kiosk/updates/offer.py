@@ -103,6 +103,14 @@ class Updater(Protocol):
     def reboot(self) -> None: ...
 
 
+def install_outcome(operation: str, message: str) -> InstallState:
+    """What RAUC's Installer says of its install: still running, or how it ended. RAUC ends an install's
+    progress with "Installing done." or "Installing failed." (LastError may still hold an older error)."""
+    if operation == "installing":
+        return InstallState.INSTALLING
+    return InstallState.INSTALLED if message == INSTALL_DONE else InstallState.FAILED
+
+
 def judge(inspection: Inspection, compatible: str, running_version: str) -> Verdict:
     if not inspection.readable:
         return Verdict.UNREADABLE
@@ -194,15 +202,11 @@ class SystemUpdates:
         except UpdaterUnavailable:
             return InstallProgress(InstallState.IDLE)
         version = self._installing.version if self._installing else ""
-        if operation == "installing":
-            return InstallProgress(InstallState.INSTALLING, percent, message, version)
-        if self._installing is None:
+        state = install_outcome(operation, message)
+        if state is not InstallState.INSTALLING and self._installing is None:
             return InstallProgress(InstallState.IDLE)
-        # RAUC ends an install's progress with "Installing done." or "Installing failed."; LastError
-        # may still hold an earlier install's error
-        if message == INSTALL_DONE:
-            return InstallProgress(InstallState.INSTALLED, percent, message, version)
-        return InstallProgress(InstallState.FAILED, percent, last_error or message, version)
+        return InstallProgress(state, percent, last_error if state is InstallState.FAILED and last_error else message,
+                               version)
 
     def finish(self) -> InstallProgress:
         """Once the install ended: log its end once and let the stick go (unmounted, still plugged)."""

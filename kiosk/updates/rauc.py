@@ -57,6 +57,17 @@ class Rauc:
         return Inspection(readable=True, signature_ok=True, compatible=str(info.get("compatible") or ""),
                           version=str(info.get("version") or ""), signer=signer)
 
+    def rejected_versions(self) -> set[str]:
+        """The bundle versions of slots marked bad (a health gate refused them): `rauc status` as root."""
+        try:
+            ran = subprocess.run(["rauc", "status", "--detailed", "--output-format=json"], capture_output=True,
+                                 text=True, timeout=INSPECT_TIMEOUT, check=True)
+            slots = [slot for entry in json.loads(ran.stdout)["slots"] for slot in entry.values()]
+        except (OSError, subprocess.SubprocessError, ValueError, KeyError, AttributeError) as exc:
+            raise UpdaterUnavailable(f"rauc status: {exc}") from exc
+        return {((slot.get("slot_status") or {}).get("bundle") or {}).get("version") or ""
+                for slot in slots if slot.get("boot_status") == "bad"} - {""}
+
     def install(self, path: Path) -> None:
         from jeepney import new_method_call
 

@@ -25,6 +25,7 @@ from werkzeug.datastructures import CallbackDict
 
 from kiosk.clock import Clock
 from kiosk.journey.flow import CustomerFlow
+from kiosk.metrics import CustomersCollector
 
 COOKIE_NAME = "kiosk_sid"
 VISIT = "visit"  # the session key of the customer's Visit
@@ -142,10 +143,17 @@ class SessionStore:
             self.end(sid, reason)
         return [reason for _, reason in expired]
 
+    def customers(self) -> list[tuple[str, Entry]]:
+        """Sessions with a customer's visit in them (the staff's own browser sessions hold none)."""
+        return [(sid, entry) for sid, entry in self.active() if entry.session.get(VISIT) is not None]
+
+    def customer_count(self) -> int:
+        return len(self.customers())
+
     def end_customer_sessions(self, reason: str) -> int:
         """Staff reset or out of service: every session with a customer's visit ends (the staff's own
         browser session, holding only its CSRF token, stays)."""
-        customers = [sid for sid, entry in self.active() if entry.session.get(VISIT) is not None]
+        customers = [sid for sid, _entry in self.customers()]
         for sid in customers:
             self.end(sid, reason)
         return len(customers)
@@ -235,6 +243,7 @@ def init_app(app: Flask, settings, kiosk) -> SessionStore:
         on_end=[ending_visits(kiosk.flow)],
     )
     app.extensions["kiosk.sessions"] = store
+    kiosk.metrics.add(CustomersCollector(store.customer_count))
     app.session_interface = ServerSideSessionInterface(store)
     return store
 

@@ -1,6 +1,6 @@
 """A/B system updates with RAUC on the booted lab appliance (issue 29): the appliance that
 test_appliance.py used (tests/system/conftest.py: one boot for both) takes signed bundles from a
-technician's USB stick, in this order on the one VM:
+technician's USB stick and from the fleet's server, in this order on the one VM:
 - only root's units and the staff console's install may talk to RAUC's service (the D-Bus policy);
 - refused, with slots, GRUB's environment and slot B's bytes left as they were: a bundle signed by a key
   outside the image's keyring, a truncated bundle, a bundle signed by the fleet's key for another product;
@@ -9,18 +9,22 @@ technician's USB stick, in this order on the one VM:
   installed as branch staff do it, through the staff console's 시스템 업데이트 (which judges every bundle on
   the stick first): it installs (which is the install after the power cut succeeding), boots once, fails
   its health gate, is marked bad, and the appliance comes back on slot A by itself;
-- the next version (`make bundle` with APPLIANCE_VERSION) installs into slot B, the appliance reboots into
-  it, the health gate proves it, and what the kiosk wrote on slot A's system — the certificate registry and
-  the hash-chained audit log on the data partition — is there and intact;
+- the next version (`make bundle` with APPLIANCE_VERSION) comes over the network: the fleet's server (on
+  the host) names it in `latest`, the kiosk's network update downloads it, RAUC installs it into slot B,
+  the appliance restarts itself into it, the health gate proves it, and what the kiosk wrote on slot A's
+  system — the certificate registry and the hash-chained audit log on the data partition — is there and
+  intact;
 - three power cuts in a row right after GRUB chose the proven slot B: still slot B, no try counted.
 Boots: three reboots, four power-ons."""
 
 from __future__ import annotations
 
 import http.client
+import http.server
 import json
 import os
 import subprocess
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -132,10 +136,25 @@ def stick_for_the_kiosk(appliance, stick_file):
             pass
 
 
-def take_out(appliance: Appliance) -> None:
-    """The technician unmounts and pulls the stick (before a reboot: the kiosk must boot from its disk)."""
-    appliance.run(f"umount {MOUNT}", check=True)
-    appliance.unplug("update")
+@pytest.fixture
+def update_server(bundles, tmp_path):
+    """The fleet's update server: the next version's bundle and `latest` naming it, over HTTP on the host,
+    which the guest reaches at 10.0.2.2 (QEMU's user network). Yields the URL the kiosk is given."""
+    root = tmp_path / "fleet"
+    root.mkdir()
+    name = f"cert-kiosk-lab_{NEXT_VERSION}.raucb"
+    (root / name).symlink_to(bundles["next"])
+    (root / "latest").write_text(name + "\n")
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), lambda *args: QuietFiles(*args, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://10.0.2.2:{server.server_address[1]}/"
+    server.shutdown()
+
+
+class QuietFiles(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
 
 
 def slots(appliance: Appliance) -> dict:
@@ -306,26 +325,33 @@ def test_a_version_whose_kiosk_fails_its_health_gate_goes_back_to_slot_a_by_itse
     assert 'slot="A"' in info and f'version="{pyproject_version()}"' in info, info
 
 
-def test_the_next_version_installs_into_slot_b_boots_and_keeps_the_kiosks_data(appliance, update_stick):
-    """Installed from the stick, rebooted: GRUB boots slot B, the slot is marked good after the kiosk
-    answers, the registry and audit log written on A are all there and the chain verifies."""
+def test_the_next_version_comes_over_the_network_into_slot_b_boots_and_keeps_the_kiosks_data(appliance,
+                                                                                           update_server):
+    """The fleet's server names the next version in `latest`; the kiosk's network update (started as its
+    nightly timer starts it) downloads it to the data partition, RAUC installs it, the kiosk restarts
+    itself with no customer at the screen: GRUB boots slot B, the slot is marked good after the kiosk
+    proves itself, the registry and audit log written on A are all there and the chain verifies, and the
+    download is gone."""
     # something written on slot A's system for certain, whatever ran before: a staff member (and its
     # audit row); test_appliance.py's issuances are in the registry too when it ran first
     appliance.run(f"{KIOSK} staff add update-check --pin 482916", check=True)
     kept_before = appliance.run(REGISTRY, check=True).out.split()
     audit_before = appliance.run(f"{KIOSK} audit verify", check=True).out
     machine_id = appliance.run("cat /etc/machine-id", check=True).out.strip()
+    appliance.run(f"printf 'KIOSK_UPDATE_URL={update_server}\\nKIOSK_UPDATE_RATE_KIB=0\\n' >> /etc/cert-kiosk/kiosk.env",
+                  check=True)
 
+    before = appliance.boot_id()
     start = time.monotonic()
-    installed = appliance.run(f"rauc install {update_stick['next']}", timeout=900)
-    record("bundle_install_s", time.monotonic() - start)
-    assert installed.status == 0, installed.out + installed.err
-    status = slots(appliance)
-    assert status["primary"] == "rootfs.1", status
-    assert status["slots"]["rootfs.1"]["version"] == NEXT_VERSION, status
-
-    take_out(appliance)
-    record("update_reboot_to_userspace_s", appliance.reboot(600))
+    appliance.run("systemctl start --no-block cert-kiosk-update-fetch.service", check=True)
+    appliance.wait_for_new_boot(before, 900)
+    record("network_update_to_userspace_s", time.monotonic() - start)
+    fetched = appliance.run("journalctl -b -1 -u cert-kiosk-update-fetch --no-pager -o cat", check=True).out
+    for line in (f"update.fetch_downloaded bundle=cert-kiosk-lab_{NEXT_VERSION}.raucb",
+                 f"update.install_finished version={NEXT_VERSION}",
+                 f"update.restart_requested version={NEXT_VERSION} source=network"):
+        assert line in fetched, fetched[-3000:]
+    assert appliance.run("ls -A /data/updates", check=True).out.strip() == "", "the download was deleted"
     start = time.monotonic()
     appliance.wait_until("systemctl is-active --quiet cert-kiosk.service", 600, interval=5)
     record("update_userspace_to_kiosk_ready_s", time.monotonic() - start)

@@ -227,7 +227,7 @@ def console_state() -> dict:
     clock = svc.clock.now()
     customers = [
         {"step": entry.session[VISIT].journey.current.value, "idle": int(clock - entry.touched)}
-        for _sid, entry in session_store().active() if entry.session.get(VISIT) is not None
+        for _sid, entry in session_store().customers()
     ]
     return {
         "staff": g.staff,
