@@ -1,7 +1,8 @@
-"""RAUC bundles made the way a fleet's signer (or a stranger) makes them, with the real `rauc` and the
-lab's development key (appliance/signing-key.sh): for the staff console's verdicts on the host
-(tests/integration/test_update_from_stick.py) and the installs on the booted appliance
-(tests/system/test_update.py)."""
+"""RAUC in the tests: bundles made the way a fleet's signer (or a stranger) makes them, with the real
+`rauc` and the lab's development key (appliance/signing-key.sh), for the verdicts on the host
+(tests/ops/test_update_from_stick.py, test_network_update.py) and the installs on the booted appliance
+(tests/system/test_update.py); and, on the host only, a stand-in for RAUC's install service and logind,
+which run only on the booted appliance."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import os
 import subprocess
 from pathlib import Path
 
+from kiosk.updates.offer import INSTALL_DONE
+from kiosk.updates.rauc import Rauc
 from tests.system.appliance import REPO
 
 
@@ -53,3 +56,28 @@ def truncated(bundle: Path, out: Path, size: int) -> Path:
     with bundle.open("rb") as source, out.open("wb") as target:
         target.write(source.read(size))
     return out
+
+
+class StandInForRaucsService(Rauc):
+    """The real `rauc info` (inspect); install, progress and restart recorded instead of sent on D-Bus."""
+
+    def __init__(self, conf: Path):
+        super().__init__(conf)
+        self.installed: list[Path] = []
+        self.rebooted = False
+        self.polls = 0
+
+    def install(self, path: Path) -> None:
+        assert path.exists()
+        self.installed.append(path)
+        self.polls = 0
+
+    def operation(self):
+        """Idle before an install; then installing for two polls, and done."""
+        if not self.installed:
+            return ("idle", 0, "", "")
+        self.polls += 1
+        return ("installing", 40, "Copying image", "") if self.polls < 3 else ("idle", 100, INSTALL_DONE, "")
+
+    def reboot(self) -> None:
+        self.rebooted = True

@@ -174,8 +174,8 @@ class SystemUpdates:
         the updater with the stick mounted read-only until the install ends. Raises UpdateRefused or
         UpdaterUnavailable."""
         with self._lock:
-            if self.progress().state is InstallState.INSTALLING:
-                raise UpdateRefused(None, "an install is already running")
+            if self.progress().state in (InstallState.INSTALLING, InstallState.INSTALLED):
+                raise UpdateRefused(None, "an install runs, or waits for its restart")
             try:
                 wanted = [bundle for bundle in self._bundles_on(drive_id, drive_id) if bundle.file_name == file_name]
             except DriveError as exc:
@@ -209,7 +209,8 @@ class SystemUpdates:
                                version)
 
     def finish(self) -> InstallProgress:
-        """Once the install ended: log its end once and let the stick go (unmounted, still plugged)."""
+        """Once the install ended: log its end once and let the stick go (unmounted, still plugged). The
+        console goes on showing how it ended until the restart, or until the staff try again."""
         progress = self.progress()
         with self._lock:
             bundle = self._installing
@@ -217,7 +218,6 @@ class SystemUpdates:
                 return progress
             if progress.state is InstallState.FAILED:
                 logs.error("update.install_failed", version=bundle.version, detail=progress.message)
-                self._installing = None
             else:
                 logs.warning("update.install_finished", version=bundle.version)
             self._release()

@@ -14,9 +14,7 @@ import pytest
 
 from kiosk.build import version
 from kiosk.updates.fetch import Fetched, FetchFailed, NetworkUpdate
-from kiosk.updates.offer import INSTALL_DONE
-from kiosk.updates.rauc import Rauc
-from tests.rauc_bundles import lab_signing, signed_by_a_stranger, small_bundle
+from tests.rauc_bundles import StandInForRaucsService, lab_signing, signed_by_a_stranger, small_bundle
 from tests.tools import require_command
 
 COMPATIBLE = "cert-kiosk-lab"
@@ -63,27 +61,6 @@ def release(server, bundle: Path) -> str:
     (server.root / "wave-1" / name).write_bytes(bundle.read_bytes())
     (server.root / "wave-1" / "latest").write_text(name + "\n")
     return name
-
-
-class StandInForRaucsService(Rauc):
-    """The real `rauc info` (inspect); install, progress and restart recorded instead of sent on D-Bus."""
-
-    def __init__(self, conf: Path):
-        super().__init__(conf)
-        self.installed: list[Path] = []
-        self.rebooted = False
-        self.polls = 0
-
-    def install(self, path: Path) -> None:
-        assert path.exists()
-        self.installed.append(path)
-
-    def operation(self):
-        self.polls += 1
-        return ("installing", 40, "Copying image", "") if self.polls < 3 else ("idle", 100, INSTALL_DONE, "")
-
-    def reboot(self) -> None:
-        self.rebooted = True
 
 
 @pytest.fixture

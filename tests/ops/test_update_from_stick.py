@@ -14,7 +14,13 @@ from hardware.demo import demo_drives_dir
 from kiosk.build import version
 from kiosk.staff import add_staff
 from tests.demo_drives import plug_in
-from tests.rauc_bundles import lab_signing, signed_by_a_stranger, small_bundle, truncated
+from tests.rauc_bundles import (
+    StandInForRaucsService,
+    lab_signing,
+    signed_by_a_stranger,
+    small_bundle,
+    truncated,
+)
 from tests.staff_console import offered_bundles
 from tests.tools import require_command
 
@@ -132,3 +138,26 @@ def test_a_kiosk_without_rauc_offers_no_system_update(app_config, tmp_path, bund
 def test_the_console_offers_the_search_where_rauc_is_configured(staff):
     page = staff.get("/staff").get_data(as_text=True)
     assert 'id="staff-update-find"' in page and "update-bundles" not in page
+
+
+def test_the_console_follows_an_install_to_its_end_and_restarts_with_a_stand_in_for_raucs_service(app, staff,
+                                                                                                  bundles):
+    """The real verdicts, then RAUC's service and logind replaced by a recorder: 설치, the progress the
+    console polls, 다시 시작 (which ends the customers' sessions) and the audit rows."""
+    kiosk = app.extensions["kiosk"]
+    kiosk.updates.updater = StandInForRaucsService(kiosk.settings.rauc_conf)
+    drive = technicians_stick(app, bundles)
+
+    started = staff.post("/staff/update/install", data={"drive": drive, "bundle": f"cert-kiosk-lab_{NEWER}.raucb"})
+    assert started.status_code == 200 and "설치를 시작했습니다" in started.get_data(as_text=True)
+    assert "설치 중" in staff.get("/staff/state").get_data(as_text=True)
+    assert staff.post("/staff/update/install", data={"drive": drive, "bundle": f"cert-kiosk-lab_{NEWER}.raucb"}
+                      ).status_code == 409, "one install at a time"
+    done = staff.get("/staff/state").get_data(as_text=True)
+    assert 'data-state="installed"' in done and 'id="staff-update-restart"' in done
+    assert "staff-update-find" not in staff.get("/staff").get_data(as_text=True), "no second install meanwhile"
+
+    assert staff.post("/staff/update/restart").status_code == 200
+    assert kiosk.updates.updater.rebooted
+    actions = [row["action"] for row in kiosk.audit.recent(10)]
+    assert "update.install_started" in actions and "update.restart" in actions
