@@ -141,7 +141,7 @@ def system_updates(settings: Settings, drives: DriveManager) -> SystemUpdates | 
     from kiosk.updates.rauc import Rauc
 
     try:
-        return SystemUpdates(Rauc(settings.rauc_conf), drives, image_version())
+        return SystemUpdates(Rauc(settings.rauc_conf), drives, image_version(), settings.data_dir / "updates")
     except UpdaterUnavailable as exc:  # the kiosk serves customers without it; the console says none
         logs.warning("update.updater_unconfigured", detail=str(exc))
         return None

@@ -30,10 +30,12 @@ from pathlib import Path
 
 from kiosk import logs
 from kiosk.updates.offer import (
+    RESERVE_BYTES,
     Inspection,
     InstallState,
     Updater,
     Verdict,
+    hand_over,
     install_outcome,
     judge,
 )
@@ -41,8 +43,6 @@ from kiosk.updates.offer import (
 LATEST = "latest"
 BUNDLE_NAME = re.compile(r"^(?P<compatible>[A-Za-z0-9][A-Za-z0-9.+-]*)_(?P<version>[A-Za-z0-9][A-Za-z0-9.+-]*)\.raucb$")
 CHUNK = 1024 * 1024
-# room the kiosk keeps on the data partition beside a download (its database, journal, RAUC's status)
-RESERVE_BYTES = 128 * 1024 * 1024
 HTTP_TIMEOUT = 60
 
 
@@ -157,7 +157,7 @@ class NetworkUpdate:
         if verdict is not Verdict.INSTALLABLE:
             logs.error("update.fetch_refused", bundle=path.name, verdict=verdict)
             return Fetched.REFUSED
-        self.updater.install(path)
+        hand_over(self.updater, path, sleep=self.sleep)
         logs.warning("update.install_started", version=version, bundle=path.name, source="network")
         while True:
             operation, _percent, message, last_error = self.updater.operation()

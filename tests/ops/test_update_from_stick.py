@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 
 import pytest
 
@@ -89,17 +90,28 @@ def test_only_a_newer_bundle_signed_by_the_fleet_for_this_kiosk_is_offered(app, 
     assert "update.bundles_found bundles=6 installable=1" in caplog.text
 
 
-def test_without_raucs_service_the_install_is_refused_politely_and_the_kiosk_keeps_serving(app, staff, bundles,
-                                                                                            caplog):
+def console_state_until(staff, state: str) -> str:
+    """The console's polled state, until its update progress says `state` (the install runs on a thread)."""
+    deadline = time.monotonic() + 30
+    while f'data-state="{state}"' not in (page := staff.get("/staff/state").get_data(as_text=True)):
+        assert time.monotonic() < deadline, page
+        time.sleep(0.1)
+    return page
+
+
+def test_without_raucs_service_the_install_fails_politely_and_the_kiosk_keeps_serving(app, staff, bundles, caplog):
     drive = technicians_stick(app, bundles)
 
     answer = staff.post("/staff/update/install", data={"drive": drive, "bundle": f"cert-kiosk-lab_{NEWER}.raucb"})
+    assert answer.status_code == 200
 
-    assert answer.status_code == 503
-    assert "업데이트를 시작하지 못했습니다" in answer.get_data(as_text=True)
-    assert "update.updater_unavailable" in caplog.text
-    assert not app.extensions["kiosk"].state.out_of_service
+    assert "업데이트를 설치하지 못했습니다" in console_state_until(staff, "failed")
+    assert "update.install_failed" in caplog.text and "UpdaterUnavailable" in caplog.text
+    kiosk = app.extensions["kiosk"]
+    assert not kiosk.state.out_of_service
+    assert list((kiosk.settings.data_dir / "updates").iterdir()) == [], "the copy is not left behind"
     assert staff.post("/staff/update/restart").status_code == 409, "nothing was installed to restart into"
+    assert 'id="staff-update-find"' in staff.get("/staff").get_data(as_text=True), "the staff may try again"
 
 
 def test_a_bundle_the_kiosk_would_not_offer_is_refused_when_posted_all_the_same(app, staff, bundles):
@@ -142,22 +154,25 @@ def test_the_console_offers_the_search_where_rauc_is_configured(staff):
 
 def test_the_console_follows_an_install_to_its_end_and_restarts_with_a_stand_in_for_raucs_service(app, staff,
                                                                                                   bundles):
-    """The real verdicts, then RAUC's service and logind replaced by a recorder: 설치, the progress the
-    console polls, 다시 시작 (which ends the customers' sessions) and the audit rows."""
+    """The real verdicts and the copy, then RAUC's service and logind replaced by a recorder: 설치, the
+    progress the console polls, 다시 시작 (which ends the customers' sessions) and the audit rows."""
     kiosk = app.extensions["kiosk"]
-    kiosk.updates.updater = StandInForRaucsService(kiosk.settings.rauc_conf)
+    stand_in = kiosk.updates.updater = StandInForRaucsService(kiosk.settings.rauc_conf)
     drive = technicians_stick(app, bundles)
+    bundle = f"cert-kiosk-lab_{NEWER}.raucb"
 
-    started = staff.post("/staff/update/install", data={"drive": drive, "bundle": f"cert-kiosk-lab_{NEWER}.raucb"})
+    started = staff.post("/staff/update/install", data={"drive": drive, "bundle": bundle})
     assert started.status_code == 200 and "설치를 시작했습니다" in started.get_data(as_text=True)
-    assert "설치 중" in staff.get("/staff/state").get_data(as_text=True)
-    assert staff.post("/staff/update/install", data={"drive": drive, "bundle": f"cert-kiosk-lab_{NEWER}.raucb"}
-                      ).status_code == 409, "one install at a time"
-    done = staff.get("/staff/state").get_data(as_text=True)
-    assert 'data-state="installed"' in done and 'id="staff-update-restart"' in done
+    assert staff.post("/staff/update/install", data={"drive": drive, "bundle": bundle}).status_code == 409, \
+        "one install at a time"
+    done = console_state_until(staff, "installed")
+    assert 'id="staff-update-restart"' in done
+    assert [path.name for path in stand_in.installed] == [bundle]
+    assert stand_in.installed[0].parent == kiosk.settings.data_dir / "updates", "RAUC gets the copy, not the stick"
     assert "staff-update-find" not in staff.get("/staff").get_data(as_text=True), "no second install meanwhile"
+    assert list((kiosk.settings.data_dir / "updates").iterdir()) == [], "the copy is removed once installed"
 
     assert staff.post("/staff/update/restart").status_code == 200
-    assert kiosk.updates.updater.rebooted
+    assert stand_in.rebooted
     actions = [row["action"] for row in kiosk.audit.recent(10)]
     assert "update.install_started" in actions and "update.restart" in actions

@@ -289,7 +289,7 @@ def test_a_version_whose_kiosk_fails_its_health_gate_goes_back_to_slot_a_by_itse
 
     start = time.monotonic()
     staff.post("/staff/update/install", install_form(staff.page, f"cert-kiosk-lab_{BROKEN_VERSION}.raucb"))
-    assert staff.status == 200, staff.page[-3000:]
+    assert staff.status == 200 and "설치를 시작했습니다" in staff.page, staff.page[-3000:]
     while 'data-state="installed"' not in staff.get("/staff/state"):
         assert 'data-state="failed"' not in staff.page, staff.page[-3000:]
         assert time.monotonic() - start < 900, staff.page[-3000:]
@@ -299,6 +299,7 @@ def test_a_version_whose_kiosk_fails_its_health_gate_goes_back_to_slot_a_by_itse
     assert status["primary"] == "rootfs.1" and status["slots"]["rootfs.1"]["version"] == BROKEN_VERSION, status
     assert grubenv(appliance)["B_PROVEN"] == "0"
     assert appliance.run("grep -q ' /media/cert-kiosk/' /proc/mounts").status != 0, "the stick was let go"
+    assert appliance.run("ls -A /var/lib/cert-kiosk/updates", check=True).out.strip() == "", "the copy was removed"
     appliance.unplug("update")
 
     before = appliance.boot_id()

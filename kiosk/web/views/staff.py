@@ -10,7 +10,6 @@ from functools import wraps
 from flask import Blueprint, abort, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from hardware import DriveError
 from kiosk import logs
 from kiosk.build import booted_slot, version
 from kiosk.identity.ports import MAX_ACCOUNT_FAILURES
@@ -169,8 +168,9 @@ def find_updates():
 @bp.post("/update/install")
 @signed_in
 def install_update():
-    """The bundle is judged again and handed to RAUC, which writes it to the slot not running: customers
-    go on being served meanwhile, and the new version runs only after the staff's 다시 시작."""
+    """The bundle is judged again, copied from the stick and handed to RAUC, which writes it to the slot
+    not running (kiosk/updates/offer.py): customers go on being served meanwhile, and the new version runs
+    only after the staff's 다시 시작. How it goes is on the console's polled state."""
     updates = updates_or_404()
     try:
         bundle = updates.install(request.form.get("drive", "")[:200], request.form.get("bundle", "")[:255])
@@ -178,11 +178,9 @@ def install_update():
         logs.warning("update.install_refused", verdict=refused.verdict or "none", detail=str(refused))
         return console_response(_("이 업데이트는 설치할 수 없습니다. USB에서 다시 찾아 주세요."), status=409,
                                 bundles=updates.find())
-    except (UpdaterUnavailable, DriveError) as exc:
-        logs.error("update.updater_unavailable", detail=str(exc))
-        return console_response(_("업데이트를 시작하지 못했습니다. 기술 지원에 연락해 주세요."), status=503)
     audit("update.install_started", detail=f"version={bundle.version}")
-    return console_response(_("%(version)s 설치를 시작했습니다. 끝날 때까지 USB를 빼지 마세요.", version=bundle.version))
+    return console_response(_("%(version)s 설치를 시작했습니다. 복사가 끝날 때까지 USB를 빼지 마세요.",
+                              version=bundle.version))
 
 
 @bp.post("/update/restart")
