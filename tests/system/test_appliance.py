@@ -17,6 +17,7 @@ from pypinksign import PinkSign
 from tests.http_customer import Customer, choose_drive, wait_for_issuing
 from tests.http_customer import walk_to_drive as walk_to_drive_step
 from tests.system.appliance import ARTIFACTS, Appliance, exfat_stick_image, partition, record, stick_image
+from tests.system.kiosk_customer import drive_buttons, outbox_code, wait_listed
 from tests.walker import GOOD_PASSWORD
 
 LABEL = "우체국"
@@ -162,30 +163,6 @@ def listening_addresses(appliance: Appliance, port: int) -> set[str]:
                 words = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
                 addresses.add(str(ipaddress.ip_address(words)))
     return addresses
-
-
-def outbox_code(appliance: Appliance) -> str:
-    """The newest e-mail code in the demo outbox, read from the guest's database (read-only)."""
-    result = appliance.run(
-        "/opt/cert-kiosk/.venv/bin/python -c \"import sqlite3; c = sqlite3.connect("
-        "'file:/var/lib/cert-kiosk/kiosk.sqlite3?mode=ro', uri=True); "
-        "print(c.execute('SELECT body FROM demo_outbox ORDER BY id DESC LIMIT 1').fetchone()[0])\"", check=True)
-    return re.search(r"\b(\d{6})\b", result.out)[1]
-
-
-def drive_buttons(customer: Customer) -> str:
-    return customer.get("/drives/list")
-
-
-def wait_listed(customer: Customer, label: str, timeout: float = 60) -> str | None:
-    """Poll the drive list until a stick labelled `label` is on it; the first offered drive's id (None
-    when none is offered: a stick that cannot be written)."""
-    deadline = time.monotonic() + timeout
-    while label not in drive_buttons(customer):
-        assert time.monotonic() < deadline, f"the stick {label} never appeared: {customer.page}"
-        time.sleep(0.5)
-    offered = re.search(r'name="drive_id" value="(\w+)"', customer.page)
-    return offered[1] if offered else None
 
 
 @pytest.fixture(scope="module")

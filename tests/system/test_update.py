@@ -31,9 +31,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.http_customer import Customer, choose_drive, wait_for_issuing, walk_to_drive
 from tests.rauc_bundles import signed_by_a_stranger, small_bundle, truncated
 from tests.staff_console import install_form, offered_bundles, signed_in_staff
 from tests.system.appliance import REPO, Appliance, record, stick_image
+from tests.system.kiosk_customer import outbox_code, wait_listed
 
 STICK_LABEL = "UPDATE"
 MOUNT = "/run/update-stick"
@@ -327,12 +329,13 @@ def test_a_version_whose_kiosk_fails_its_health_gate_goes_back_to_slot_a_by_itse
 
 
 def test_the_next_version_comes_over_the_network_into_slot_b_boots_and_keeps_the_kiosks_data(appliance,
-                                                                                           update_server):
+                                                                                           update_server,
+                                                                                           tmp_path):
     """The fleet's server names the next version in `latest`; the kiosk's network update (started as its
     nightly timer starts it) downloads it to the data partition, RAUC installs it, the kiosk restarts
     itself with no customer at the screen: GRUB boots slot B, the slot is marked good after the kiosk
-    proves itself, the registry and audit log written on A are all there and the chain verifies, and the
-    download is gone."""
+    proves itself, the registry and audit log written on A are all there and the chain verifies, the
+    download is gone, and the kiosk on the new version issues a certificate onto a stick plugged in now."""
     # something written on slot A's system for certain, whatever ran before: a staff member (and its
     # audit row); test_appliance.py's issuances are in the registry too when it ran first
     appliance.run(f"{KIOSK} staff add update-check --pin 482916", check=True)
@@ -382,6 +385,20 @@ def test_the_next_version_comes_over_the_network_into_slot_b_boots_and_keeps_the
     assert kept_after[2] == "1", "the staff member added on slot A is gone"
     audit_after = appliance.run(f"{KIOSK} audit verify", check=True).out
     assert "intact" in audit_after and "intact" in audit_before, (audit_before, audit_after)
+
+    customer = Customer(appliance.url)
+    walk_to_drive(customer, lambda: outbox_code(appliance))
+    appliance.plug(stick_image(tmp_path / "after-update.img", "NEWSLOT"), name="after-update")
+    try:
+        drive_id = wait_listed(customer, "NEWSLOT")
+        customer.get("/journey/drive")
+        choose_drive(customer, drive_id)
+        wait_for_issuing(customer, timeout=300, interval=0.5)
+        assert customer.url.endswith("/journey/done"), customer.page[-2000:]
+    finally:
+        appliance.unplug("after-update")
+    issued = appliance.run(REGISTRY, check=True).out.split()
+    assert int(issued[0]) == int(kept_after[0]) + 1, (kept_after, issued)
 
 
 def test_three_power_cuts_in_a_row_leave_the_kiosk_on_its_proven_slot(appliance):

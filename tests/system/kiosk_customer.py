@@ -1,0 +1,35 @@
+"""A customer at the booted appliance's kiosk, over HTTP from the host: the e-mail code read from the
+guest's demo outbox, and the drive list waited on. Shared by test_appliance.py and test_update.py (which
+issues a certificate on the updated slot)."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from tests.http_customer import Customer
+from tests.system.appliance import Appliance
+
+
+def outbox_code(appliance: Appliance) -> str:
+    """The newest e-mail code in the demo outbox, read from the guest's database (read-only)."""
+    result = appliance.run(
+        "/opt/cert-kiosk/.venv/bin/python -c \"import sqlite3; c = sqlite3.connect("
+        "'file:/var/lib/cert-kiosk/kiosk.sqlite3?mode=ro', uri=True); "
+        "print(c.execute('SELECT body FROM demo_outbox ORDER BY id DESC LIMIT 1').fetchone()[0])\"", check=True)
+    return re.search(r"\b(\d{6})\b", result.out)[1]
+
+
+def drive_buttons(customer: Customer) -> str:
+    return customer.get("/drives/list")
+
+
+def wait_listed(customer: Customer, label: str, timeout: float = 60) -> str | None:
+    """Poll the drive list until a stick labelled `label` is on it; the first offered drive's id (None
+    when none is offered: a stick that cannot be written)."""
+    deadline = time.monotonic() + timeout
+    while label not in drive_buttons(customer):
+        assert time.monotonic() < deadline, f"the stick {label} never appeared: {customer.page}"
+        time.sleep(0.5)
+    offered = re.search(r'name="drive_id" value="(\w+)"', customer.page)
+    return offered[1] if offered else None
