@@ -100,6 +100,7 @@ install -D -m 0644 appliance/rauc/system.conf "$root/etc/rauc/system.conf"
 install -m 0644 "$signing/cert.pem" "$root/etc/rauc/keyring.pem"
 install -D -m 0755 appliance/rauc/post-install "$root/usr/lib/cert-kiosk-appliance/rauc-post-install"
 install -m 0755 appliance/rauc/pre-install "$root/usr/lib/cert-kiosk-appliance/rauc-pre-install"
+install -m 0755 appliance/rauc/same-owners "$root/usr/lib/cert-kiosk-appliance/same-owners"
 install -m 0755 appliance/rauc/health-gate "$root/usr/lib/cert-kiosk-appliance/health-gate"
 install -m 0644 appliance/rauc/cert-kiosk-update-good.service "$root/etc/systemd/system/"
 install -m 0644 appliance/rauc/cert-kiosk-update-fetch.service appliance/rauc/cert-kiosk-update-fetch.timer \
