@@ -176,3 +176,18 @@ def test_the_console_follows_an_install_to_its_end_and_restarts_with_a_stand_in_
     assert stand_in.rebooted
     actions = [row["action"] for row in kiosk.audit.recent(10)]
     assert "update.install_started" in actions and "update.restart" in actions
+
+
+def test_no_stick_is_touched_while_a_customer_is_at_the_screen(app, staff, bundles, caplog):
+    """Looking for updates mounts and unmounts every stick: never under a customer's write."""
+    technicians_stick(app, bundles)
+    customer = app.test_client()
+    customer.get("/")
+    customer.post("/start")
+    assert app.extensions["kiosk.sessions"].customer_count() == 1
+
+    for path in ("/staff/update/find", "/staff/update/install"):
+        answer = staff.post(path, data={"drive": "x", "bundle": "y"})
+        assert answer.status_code == 409 and "고객이 이용 중입니다" in answer.get_data(as_text=True), path
+    assert "update.refused_while_customers" in caplog.text
+    assert "update.bundles_found" not in caplog.text

@@ -159,7 +159,10 @@ def unlock():
 @signed_in
 def find_updates():
     """Mount each listed stick read-only and judge the update bundles at its root (kiosk/updates)."""
-    bundles = updates_or_404().find()
+    updates = updates_or_404()
+    if session_store().customer_count():
+        return customers_first()
+    bundles = updates.find()
     audit("update.bundles_looked_for", detail=f"bundles={len(bundles)}")
     return console_response(_("USB에서 업데이트 파일 %(count)d개를 찾았습니다.", count=len(bundles)),
                             bundles=bundles)
@@ -172,6 +175,8 @@ def install_update():
     not running (kiosk/updates/offer.py): customers go on being served meanwhile, and the new version runs
     only after the staff's 다시 시작. How it goes is on the console's polled state."""
     updates = updates_or_404()
+    if session_store().customer_count():
+        return customers_first()
     try:
         bundle = updates.install(request.form.get("drive", "")[:200], request.form.get("bundle", "")[:255])
     except UpdateRefused as refused:
@@ -198,6 +203,13 @@ def restart_for_update():
         logs.error("update.updater_unavailable", detail=str(exc))
         return console_response(_("다시 시작하지 못했습니다. 기술 지원에 연락해 주세요."), status=503)
     return console_response(_("다시 시작합니다. 새 버전이 화면을 띄우면 업데이트가 끝납니다."))
+
+
+def customers_first():
+    """Looking for updates mounts every stick, a customer's too, and unmounts it: never under a customer's
+    write. The staff wait until the customer has finished (the console lists who is at the screen)."""
+    logs.warning("update.refused_while_customers", staff=g.staff)
+    return console_response(_("고객이 이용 중입니다. 고객의 이용이 끝난 뒤 다시 해 주세요."), status=409)
 
 
 def updates_or_404() -> SystemUpdates:
