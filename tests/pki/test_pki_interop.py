@@ -96,7 +96,8 @@ def test_openssl_checks_the_crl_and_sees_a_revocation(drive, service):
     text = openssl(
         "crl", "-inform", "DER", "-in", str(tmp_path / "crl.der"), "-noout", "-text"
     ).stdout.decode()
-    assert prepared.serial in text.replace(":", "").upper()
+    # OpenSSL prints the serial as the integer's bytes: a serial whose hex starts with 00 loses that byte
+    assert f"{int(prepared.serial, 16):X}" in text.replace(":", "").upper()
     assert "Cessation Of Operation" in text
     openssl(
         "crl",
