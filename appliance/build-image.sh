@@ -77,6 +77,12 @@ echo cert-kiosk-lab > "$root/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\tcert-kiosk-lab\n' > "$root/etc/hosts"
 install -m 0600 appliance/lab/kiosk.env "$root/etc/cert-kiosk/kiosk.env"
 install -m 0600 appliance/lab/browser.env "$root/etc/cert-kiosk/browser.env"
+# the lab has no camera: its browser plays 홍길동's demo 주민등록증 held still (browser.env), drawn by the
+# installed kiosk itself
+chroot "$root" env KIOSK_MODE=demo KIOSK_DATA_DIR=/tmp/demo-cards/data \
+    /opt/cert-kiosk/.venv/bin/kiosk demo-cards --fake-camera /tmp/demo-cards >&2
+install -D -m 0644 "$root/tmp/demo-cards/홍길동-resident_card.mjpeg" "$root/usr/share/cert-kiosk-lab/camera.mjpeg"
+rm -rf "$root/tmp/demo-cards"
 install -D -m 0644 appliance/lab/cert-kiosk-lab.conf "$root/etc/systemd/system/cert-kiosk.service.d/lab.conf"
 if [ "$FAULT" = kiosk-exits-at-start ]; then
     mkdir -p "$root/etc/systemd/system/cert-kiosk.service.d"

@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from io import BytesIO
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
@@ -208,8 +209,30 @@ DPI = round(PX_PER_MM * 25.4)   # 305: a printer given the PNG's dpi prints it a
 
 
 def card_png(face: CardFace) -> bytes:
-    from io import BytesIO
-
     buffer = BytesIO()
     draw_card(face).save(buffer, "PNG", dpi=(PX_PER_MM * 25.4, PX_PER_MM * 25.4))
     return buffer.getvalue()
+
+
+CAMERA_FRAME = (1280, 720)   # what Debian's Chromium gives from a fake capture file (../shared/IDCARD.md)
+
+
+def camera_frame(face: CardFace, width_share: float = 0.62) -> bytes:
+    """The card held still in the middle of a camera's frame, over a dark desk, as a JPEG: what a kiosk
+    without a camera (the lab appliance, a developer's machine) plays to Chromium as its camera."""
+    card = draw_card(face)
+    width = round(CAMERA_FRAME[0] * width_share)
+    card = card.resize((width, round(width * card.height / card.width)), Image.Resampling.LANCZOS)
+    frame = Image.new("RGB", CAMERA_FRAME, (62, 52, 44))
+    frame.paste(card, ((CAMERA_FRAME[0] - card.width) // 2, (CAMERA_FRAME[1] - card.height) // 2))
+    buffer = BytesIO()
+    frame.save(buffer, "JPEG", quality=88)
+    return buffer.getvalue()
+
+
+def fake_camera_mjpeg(jpeg_bytes: bytes, frames: int = 30) -> bytes:
+    """An .mjpeg (JPEG frames one after another) for Chromium's `--use-file-for-fake-video-capture`,
+    which loops it: the same picture `frames` times."""
+    if not jpeg_bytes.startswith(b"\xff\xd8"):
+        raise ValueError("not a JPEG")
+    return jpeg_bytes * frames

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from kiosk.idcard import specimen
+from kiosk.idcard.specimen import CAMERA_FRAME as FRAME
 from kiosk.idcard.specimen import CardFace, draw_card
-
-FRAME = (1280, 720)   # what Debian's Chromium gave from a fake capture file (../shared/IDCARD.md)
 
 
 @dataclass(frozen=True)
@@ -135,12 +135,9 @@ def capture(face: CardFace, distortion: Distortion = CLEAN) -> bytes:
 
 
 def fake_camera_mjpeg(jpeg_bytes: bytes, path: Path | str, frames: int = 30) -> Path:
-    """An .mjpeg file (concatenated JPEG frames) for Chromium's `--use-file-for-fake-video-capture`:
-    the same capture, `frames` times (Chromium loops the file)."""
+    """The product's fake camera file (kiosk.idcard.specimen.fake_camera_mjpeg) of this capture, at `path`."""
     path = Path(path)
-    if not jpeg_bytes.startswith(b"\xff\xd8"):
-        raise ValueError("not a JPEG")
-    path.write_bytes(jpeg_bytes * frames)
+    path.write_bytes(specimen.fake_camera_mjpeg(jpeg_bytes, frames))
     return path
 
 

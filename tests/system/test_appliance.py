@@ -87,24 +87,88 @@ def changed_share(appliance: Appliance, tmp_path: Path, name: str, action=lambda
     return sum(difference.histogram()[255:]) / (first.width * first.height)
 
 
+def places_on_screen(appliance: Appliance, chromium, tmp_path: Path, walk: tuple[str, ...] = (),
+                     look: tuple[str, ...] = ()) -> list[tuple[float, float]]:
+    """Where controls sit on the kiosk's real screen (each one's centre, as shares of the screen), found in
+    a browser on the host showing the same pages at the same size: it taps through `walk` (each tap leads
+    to the next control's page), then finds `look` on the page it reached without tapping them."""
+    from PIL import Image
+
+    width, height = Image.open(appliance.screendump(tmp_path / "screen-size.png")).size
+    context = chromium.new_context(viewport={"width": width, "height": height}, locale="ko-KR", has_touch=True)
+    places = []
+    try:
+        page = context.new_page()
+        page.goto(appliance.url + "/", timeout=120_000)
+        for control in walk + look:
+            box = page.locator(control).bounding_box(timeout=60_000)
+            assert box, f"no {control} on the screen"
+            places.append(((box["x"] + box["width"] / 2) / width, (box["y"] + box["height"] / 2) / height))
+            if control in walk:
+                page.locator(control).tap()
+    finally:
+        context.close()
+    return places
+
+
+def tap_and_wait_for_change(appliance: Appliance, tmp_path: Path, place: tuple[float, float], share: float) -> None:
+    """Tap, then wait until at least `share` of the screen differs from before the tap (a new page: most
+    of it; a box ticked: a little), and a moment for the page to settle."""
+    from PIL import Image, ImageChops
+
+    before = Image.open(appliance.screendump(tmp_path / "before-tap.png")).convert("L")
+    appliance.tap(*place)
+    deadline = time.monotonic() + 90
+    while True:
+        after = Image.open(appliance.screendump(tmp_path / "after-tap.png")).convert("L")
+        changed = ImageChops.difference(before, after).point(lambda value: 255 if value > 24 else 0)
+        if sum(changed.histogram()[255:]) / (after.width * after.height) >= share:
+            break
+        assert time.monotonic() < deadline, f"the tap at {place} changed nothing on the screen"
+        time.sleep(0.5)
+    time.sleep(1.5)
+
+
+def test_an_id_card_shown_to_the_camera_is_read_at_the_kiosks_screen(appliance, chromium, tmp_path):
+    """신규 발급 tapped through on the real screen to the identity step, where Chromium's camera (the lab's
+    plays 홍길동's demo 주민등록증, appliance/lab/browser.env) is granted by the managed policy alone — a
+    prompt would hang the kiosk, a refusal would fall back to the keyboard — the page captures the card
+    once it is steady, and the kiosk reads it with Debian's Tesseract (issue 25, item 7). 처음으로 then
+    ends the visit. Before the voice test, which needs the attract screen."""
+    def count(event: str) -> int:
+        return int(appliance.run(f"journalctl -b -u cert-kiosk --no-pager -o cat | grep -c '{event}'").out
+                   .strip() or 0)
+
+    start, new, terms, privacy, consent_next, start_over = places_on_screen(
+        appliance, chromium, tmp_path, walk=("#start", "#service-new", "#terms", "#privacy"),
+        look=("#consent-next", "#start-over"))
+    read_before, keyboard_before = count("identity.card_read"), count("identity.keyboard")
+    tap_and_wait_for_change(appliance, tmp_path, start, 0.3)
+    tap_and_wait_for_change(appliance, tmp_path, new, 0.3)
+    tap_and_wait_for_change(appliance, tmp_path, terms, 0.0005)
+    tap_and_wait_for_change(appliance, tmp_path, privacy, 0.0005)
+    appliance.tap(*consent_next)
+    shown = time.monotonic()
+    while count("identity.card_read") == read_before:
+        journal = appliance.run("journalctl -b -u cert-kiosk -u cert-kiosk-browser --no-pager -o cat | tail -30").out
+        assert count("identity.keyboard") == keyboard_before, f"the page fell back to the keyboard: {journal}"
+        assert time.monotonic() < shown + 180, f"no card was read at the screen: {journal}"
+        time.sleep(1)
+    record("camera_identity_step_to_card_read_s", time.monotonic() - shown)
+    read = appliance.run("journalctl -b -u cert-kiosk --no-pager -o cat | grep identity.card_read | tail -1").out
+    assert "id_kind=resident_card name_read=true rrn_read=true date_read=true" in read, read
+    time.sleep(3)  # the confirm screen's paint
+    appliance.screendump(ARTIFACTS / "appliance-card-confirm.png")
+    tap_and_wait_for_change(appliance, tmp_path, start_over, 0.3)
+
+
 def test_voice_guidance_turned_on_by_touch_is_heard(appliance, chromium, tmp_path):
     """음성 안내 tapped on the real screen (QEMU's usb-tablet): the page asks the kiosk for speech (espeak-ng,
     POST /speech) and plays it through ALSA; the guest's sound card records to a WAV file on the host,
     which then holds speech, not silence (issue 28: the first appliance was mute)."""
-    from PIL import Image
-
-    screen = Image.open(appliance.screendump(tmp_path / "attract.png")).size
-    # where the toggle is: the same attract page, at the same size, in a browser on the host
-    context = chromium.new_context(viewport={"width": screen[0], "height": screen[1]}, locale="ko-KR")
-    try:
-        page = context.new_page()
-        page.goto(appliance.url + "/", timeout=120_000)
-        box = page.locator("#mode-speech").bounding_box()
-    finally:
-        context.close()
-    assert box, "no 음성 안내 toggle on the attract screen"
+    (toggle,) = places_on_screen(appliance, chromium, tmp_path, look=("#mode-speech",))
     silence = appliance.loudest_sample()
-    appliance.tap((box["x"] + box["width"] / 2) / screen[0], (box["y"] + box["height"] / 2) / screen[1])
+    appliance.tap(*toggle)
     deadline = time.monotonic() + 180
     while appliance.loudest_sample() < 2000:
         assert time.monotonic() < deadline, (
