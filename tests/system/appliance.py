@@ -108,7 +108,8 @@ class Appliance:
             "-drive", f"if=pflash,format=raw,file={self.firmware_vars}",
             "-drive", f"file={self.disk},format=qcow2,if=virtio,cache=unsafe",
             "-serial", f"file:{self.console}",
-            "-vga", "none", "-device", "virtio-gpu-pci", "-device", "qemu-xhci,id=xhci",
+            # the kiosk's portrait screen (UX.md: 1080 × 1920), the size every screen is laid out for
+            "-vga", "none", "-device", "virtio-gpu-pci,xres=1080,yres=1920", "-device", "qemu-xhci,id=xhci",
             # the touchscreen on the controller's first port, where the lab's usbguard rule allows it
             # (appliance/lab/usbguard-devices.conf); no keyboard: a test plugs one in
             "-device", "usb-tablet,bus=xhci.0,port=1,id=touch",
