@@ -329,6 +329,36 @@ def crop(card, box: Box, pad_mm: float = 1.0):
     return card[top:bottom, left:right]
 
 
+def one_line(piece, margin: float = 0.35):
+    """The field's crop cut to its own line of print. A box grown by its padding (or a card straightened
+    a little off) takes in the foot of the line above or the top of the line below; Tesseract's single-line
+    mode then sets its baseline and letter height by both and returns nothing, or a misread (measured on
+    600 generated cards: a resident number read empty three ways out of five, one serial in forty). The
+    line is the band of rows with the most ink, joined with bands just above or below it (dots, accents)."""
+    import cv2
+
+    _, ink = cv2.threshold(piece, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    per_row = ink.sum(axis=1)
+    bands, start = [], None
+    for y, inked in enumerate([*(per_row > 0.01 * piece.shape[1]), False]):
+        if inked and start is None:
+            start = y
+        elif not inked and start is not None:
+            bands.append((start, y))
+            start = None
+    if not bands:
+        return piece
+    top, bottom = max(bands, key=lambda band: per_row[band[0]:band[1]].sum())
+    height = bottom - top
+    for above, below in bands:
+        if below <= top and top - below < 0.25 * height:
+            top = above
+        if above >= bottom and above - bottom < 0.25 * height:
+            bottom = below
+    grow = round(margin * (bottom - top))
+    return piece[max(0, top - grow):bottom + grow]
+
+
 def card_kind(engines: _Engines, card) -> str | None:
     """The kind whose title the top band holds, or None. The band is read whole first (one call for
     both kinds); when that gives nothing, each kind's own title box."""
@@ -376,7 +406,7 @@ FIELD_PLAN = {
     "rrn": (("kor", "bw"), ("kor", "small"), ("eng", "small")),
     "issue_date": (("eng", "bw"), ("eng", "bw2"), ("eng", "small")),
     "licence_number": (("kor", "bw"), ("eng", "bw"), ("kor", "plain")),
-    "licence_serial": (("eng", "plain"), ("eng", "bold"), ("eng", "sharp")),
+    "licence_serial": (("eng", "bold"), ("eng", "plain"), ("eng", "sharp")),
 }
 # fields whose first reading is taken only once a second way of reading agrees (a letter read as a
 # look-alike still parses); after three ways without agreement, the first whose old check digit holds,
@@ -384,10 +414,10 @@ FIELD_PLAN = {
 AGREE = {"name", "rrn"}
 # fields read every way, the most frequent reading taken (ties: the earlier way): the serial is a few
 # random letters and digits in small print, where no language model helps and the English model reads a
-# digit between capitals as the capital it resembles (9/O, 5/S, 7/T, 4/A), even printed clean; the ways
-# that keep the grey strokes as printed (not binarised) read it best: 89 % of serials by the crop as it
-# is, 90 % thickened, 92 % by the vote of these two and the sharpened one, where the vote of five mostly
-# binarised ways gave 89 %
+# digit between capitals as the capital it resembles (9/O, 5/S, 7/T, 4/A), even printed clean. The ways
+# that keep the grey strokes (not binarised) read it best; measured on the 299 licences of 600 generated
+# cards, each crop cut to its line: thickened 94 %, as it is 91 %, sharpened 92 %, their vote 94 %, where
+# the vote of the five mostly binarised ways of before gave 89 % on the uncut crops
 VOTE = {"licence_serial"}
 
 
@@ -414,7 +444,7 @@ def read_field(engines: _Engines, card, field: str, box: Box, plausible=None):
     except a resident number whose old check digit holds at the first reading (the check digit is only
     a hint: numbers since 2020-10-05 have none, and are then taken on agreement)."""
     parse = PARSERS[field]
-    piece = crop(card, box)
+    piece = one_line(crop(card, box))
     if field in VOTE:
         readings = [parse(engines.text(_picture(piece, variant), field, lang)) for lang, variant in FIELD_PLAN[field]]
         readings = [value for value in readings if value]
