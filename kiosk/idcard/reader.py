@@ -440,9 +440,10 @@ def _picture(piece, variant: str):
 
 def read_field(engines: _Engines, card, field: str, box: Box, plausible=None):
     """The parsed value of one field, or its parser's empty value. A value `plausible` refuses is read
-    again another way. Names, resident numbers and serials are taken once two ways of reading agree,
-    except a resident number whose old check digit holds at the first reading (the check digit is only
-    a hint: numbers since 2020-10-05 have none, and are then taken on agreement)."""
+    again another way. The crop is cut to its own line first (`one_line`). Names and resident numbers are
+    taken once two ways of reading agree, except a resident number whose old check digit holds at the
+    first reading (the check digit is only a hint: numbers since 2020-10-05 have none, and are then taken
+    on agreement); serials by the vote of every way."""
     parse = PARSERS[field]
     piece = one_line(crop(card, box))
     if field in VOTE:
@@ -457,8 +458,8 @@ def read_field(engines: _Engines, card, field: str, box: Box, plausible=None):
         if field not in AGREE or value in seen or (field == "rrn" and not seen and rrn_checksum_ok(value)):
             return value
         seen.append(value)
-    if field == "rrn":
-        seen.sort(key=lambda value: not rrn_checksum_ok(value))   # stable: the first that holds, else the first
+    if field == "rrn":   # the first reading whose old check digit holds, else the first (a stable sort)
+        seen.sort(key=lambda value: not rrn_checksum_ok(value))
     return seen[0] if seen else parse("")
 
 
