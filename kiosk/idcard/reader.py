@@ -333,7 +333,7 @@ def one_line(piece, margin: float = 0.35):
     """The field's crop cut to its own line of print. A box grown by its padding (or a card straightened
     a little off) takes in the foot of the line above or the top of the line below; Tesseract's single-line
     mode then sets its baseline and letter height by both and returns nothing, or a misread (measured on
-    600 generated cards: a resident number read empty three ways out of five, one serial in forty). The
+    600 generated cards: a resident number read empty by half the ways, one serial in forty). The
     line is the band of rows with the most ink, joined with bands just above or below it (dots, accents)."""
     import cv2
 
