@@ -3,9 +3,13 @@ what a camera should not be sending: real Tesseract with Debian's Korean model, 
 
 import dataclasses
 
+import numpy as np
 import pytest
 
 from kiosk.idcard import MAX_CAPTURE_BYTES, CardNotRead, CardReader, CardReading
+from kiosk.idcard import reader as card_reader
+from kiosk.idcard.layout import LAYOUTS
+from kiosk.idcard.reading import parse_rrn
 from kiosk.idcard.specimen import demo_faces, draw_card
 from tests.idcard.cards import (
     CLEAN,
@@ -55,6 +59,20 @@ def test_the_demo_licence_carries_a_number_and_a_serial():
 def test_a_capture_cropped_to_the_card_is_read(reader):
     face = FACES[0]
     assert fields(reader.read(png(draw_card(face)))) == fields(expected(face))
+
+
+@pytest.mark.parametrize("face", [FACES[0], FACES[1]], ids=["resident_card", "driver_license"])
+def test_a_field_box_that_takes_in_the_lines_around_it_is_cut_to_its_own_line(face):
+    card = np.asarray(draw_card(face).convert("L"))
+    box = LAYOUTS[face.kind].rrn
+    piece = card_reader.crop(card, box, pad_mm=3)   # reaches into the name above and the address below
+    line = card_reader.one_line(piece)
+    engines = card_reader._Engines(card_reader.tessdata_dir())
+    try:
+        assert line.shape[0] < 0.6 * piece.shape[0]
+        assert parse_rrn(engines.text(card_reader.binarised(line), "rrn")) == face.rrn
+    finally:
+        engines.close()
 
 
 @pytest.mark.parametrize("face", [FACES[0], FACES[1]], ids=["resident_card", "driver_license"])
