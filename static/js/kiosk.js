@@ -30,6 +30,16 @@
   function csrfHeader() {
     try { return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"]; } catch (e) { return ""; }
   }
+  // A visit that ends (처음으로, the done screen's own reset) starts a session with a new CSRF token, but
+  // htmx swaps #screen only: the body's header would keep the old token, and every request made without
+  // a form (the screen's report, the voice, 시간 연장) would be refused. The new screen's forms carry the
+  // session's token: the header takes it.
+  document.addEventListener("htmx:afterSwap", function () {
+    var field = document.querySelector("#screen input[name=csrf_token]");
+    if (field && field.value !== csrfHeader()) {
+      document.body.setAttribute("hx-headers", JSON.stringify({ "X-CSRFToken": field.value }));
+    }
+  });
   function hideWarning(extend) {
     var w = document.getElementById("idle-warning");
     if (w) { w.hidden = true; }

@@ -101,7 +101,7 @@ def places_on_screen(appliance: Appliance, chromium, tmp_path: Path, walk: tuple
         page = context.new_page()
         page.goto(appliance.url + "/", timeout=120_000)
         for control in walk + look:
-            box = page.locator(control).bounding_box(timeout=60_000)
+            box = still_box(page, control)
             assert box and 0 <= box["y"] and box["y"] + box["height"] <= height, f"{control} is not in sight: {box}"
             places.append(((box["x"] + box["width"] / 2) / width, (box["y"] + box["height"] / 2) / height))
             if control in walk:
@@ -109,6 +109,15 @@ def places_on_screen(appliance: Appliance, chromium, tmp_path: Path, walk: tuple
     finally:
         context.close()
     return places
+
+
+def still_box(page, control: str) -> dict | None:
+    """The control's box once the page has stopped moving it (a new screen slides in)."""
+    box, deadline = None, time.monotonic() + 60
+    while (again := page.locator(control).bounding_box(timeout=60_000)) != box and time.monotonic() < deadline:
+        box = again
+        page.wait_for_timeout(300)
+    return box
 
 
 def tap_and_wait_for_change(appliance: Appliance, tmp_path: Path, place: tuple[float, float], share: float) -> None:
@@ -171,7 +180,9 @@ def test_an_id_card_shown_to_the_camera_is_read_at_the_kiosks_screen(appliance, 
         look=("#consent-next", "#start-over"))
     read_before, keyboard_before = count("identity.card_read"), count("identity.keyboard")
     tap_and_wait_for_change(appliance, tmp_path, start, 0.3)
+    started = count("journey.started service=new")
     tap_and_wait_for_change(appliance, tmp_path, new, 0.3)
+    assert count("journey.started service=new") == started + 1, "the tap did not choose 신규 발급"
     tick(appliance, tmp_path, terms)
     tick(appliance, tmp_path, privacy)
     appliance.tap(*consent_next)
