@@ -213,11 +213,17 @@ def main(argv: list[str] | None = None) -> dict:
         vm = Appliance(image, work, free_port())
         powered_on = time.time()
         vm.boot()
+        done: dict = {}
         try:
-            boot = measure_boot(vm, powered_on, RESULTS)
-            browser = browser_first_start(vm)
-            hotplug = measure_hotplug(vm, stick_image(work / "stick.img", LABEL), args.plugs)
+            done["boot"] = boot = measure_boot(vm, powered_on, RESULTS)
+            done["browser"] = browser = browser_first_start(vm)
+            done["hotplug"] = hotplug = measure_hotplug(vm, stick_image(work / "stick.img", LABEL), args.plugs)
             issuance = measure_issuance(vm, work, args.issues)
+        except BaseException:
+            write_results("appliance-partial", done)  # a boot costs minutes: keep what it measured
+            if "browser" not in done and vm._agent is not None:
+                browser_first_start(vm)
+            raise
         finally:
             vm.shutdown()
     rows = table(boot, hotplug, issuance)
