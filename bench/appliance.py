@@ -71,9 +71,12 @@ def measure_boot(vm: Appliance, powered_on: float, shots: Path) -> dict:
     deadline = time.monotonic() + SCREEN_TIMEOUT
     while (waiter.is_alive() or first_paint is None) and time.monotonic() < deadline:
         at = time.time()
-        png = vm.screendump(shots / "screen.png")
+        try:
+            png = vm.screendump(shots / "screen.png")
+        except RuntimeError:  # no surface yet: the guest's driver has not set a mode
+            png = None
         frames += 1
-        if first_paint is None and painted(png):
+        if first_paint is None and png is not None and painted(png):
             first_paint = at - powered_on
             png.rename(shots / "appliance-first-painted.png")
         time.sleep(max(0.0, 1 - (time.time() - at)))
