@@ -56,7 +56,7 @@ def first_report(vm: Appliance, out: dict) -> None:
     """In the guest: wait for the page's first report, then its mtime at once (it is touched again every
     15 s). For a thread: the agent's socket is this thread's alone meanwhile."""
     found = vm.run(f"until [ -f {SCREEN_SEEN} ]; do sleep 0.2; done; stat -c %.9Y {SCREEN_SEEN}",
-                   timeout=SCREEN_TIMEOUT, check=True)
+                   timeout=SCREEN_TIMEOUT, check=True, poll=5)
     out["mtime"] = float(found.out.strip())
 
 

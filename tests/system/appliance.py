@@ -177,8 +177,9 @@ class Appliance:
             time.sleep(1)
         raise TimeoutError(f"no guest agent after {timeout} s; console:\n{self.console.read_text()[-3000:]}")
 
-    def run(self, command: str, timeout: float = 120, check: bool = False) -> Result:
-        """`sh -c command` in the guest as root; its exit status, stdout and stderr."""
+    def run(self, command: str, timeout: float = 120, check: bool = False, poll: float = 0.2) -> Result:
+        """`sh -c command` in the guest as root; its exit status, stdout and stderr, asked for every `poll`
+        seconds (the guest agent logs every question in the journal)."""
         if self._agent is None:
             self.wait_for_agent(60)
         pid = self._agent.call("guest-exec", path="/bin/sh", arg=["-c", command], **{"capture-output": True})["pid"]
@@ -188,7 +189,7 @@ class Appliance:
             if status["exited"]:
                 break
             assert time.monotonic() < deadline, f"{command!r} still running after {timeout} s"
-            time.sleep(0.2)
+            time.sleep(poll)
         decode = lambda key: base64.b64decode(status.get(key, "")).decode(errors="replace")  # noqa: E731
         result = Result(status.get("exitcode", -1), decode("out-data"), decode("err-data"))
         if check:
