@@ -1,9 +1,11 @@
-"""`make bench` (python -m bench [NAME...]): every benchmark, or those named."""
+"""`make bench` (python -m bench [NAME...]): every benchmark, or those named. `appliance` builds the lab
+image (root) and boots it under QEMU for minutes: run it alone under `flock /work/notes/vm.lock` when
+other VMs may be running (`make bench BENCH_ARGS=appliance`)."""
 
 import importlib
 import sys
 
-BENCHMARKS = ["latency", "issuance", "write", "hotplug", "startup", "tap", "soak", "idcard"]
+BENCHMARKS = ["latency", "issuance", "write", "hotplug", "startup", "tap", "soak", "idcard", "appliance"]
 
 
 def main(names: list[str]) -> int:

@@ -26,6 +26,24 @@ OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS.fd")
 AGENT_TIMEOUT = 300
 
 
+def build_image() -> Path:
+    """`make image` (appliance/build-image.sh, cached by recipe under $CERT_KIOSK_CACHE): the directory
+    holding disk.img. Shared by the system tests and bench/appliance.py."""
+    built = subprocess.run(["sh", "appliance/build-image.sh"], cwd=REPO, capture_output=True, text=True,
+                           timeout=2400)
+    assert built.returncode == 0, built.stderr[-4000:]
+    return Path(built.stdout.strip().splitlines()[-1])
+
+
+def painted(png: Path) -> bool:
+    """Something drawn on the display: more than 20 colours. The states before the page (the text console,
+    cage's empty output, Chromium's grey window when its first start wedges) have a handful at most."""
+    from PIL import Image
+
+    colours = Image.open(png).convert("RGB").getcolors(maxcolors=1 << 20)
+    return colours is None or len(colours) > 20
+
+
 def record(name: str, seconds: float) -> None:
     """A figure for docs/performance.md, kept in tests/artifacts/appliance-timings.json."""
     TIMINGS[name] = round(seconds, 1)
@@ -160,8 +178,9 @@ class Appliance:
             time.sleep(1)
         raise TimeoutError(f"no guest agent after {timeout} s; console:\n{self.console.read_text()[-3000:]}")
 
-    def run(self, command: str, timeout: float = 120, check: bool = False) -> Result:
-        """`sh -c command` in the guest as root; its exit status, stdout and stderr."""
+    def run(self, command: str, timeout: float = 120, check: bool = False, poll: float = 0.2) -> Result:
+        """`sh -c command` in the guest as root; its exit status, stdout and stderr, asked for every `poll`
+        seconds (the guest agent logs every question in the journal)."""
         if self._agent is None:
             self.wait_for_agent(60)
         pid = self._agent.call("guest-exec", path="/bin/sh", arg=["-c", command], **{"capture-output": True})["pid"]
@@ -171,7 +190,7 @@ class Appliance:
             if status["exited"]:
                 break
             assert time.monotonic() < deadline, f"{command!r} still running after {timeout} s"
-            time.sleep(0.2)
+            time.sleep(poll)
         decode = lambda key: base64.b64decode(status.get(key, "")).decode(errors="replace")  # noqa: E731
         result = Result(status.get("exitcode", -1), decode("out-data"), decode("err-data"))
         if check:
@@ -186,6 +205,16 @@ class Appliance:
                 return time.monotonic() - start
             assert time.monotonic() - start < timeout, f"{command!r} never succeeded within {timeout} s"
             time.sleep(interval)
+
+    def clock(self) -> tuple[float, float]:
+        """How to read the guest's clocks on the host's: (the guest's CLOCK_REALTIME minus its
+        CLOCK_MONOTONIC, the guest's CLOCK_REALTIME minus the host's time.time()). A guest event at
+        monotonic m (udevadm, systemd) happened at host time m + first - second; a guest file's mtime t at
+        t - second. The second comes from the agent's guest-get-time (no process started: milliseconds)."""
+        uptime, now = self.run("cat /proc/uptime; date +%s.%N", check=True).out.split()[::2]
+        before = time.time()
+        guest = self._agent.call("guest-get-time") / 1e9
+        return float(now) - float(uptime), guest - (before + time.time()) / 2
 
     def boot_id(self) -> str:
         return self.run("cat /proc/sys/kernel/random/boot_id", check=True).out.strip()

@@ -4,14 +4,13 @@ test_appliance.py's tests and then test_update.py's (which reboots it into slot 
 from __future__ import annotations
 
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import free_port
-from tests.system.appliance import ARTIFACTS, OVMF_CODE, REPO, Appliance, record
+from tests.system.appliance import ARTIFACTS, OVMF_CODE, Appliance, build_image, record
 
 
 @pytest.fixture(scope="session")
@@ -25,11 +24,9 @@ def appliance(tmp_path_factory):
     if not Path("/usr/lib/grub/x86_64-efi/linux.mod").exists() or not OVMF_CODE.exists():
         pytest.fail("GRUB's x86_64-efi modules or OVMF are missing: `make test` installs grub-efi-amd64-bin and ovmf")
     start = time.monotonic()
-    built = subprocess.run(["sh", "appliance/build-image.sh"], cwd=REPO, capture_output=True, text=True,
-                           timeout=2400)
-    assert built.returncode == 0, built.stderr[-4000:]
+    image = build_image()
     record("image_ready_s", time.monotonic() - start)
-    vm = Appliance(Path(built.stdout.strip().splitlines()[-1]), tmp_path_factory.mktemp("vm"), free_port())
+    vm = Appliance(image, tmp_path_factory.mktemp("vm"), free_port())
     start = time.monotonic()
     vm.boot()
     try:

@@ -24,12 +24,12 @@ def drive_buttons(customer: Customer) -> str:
     return customer.get("/drives/list")
 
 
-def wait_listed(customer: Customer, label: str, timeout: float = 60) -> str | None:
+def wait_listed(customer: Customer, label: str, timeout: float = 60, interval: float = 0.5) -> str | None:
     """Poll the drive list until a stick labelled `label` is on it; the first offered drive's id (None
     when none is offered: a stick that cannot be written)."""
     deadline = time.monotonic() + timeout
     while label not in drive_buttons(customer):
         assert time.monotonic() < deadline, f"the stick {label} never appeared: {customer.page}"
-        time.sleep(0.5)
+        time.sleep(interval)
     offered = re.search(r'name="drive_id" value="(\w+)"', customer.page)
     return offered[1] if offered else None
