@@ -172,7 +172,7 @@ def test_an_id_card_shown_to_the_camera_is_read_at_the_kiosks_screen(appliance, 
         look=("#consent-next", "#start-over"))
     read_before, keyboard_before = count("identity.card_read"), count("identity.keyboard")
     attract = screen_picture(appliance, tmp_path)
-    tap_until(appliance, start, lambda: screen_share_changed(appliance, tmp_path, attract) > 0.3,
+    tap_until(appliance, start, lambda: screen_share_changed(appliance, tmp_path, attract) > 0.1,
               "left the attract screen")
     time.sleep(2)  # the services drawn
     started = count("journey.started service=new")
