@@ -115,28 +115,59 @@ chroot "$root" systemctl enable cert-kiosk-update-good.service cert-kiosk-update
 install -D -m 0644 appliance/system/rauc-policy.conf "$root/etc/dbus-1/system.d/cert-kiosk-rauc.conf"
 install -D -m 0644 appliance/system/60-cert-kiosk-update.rules "$root/usr/share/polkit-1/rules.d/60-cert-kiosk-update.rules"
 
-# The root slot is replaced whole by an update: what must outlive it moves to the data partition and is
-# bind-mounted back (fstab). The slot's own fstab names no root: GRUB's root=PARTUUID= says which slot.
-# /etc/machine-id stays "uninitialized" in the image: the first boot makes it, and each update carries it
-# into the new slot (appliance/rauc/post-install).
+# The root slot is replaced whole by an update, and read-only while it runs (grub.cfg boots it `ro`):
+# what must outlive an update, and what the running system writes, moves to the data partition and is
+# bind-mounted back (fstab): this kiosk's configuration (/etc/cert-kiosk, usbguard's permanent additions),
+# its state (/var/lib/cert-kiosk, the lab CA), the logs (the journal, usbguard's audit log, wtmp), the
+# persistent timers' stamps and the random seed. /tmp and /var/tmp are in memory. The slot's own fstab
+# names no root: GRUB's root=PARTUUID= says which slot. /etc/machine-id stays empty in the image: the
+# first boot makes it (cert-kiosk-machine-id-commit.service writes it into the slot), and each update
+# carries it into the new slot (appliance/rauc/post-install).
 echo "appliance: the data partition's first contents" >&2
-mkdir -p "$root/data" "$root/boot/efi" "$root/var/log/journal"
+install -m 0755 appliance/system/machine-id-commit "$root/usr/lib/cert-kiosk-appliance/machine-id-commit"
+install -m 0644 appliance/system/cert-kiosk-machine-id-commit.service "$root/etc/systemd/system/"
+chroot "$root" systemctl enable cert-kiosk-machine-id-commit.service >&2
+# what systemd would otherwise make at the first boot, on a writable root: tmpfiles.d's files, links and
+# directories (/var/log/wtmp, /var/lib/dbus/machine-id, ...), and the state directories of its own units
+# that need nothing kept (logind's list of lingering users: none on a kiosk)
+systemd-tmpfiles --root="$root" --create -E --exclude-prefix=/tmp --exclude-prefix=/var/tmp >&2
+mkdir -p "$root/data" "$root/boot/efi" "$root/var/log/journal" "$root/var/lib/systemd/linger" \
+    "$root/var/lib/udisks2"
 chroot "$root" chgrp systemd-journal /var/log/journal
 chmod 2755 "$root/var/log/journal"
-for pair in cert-kiosk:var/lib/cert-kiosk cert-kiosk-ca:var/lib/cert-kiosk-ca journal:var/log/journal; do
+bind="none  bind,x-systemd.requires-mounts-for=/data  0  0"
+binds=""
+# name on /data : directory in the slot (the journal before /var/log, which then carries its mount point)
+for pair in config:etc/cert-kiosk cert-kiosk:var/lib/cert-kiosk cert-kiosk-ca:var/lib/cert-kiosk-ca \
+        journal:var/log/journal log:var/log timers:var/lib/systemd/timers \
+        backlight:var/lib/systemd/backlight rfkill:var/lib/systemd/rfkill; do
     name=${pair%%:*} path=${pair#*:}
     mkdir -p "$root/$path"
     cp -a "$root/$path" "$data/$name"
     find "$root/$path" -mindepth 1 -delete
+    binds="$binds/data/$name  /$path  $bind
+"
 done
+# a single file: a link into /data (a bind mount's mount point file would be "touched" on the read-only
+# slot at every boot); the unit that reads it waits for /data (a drop-in)
+install -m 0600 /dev/null "$data/random-seed"
+ln -sf /data/random-seed "$root/var/lib/systemd/random-seed"
+install -D -m 0644 appliance/system/random-seed-on-data.conf \
+    "$root/etc/systemd/system/systemd-random-seed.service.d/on-data.conf"
+# usbguard saves this kiosk's permanent additions (`usbguard allow-device -p`) through a new file beside
+# its rule file: the rule file moves to a directory of its own on /data
+mkdir -m 0700 "$data/usbguard"
+mv "$root/etc/usbguard/cert-kiosk-local.conf" "$data/usbguard/cert-kiosk-local.conf"
+sed -i 's|^RuleFile=.*|RuleFile=/data/usbguard/cert-kiosk-local.conf|' "$root/etc/usbguard/cert-kiosk-daemon.conf"
+install -D -m 0644 appliance/system/usbguard-on-data.conf "$root/etc/systemd/system/usbguard.service.d/on-data.conf"
 mkdir -m 0700 "$data/rauc"
 cat > "$root/etc/fstab" <<FSTAB
-# the appliance's partitions (appliance/build-image.sh); / is the slot GRUB booted (root=PARTUUID=)
+# the appliance's partitions (appliance/build-image.sh); / is the slot GRUB booted (root=PARTUUID=), ro
 /dev/disk/by-partlabel/data  /data  ext4  defaults,nodev,nosuid  0  2
 /dev/disk/by-partlabel/esp  /boot/efi  vfat  umask=0077,nodev,nosuid,noexec  0  2
-/data/cert-kiosk  /var/lib/cert-kiosk  none  bind,x-systemd.requires-mounts-for=/data  0  0
-/data/cert-kiosk-ca  /var/lib/cert-kiosk-ca  none  bind,x-systemd.requires-mounts-for=/data  0  0
-/data/journal  /var/log/journal  none  bind,x-systemd.requires-mounts-for=/data  0  0
+tmpfs  /tmp  tmpfs  mode=1777,strictatime,nosuid,nodev,size=50%,nr_inodes=1m  0  0
+tmpfs  /var/tmp  tmpfs  mode=1777,strictatime,nosuid,nodev,size=25%  0  0
+$binds
 FSTAB
 
 echo "appliance: rootfs.ext4, data.ext4" >&2

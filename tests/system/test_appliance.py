@@ -48,7 +48,8 @@ def test_a_usb_keyboard_is_refused_and_an_authorised_one_types_no_shortcut(appli
     """A keyboard (or a "BadUSB" stick that types) plugged where the customer's stick goes: usbguard blocks
     it before any driver binds, and says so in its audit log, while the lab's touchscreen (allowed by
     identity and port, appliance/lab/usbguard-devices.conf) stays. A technician's keyboard, allowed by hand
-    (docs/operations.md), types no shortcut: Ctrl+N, Ctrl+O, F12 and Ctrl+Shift+I leave the screen as it was
+    and for good (docs/operations.md: the rule saved on the data partition, the root slot being read-only),
+    types no shortcut: Ctrl+N, Ctrl+O, F12 and Ctrl+Shift+I leave the screen as it was
     (the kiosk's layout has no modifiers, Chromium's policy no new windows, file dialogs or DevTools).
     Before the voice test: its visit's idle warning would cover the screen while the keys are judged."""
     appliance.plug_keyboard()
@@ -63,7 +64,10 @@ def test_a_usb_keyboard_is_refused_and_an_authorised_one_types_no_shortcut(appli
 
         blocked = appliance.run("usbguard list-devices --blocked", check=True).out
         number = re.search(r"^(\d+): block .*QEMU USB Keyboard", blocked, re.MULTILINE)[1]
-        appliance.run(f"usbguard allow-device {number}", check=True)
+        # permanently, as docs/operations.md tells a technician: the rule is saved on the data partition
+        appliance.run(f"usbguard allow-device -p {number}", check=True)
+        saved = appliance.run("cat /data/usbguard/cert-kiosk-local.conf", check=True).out
+        assert re.search(r"^allow .*QEMU USB Keyboard", saved, re.MULTILINE), saved
         appliance.wait_until("grep -q 'QEMU USB Keyboard' /sys/class/input/*/name", 60)
         # the package's hwdb took its function keys (Chromium acts on F12 whatever the layout says)
         event = appliance.run("ls -d $(dirname $(grep -l 'QEMU USB Keyboard' /sys/class/input/input*/name))/event*",
@@ -76,6 +80,9 @@ def test_a_usb_keyboard_is_refused_and_an_authorised_one_types_no_shortcut(appli
         assert after <= max(0.02, 2 * before), f"the keys changed {after:.1%} of the screen (idle: {before:.1%})"
     finally:
         appliance.unplug_device("keyboard")
+        rules = appliance.run("usbguard list-rules").out
+        for rule in re.findall(r"^(\d+): allow .*QEMU USB Keyboard", rules, re.MULTILINE):
+            appliance.run(f"usbguard remove-rule {rule}", check=True)  # the work is done
 
 
 def changed_share(appliance: Appliance, tmp_path: Path, action=lambda: None) -> float:
@@ -219,6 +226,33 @@ def test_doctor_passes_on_the_running_appliance(appliance):
     assert result.status == 0, result.out + result.err
     assert "UDisks2 answers on the system bus" in result.out
     assert "the screen reported" in result.out
+
+
+# what the running system writes, on the data partition (appliance/build-image.sh, docs/operations.md)
+ON_DATA = {"/etc/cert-kiosk": "config", "/var/lib/cert-kiosk": "cert-kiosk", "/var/log": "log",
+           "/var/log/journal": "journal", "/var/lib/systemd/timers": "timers"}
+
+
+def test_the_root_slot_runs_read_only_and_what_the_system_writes_is_on_the_data_partition(appliance):
+    """Issue 29: the slot is mounted read-only all the time it runs, yet nothing the boot starts fails for
+    it (systemd's own units, logind, udisks2, usbguard, the kiosk), the first boot's machine id was kept
+    in the slot (the journal's directory is named after it), and the kiosk's configuration, state and
+    logs are on the data partition."""
+    assert appliance.run("findmnt -no OPTIONS /", check=True).out.split(",")[0] == "ro"
+    written = appliance.run("touch /usr/lib/cert-kiosk-probe")
+    assert written.status != 0 and "Read-only file system" in written.err, written
+    assert appliance.run("systemctl --failed --no-legend --plain", check=True).out.strip() == ""
+    refused = appliance.run("journalctl -b --no-pager -o cat | grep -i 'read-only file system'").out
+    assert refused == "", refused
+    machine_id = appliance.run("cat /etc/machine-id", check=True).out.strip()
+    assert re.fullmatch(r"[0-9a-f]{32}", machine_id), machine_id
+    assert appliance.run("findmnt /etc/machine-id").status != 0, "the machine id still lives in memory only"
+    assert appliance.run(f"test -d /var/log/journal/{machine_id}").status == 0
+    for path, name in ON_DATA.items():
+        source = appliance.run(f"findmnt -no SOURCE --target {path}", check=True).out.strip()
+        assert source.endswith(f"[/{name}]"), (path, source)
+    assert appliance.run("readlink /var/lib/systemd/random-seed", check=True).out.strip() == "/data/random-seed"
+    assert appliance.run("test -s /data/random-seed").status == 0, "the random seed was not saved"
 
 
 def test_the_app_unit_is_hardened_on_the_running_system(appliance):

@@ -334,7 +334,8 @@ def test_the_next_version_comes_over_the_network_into_slot_b_boots_and_keeps_the
     """The fleet's server names the next version in `latest`; the kiosk's network update (started as its
     nightly timer starts it) downloads it to the data partition, RAUC installs it, the kiosk restarts
     itself with no customer at the screen: GRUB boots slot B, the slot is marked good after the kiosk
-    proves itself, the registry and audit log written on A are all there and the chain verifies, the
+    proves itself, the registry and audit log written on A are all there and the chain verifies, so
+    is the kiosk's configuration changed on A (its update server), the new slot runs read-only, the
     download is gone, and the kiosk on the new version issues a certificate onto a stick plugged in now."""
     # something written on slot A's system for certain, whatever ran before: a staff member (and its
     # audit row); test_appliance.py's issuances are in the registry too when it ran first
@@ -379,6 +380,9 @@ def test_the_next_version_comes_over_the_network_into_slot_b_boots_and_keeps_the
     with urllib.request.urlopen(appliance.url + "/healthz/live", timeout=60) as answer:
         assert answer.status == 200
     assert appliance.run("cat /etc/machine-id", check=True).out.strip() == machine_id
+    settings = appliance.run("cat /etc/cert-kiosk/kiosk.env", check=True).out
+    assert f"KIOSK_UPDATE_URL={update_server}" in settings, "the kiosk's own configuration was lost"
+    assert appliance.run("findmnt -no OPTIONS /", check=True).out.split(",")[0] == "ro"
     kept_after = appliance.run(REGISTRY, check=True).out.split()
     assert kept_after[0] == kept_before[0], (kept_before, kept_after)
     assert int(kept_after[1]) >= int(kept_before[1]), (kept_before, kept_after)
