@@ -154,8 +154,8 @@ install -m 0600 /dev/null "$data/random-seed"
 ln -sf /data/random-seed "$root/var/lib/systemd/random-seed"
 install -D -m 0644 appliance/system/random-seed-on-data.conf \
     "$root/etc/systemd/system/systemd-random-seed.service.d/on-data.conf"
-# usbguard saves this kiosk's permanent additions (`usbguard allow-device -p`) through a new file beside
-# its rule file: the rule file moves to a directory of its own on /data
+# usbguard's rule file, this kiosk's own additions (a technician's keyboard: docs/operations.md), is the
+# branch's: on /data
 mkdir -m 0700 "$data/usbguard"
 mv "$root/etc/usbguard/cert-kiosk-local.conf" "$data/usbguard/cert-kiosk-local.conf"
 sed -i 's|^RuleFile=.*|RuleFile=/data/usbguard/cert-kiosk-local.conf|' "$root/etc/usbguard/cert-kiosk-daemon.conf"

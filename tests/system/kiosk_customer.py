@@ -1,13 +1,13 @@
 """A customer at the booted appliance's kiosk, over HTTP from the host: the e-mail code read from the
-guest's demo outbox, and the drive list waited on. Shared by test_appliance.py and test_update.py (which
-issues a certificate on the updated slot)."""
+guest's demo outbox, the drive list waited on, a listed stick chosen and written. Shared by
+test_appliance.py and test_update.py (which issues a certificate on the updated slot)."""
 
 from __future__ import annotations
 
 import re
 import time
 
-from tests.http_customer import Customer
+from tests.http_customer import Customer, choose_drive, wait_for_issuing
 from tests.system.appliance import Appliance
 
 
@@ -33,3 +33,17 @@ def wait_listed(customer: Customer, label: str, timeout: float = 60, interval: f
         time.sleep(interval)
     offered = re.search(r'name="drive_id" value="(\w+)"', customer.page)
     return offered[1] if offered else None
+
+
+def choose_when_listed(customer: Customer, label: str) -> None:
+    """At the drive step: wait until the stick labelled `label` is offered, then choose it."""
+    drive_id = wait_listed(customer, label)
+    customer.get("/journey/drive")
+    choose_drive(customer, drive_id)
+
+
+def write_onto(customer: Customer, label: str) -> None:
+    """At the drive step: choose the stick labelled `label` once it is offered and wait until the kiosk
+    is done with it (the done page, or the step it sends the customer back to)."""
+    choose_when_listed(customer, label)
+    wait_for_issuing(customer, timeout=300, interval=0.5)

@@ -31,11 +31,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.http_customer import Customer, choose_drive, wait_for_issuing, walk_to_drive
+from tests.http_customer import Customer, walk_to_drive
 from tests.rauc_bundles import signed_by_a_stranger, small_bundle, truncated
 from tests.staff_console import install_form, offered_bundles, signed_in_staff
 from tests.system.appliance import REPO, Appliance, record, stick_image
-from tests.system.kiosk_customer import outbox_code, wait_listed
+from tests.system.kiosk_customer import outbox_code, write_onto
 
 STICK_LABEL = "UPDATE"
 MOUNT = "/run/update-stick"
@@ -394,10 +394,7 @@ def test_the_next_version_comes_over_the_network_into_slot_b_boots_and_keeps_the
     walk_to_drive(customer, lambda: outbox_code(appliance))
     appliance.plug(stick_image(tmp_path / "after-update.img", "NEWSLOT"), name="after-update")
     try:
-        drive_id = wait_listed(customer, "NEWSLOT")
-        customer.get("/journey/drive")
-        choose_drive(customer, drive_id)
-        wait_for_issuing(customer, timeout=300, interval=0.5)
+        write_onto(customer, "NEWSLOT")
         assert customer.url.endswith("/journey/done"), customer.page[-2000:]
     finally:
         appliance.unplug("after-update")
@@ -426,3 +423,19 @@ def test_three_power_cuts_in_a_row_leave_the_kiosk_on_its_proven_slot(appliance)
     assert status["booted"] == "B" and status["slots"]["rootfs.1"]["boot_status"] == "good", status
     record("power_cut_userspace_to_kiosk_ready_on_b_s",
            appliance.wait_until("systemctl is-active --quiet cert-kiosk.service", 600, interval=5))
+
+
+def test_no_browser_start_in_any_boot_lost_its_first_page(appliance):
+    """Issue 28 item 6, the wedge of Chromium's first start: its UI thread asked the accessibility bus
+    synchronously for up to 25 s, its child processes gave up after 15 s, and the first page load was
+    lost (docs/performance.md). With AT-SPI off (cert-kiosk-browser.service) no start of this session —
+    the first boot, every reboot and power-on above, on both slots; the journal is on the data partition
+    — has a child that gave up (the lab logs Chromium's INFO lines) or a network service restarted."""
+    journal = appliance.run("journalctl --no-pager -o short-monotonic -t cage", timeout=300, check=True).out
+    lost = [line for line in journal.splitlines()
+            if "Terminating current process after" in line or "Network service crashed" in line]
+    assert lost == [], "\n".join(lost)
+    restarted = appliance.run("journalctl --no-pager -o cat -u cert-kiosk-screen.service | grep -c browser.restarted")
+    record("browser_restarted_by_screen_timer", float(restarted.out.strip() or 0))
+    boots = appliance.run("journalctl --list-boots --no-pager | wc -l", check=True).out.strip()
+    record("boots_in_the_journal", float(boots))
