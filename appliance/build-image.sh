@@ -119,7 +119,8 @@ install -D -m 0644 appliance/system/60-cert-kiosk-update.rules "$root/usr/share/
 # what must outlive an update, and what the running system writes, moves to the data partition and is
 # bind-mounted back (fstab): this kiosk's configuration (/etc/cert-kiosk, usbguard's permanent additions),
 # its state (/var/lib/cert-kiosk, the lab CA), the logs (the journal, usbguard's audit log, wtmp), the
-# persistent timers' stamps and the random seed. /tmp and /var/tmp are in memory. The slot's own fstab
+# persistent timers' stamps and the random seed. /tmp, /var/tmp and /media (where udisks2 makes the
+# mount points of the customers' sticks) are in memory. The slot's own fstab
 # names no root: GRUB's root=PARTUUID= says which slot. /etc/machine-id stays empty in the image: the
 # first boot makes it (cert-kiosk-machine-id-commit.service writes it into the slot), and each update
 # carries it into the new slot (appliance/rauc/post-install).
@@ -167,6 +168,7 @@ cat > "$root/etc/fstab" <<FSTAB
 /dev/disk/by-partlabel/esp  /boot/efi  vfat  umask=0077,nodev,nosuid,noexec  0  2
 tmpfs  /tmp  tmpfs  mode=1777,strictatime,nosuid,nodev,size=50%,nr_inodes=1m  0  0
 tmpfs  /var/tmp  tmpfs  mode=1777,strictatime,nosuid,nodev,size=25%  0  0
+tmpfs  /media  tmpfs  mode=0755,nosuid,nodev,noexec,size=1M  0  0
 $binds
 FSTAB
 

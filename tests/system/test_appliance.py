@@ -243,7 +243,8 @@ ON_DATA = {"/etc/cert-kiosk": "config", "/var/lib/cert-kiosk": "cert-kiosk", "/v
 
 def test_the_root_slot_runs_read_only_and_what_the_system_writes_is_on_the_data_partition(appliance):
     """Issue 29: the slot is mounted read-only all the time it runs, yet nothing the boot starts fails for
-    it (systemd's own units, logind, udisks2, usbguard, the kiosk), the first boot's machine id was kept
+    it (systemd's own units, logind, udisks2, usbguard, the kiosk; the sticks' mount points are in memory,
+    and the issuances after this test write through them), the first boot's machine id was kept
     in the slot (the journal's directory is named after it), and the kiosk's configuration, state and
     logs are on the data partition."""
     assert appliance.run("findmnt -no OPTIONS /", check=True).out.split(",")[0] == "ro"
@@ -257,6 +258,8 @@ def test_the_root_slot_runs_read_only_and_what_the_system_writes_is_on_the_data_
     assert re.fullmatch(r"[0-9a-f]{32}", machine_id), machine_id
     assert appliance.run("findmnt /etc/machine-id").status != 0, "the machine id still lives in memory only"
     assert appliance.run(f"test -d /var/log/journal/{machine_id}").status == 0
+    for path in ("/tmp", "/var/tmp", "/media"):
+        assert appliance.run(f"findmnt -no FSTYPE {path}", check=True).out.strip() == "tmpfs", path
     for path, name in ON_DATA.items():
         source = appliance.run(f"findmnt -no SOURCE --target {path}", check=True).out.strip()
         assert source.endswith(f"[/{name}]"), (path, source)
