@@ -117,13 +117,13 @@ install -D -m 0644 appliance/system/60-cert-kiosk-update.rules "$root/usr/share/
 
 # The root slot is replaced whole by an update, and read-only while it runs (grub.cfg boots it `ro`):
 # what must outlive an update, and what the running system writes, moves to the data partition and is
-# bind-mounted back (fstab): this kiosk's configuration (/etc/cert-kiosk, usbguard's permanent additions),
-# its state (/var/lib/cert-kiosk, the lab CA), the logs (the journal, usbguard's audit log, wtmp), the
+# bind-mounted back (fstab): this kiosk's configuration (/etc/cert-kiosk, usbguard's rule file), its
+# state (/var/lib/cert-kiosk, the lab CA), the logs (the journal, usbguard's audit log, wtmp), the
 # persistent timers' stamps and the random seed. /tmp, /var/tmp and /media (where udisks2 makes the
-# mount points of the customers' sticks) are in memory. The slot's own fstab
-# names no root: GRUB's root=PARTUUID= says which slot. /etc/machine-id stays empty in the image: the
-# first boot makes it (cert-kiosk-machine-id-commit.service writes it into the slot), and each update
-# carries it into the new slot (appliance/rauc/post-install).
+# mount points of the customers' sticks) are in memory. The slot's own fstab names no root: GRUB's
+# root=PARTUUID= says which slot. /etc/machine-id stays empty in the image: the first boot makes it
+# (cert-kiosk-machine-id-commit.service writes it into the slot), and each update carries it into the
+# new slot (appliance/rauc/post-install).
 echo "appliance: the data partition's first contents" >&2
 install -m 0755 appliance/system/machine-id-commit "$root/usr/lib/cert-kiosk-appliance/machine-id-commit"
 install -m 0644 appliance/system/cert-kiosk-machine-id-commit.service "$root/etc/systemd/system/"
