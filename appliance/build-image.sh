@@ -95,9 +95,11 @@ install -m 0600 appliance/lab/usbguard-devices.conf "$root/etc/usbguard/rules.d/
 install -D -m 0644 appliance/system/watchdog.conf "$root/etc/systemd/system.conf.d/watchdog.conf"
 chroot "$root" systemctl enable systemd-networkd.service >&2
 chroot "$root" systemctl set-default graphical.target >&2
-# nothing in the background that the lab does not need (and no waiting for a network that is there)
+# nothing in the background that the lab does not need (and no waiting for a network that is there);
+# dpkg's daily backup of its database would write /var/backups on the read-only slot, whose database
+# changes only when a new slot is built
 chroot "$root" systemctl mask apt-daily.timer apt-daily-upgrade.timer man-db.timer e2scrub_all.timer \
-    fstrim.timer systemd-networkd-wait-online.service >&2
+    fstrim.timer dpkg-db-backup.timer systemd-networkd-wait-online.service >&2
 # which build this slot holds: hostnamectl, the fleet and the tests read it (os-release(5) IMAGE_*)
 printf 'IMAGE_ID=cert-kiosk-lab\nIMAGE_VERSION=%s\n' "$VERSION" >> "$root/usr/lib/os-release"
 
