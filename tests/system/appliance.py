@@ -48,14 +48,16 @@ RESTART_HUNG_AFTER_S = 240   # the guest's reboot watchdog (RebootWatchdogSec=1m
 
 
 def restart_hung(console: Path, quiet_for: float = RESTART_HUNG_AFTER_S) -> bool:
-    """The kernel said "reboot: Restarting system" and the console has been silent since, for longer than
-    the guest's own watchdog would have taken to reset it: no firmware, no GRUB, no new kernel."""
+    """The kernel said "reboot: Restarting system" (or, after a panic, "Rebooting in 10 seconds") and the
+    console has been silent since, for longer than the guest's own watchdog would have taken to reset it:
+    no firmware, no GRUB, no new kernel."""
     try:
         silent = time.time() - console.stat().st_mtime
         last_boot = console.read_text(errors="replace").rsplit("Welcome to GRUB!", 1)[-1]
     except OSError:
         return False
-    return silent > quiet_for and "reboot: Restarting system" in last_boot
+    # a reboot's last word, or a panic's (panic=10: the kernel restarts without the reboot line)
+    return silent > quiet_for and ("reboot: Restarting system" in last_boot or "Rebooting in " in last_boot)
 
 
 def record(name: str, seconds: float) -> None:
