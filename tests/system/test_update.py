@@ -428,9 +428,11 @@ def test_three_power_cuts_in_a_row_leave_the_kiosk_on_its_proven_slot(appliance)
 def test_no_browser_start_in_any_boot_lost_its_first_page(appliance):
     """Issue 28 item 6, the wedge of Chromium's first start: its UI thread asked the accessibility bus
     synchronously for up to 25 s, its child processes gave up after 15 s, and the first page load was
-    lost (docs/performance.md). With AT-SPI off (cert-kiosk-browser.service) no start of this session —
-    the first boot, every reboot and power-on above, on both slots; the journal is on the data partition
-    — has a child that gave up (the lab logs Chromium's INFO lines) or a network service restarted."""
+    lost (docs/performance.md); it came back once in CI on a loaded machine without that question. With
+    AT-SPI off, no session bus and a 60 s grace for the children (cert-kiosk-browser.service), no start of
+    this session — the first boot, every reboot and power-on above, on both slots; the journal is on the
+    data partition — has a child that gave up (the lab logs Chromium's INFO lines) or a network service
+    restarted."""
     journal = appliance.run("journalctl --no-pager -o short-monotonic -t cage", timeout=300, check=True).out
     lost = [line for line in journal.splitlines()
             if "Terminating current process after" in line or "Network service crashed" in line]
