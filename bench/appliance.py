@@ -95,9 +95,8 @@ def measure_boot(vm: Appliance, powered_on: float, work: Path) -> dict:
 
 def browser_first_start(vm: Appliance) -> dict:
     """The browser's lines of this boot, kept: did its first start draw, or wedge and get restarted by
-    cert-kiosk-screen.timer (`browser.restarted`)? Read from the whole journal by identifier: Chromium
-    moves itself into a user scope (app-org.chromium.Chromium-N.scope), so `journalctl -u
-    cert-kiosk-browser.service` shows cage's lines and misses Chromium's own."""
+    cert-kiosk-screen.timer (`browser.restarted`)? Read from the whole journal by identifier (`cage`:
+    Chromium writes to cage's stderr), and with the units that start and restart it."""
     whole = vm.run("journalctl -b --no-pager -o short-monotonic", timeout=300, check=True).out
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "appliance-journal.txt").write_text(whole)

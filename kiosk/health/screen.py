@@ -56,8 +56,7 @@ def check_screen(settings: Settings) -> Check:
     """The doctor's `browser` check: an inactive unit (in production), or an active one whose screen went
     silent past its start-up time, is a black or frozen screen for the customer."""
     uptime = browser_unit_uptime()
-    # cage's lines and Chromium's carry cage's identifier; Chromium moves itself out of the unit into a
-    # scope of its own (app-org.chromium.Chromium-N.scope), so `journalctl -u` would miss its lines
+    # cage's lines and Chromium's both carry cage's identifier (Chromium writes to cage's stderr)
     fix = f"systemctl restart {BROWSER_UNIT}; journalctl -b -t cage"
     if uptime is None:
         if settings.is_demo:
