@@ -61,6 +61,9 @@ def drive_error(name: str, message: str, drive: Drive) -> DriveError:
                 "org.freedesktop.DBus.Error.UnknownInterface") or short == "NotFound":
         # the block object (or its Filesystem interface) went with the stick
         return DriveRemoved(detail, device=drive.device)
+    if re.search(r"Error creating (directory|mount point)", message):
+        # the mount point under /media is the kiosk's own disk (read-only or full), not the customer's stick
+        return MountFailed(detail, device=drive.device)
     if "read-only" in message.lower() or "write-protected" in message.lower():
         return ReadOnlyDrive(detail, device=drive.device)
     if short == "Failed" and re.search(r"\b(No such device|No medium found|does not exist)\b", message):
