@@ -4,6 +4,8 @@ provoked from a real daemon (a read-only /media cannot be made under the test's 
 
 from __future__ import annotations
 
+import pytest
+
 from hardware.drives import Drive
 from hardware.errors import MountFailed, ReadOnlyDrive
 from hardware.udisks2 import drive_error
@@ -13,16 +15,14 @@ STICK = Drive(id="usb-1", device="/dev/sdb1", label="MYSTICK", fs_type="vfat", s
               eligible=True, reason=None)
 
 
-def test_udisks2_reply_text_a_read_only_mount_point_on_the_kiosk_is_a_technicians_matter_not_a_protected_stick():
-    error = drive_error("org.freedesktop.UDisks2.Error.Failed",
-                        "Error creating directory /media/cert-kiosk: Read-only file system", STICK)
+@pytest.mark.parametrize("message", [
+    "Error creating directory /media/cert-kiosk: Read-only file system",
+    "Error creating mount point `/media/cert-kiosk/MYSTICK': Read-only file system",
+])
+def test_udisks2_reply_text_a_mount_point_the_kiosk_could_not_make_is_a_technicians_matter_not_a_protected_stick(
+        message):
+    error = drive_error("org.freedesktop.UDisks2.Error.Failed", message, STICK)
     assert type(error) is MountFailed and error.code == "mount_failed"
-
-
-def test_udisks2_reply_text_a_mount_point_it_could_not_create_is_a_mount_failure():
-    error = drive_error("org.freedesktop.UDisks2.Error.Failed",
-                        "Error creating mount point `/media/cert-kiosk/MYSTICK': Read-only file system", STICK)
-    assert type(error) is MountFailed
 
 
 def test_udisks2_reply_text_a_write_protected_stick_is_still_told_as_one():

@@ -50,6 +50,18 @@ def test_the_screen_shows_the_attract_page(appliance):
     assert painted(appliance.screendump(ARTIFACTS / "appliance-attract.png")), "the display is blank"
 
 
+def test_the_browser_has_no_session_bus_and_so_no_scope_of_its_own(appliance):
+    """The guard against the first-start wedge reaches Chromium itself (cert-kiosk-browser.service). With a
+    session bus, Chromium asked systemd for a scope of its own (app-org.chromium.Chromium-N.scope) and moved
+    its browser process there; without one it stays beside cage, in the login session's scope (PAMName=).
+    Chromium rewrites its /proc environ (its process titles), so that is what can be read of the guard.
+    test_update.py's journal test sees a wedge when one happens; this one fails whenever the guard is gone."""
+    cage = appliance.run("systemctl show -P MainPID cert-kiosk-browser.service", check=True).out.strip()
+    browser = appliance.run(f"pgrep -o -P {cage} chromium", check=True).out.strip()
+    groups = {pid: appliance.run(f"cat /proc/{pid}/cgroup", check=True).out.strip() for pid in (cage, browser)}
+    assert groups[browser] == groups[cage] and "/session-" in groups[cage], groups
+
+
 LOCAL_RULES = "/data/usbguard/cert-kiosk-local.conf"  # usbguard's RuleFile on the appliance
 
 
