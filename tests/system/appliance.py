@@ -45,7 +45,7 @@ def painted(png: Path) -> bool:
 
 
 RESTART_HUNG_AFTER_S = 240   # the guest's reboot watchdog (RebootWatchdogSec=1min, twice that on QEMU's i6300esb) and more
-RESET_HUNG_AFTER_S = 150     # QEMU's reset → GRUB's first word: seconds under TCG, even on a loaded host
+RESET_HUNG_AFTER_S = 120     # QEMU's reset → GRUB's first word: seconds under TCG, even on a loaded host
 RESCUED_BOOT_S = 420         # a boot after a rescue: firmware, GRUB, the kernel, userspace, on a loaded host
 
 
@@ -267,8 +267,8 @@ class Appliance:
             if self._rescue_hung_restart():
                 deadline = max(deadline, time.monotonic() + RESCUED_BOOT_S)
             try:
-                # a minute at a time: a restart that hung is looked for in between
-                self.wait_for_agent(min(60.0, max(1.0, deadline - time.monotonic())))
+                # half a minute at a time: a restart that hung is looked for in between
+                self.wait_for_agent(min(30.0, max(1.0, deadline - time.monotonic())))
                 now = self.boot_id()
                 if now != before:
                     return now
